@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/kubeharden/kubeharden/render"
+	"github.com/kubeharden/kubeharden/report"
+	"github.com/kubeharden/kubeharden/scan"
+)
+
+// Exit codes.
+const (
+	exitFindings = 1
+	exitUsage    = 2
+)
+
+// An exitError ends the program with code; msg, when set, goes to stderr.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func usageError(format string, args ...any) error {
+	return &exitError{code: exitUsage, msg: fmt.Sprintf(format, args...)}
+}
+
+const usage = `kubeharden scans Kubernetes configuration against the hardening checklist.
+
+Usage:
+  kubeharden scan [flags] [PATH...]   scan files and directories (default .)
+  kubeharden rules                    list every rule
+  kubeharden explain RULE             show a rule's rationale, fix and example
+  kubeharden version                  print the version
+
+Run 'kubeharden scan -h' for the scan flags.
+`
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// run is the whole CLI: main only maps its error to an exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return &exitError{code: exitUsage}
+	}
+	switch args[0] {
+	case "scan":
+		return runScan(ctx, args[1:], stdout, stderr)
+	case "rules":
+		return report.RulesTable(stdout, scan.All)
+	case "explain":
+		if len(args) != 2 {
+			return usageError("explain takes one rule id; 'kubeharden rules' lists them")
+		}
+		c := scan.Lookup(args[1])
+		if c == nil {
+			return usageError("no rule %q; 'kubeharden rules' lists them", args[1])
+		}
+		return report.Explain(stdout, c)
+	case "version", "--version":
+		_, err := fmt.Fprintf(stdout, "kubeharden %s\n", version())
+		return err
+	case "help", "-h", "--help":
+		_, err := fmt.Fprint(stdout, usage)
+		return err
+	}
+	fmt.Fprint(stderr, usage)
+	return usageError("unknown command %q", args[0])
+}
+
+// A fileConfig is .kubeharden.yaml: the settings a repository keeps for
+// every scan of it. Flags override it.
+type fileConfig struct {
+	PSSVersion        string   `yaml:"pssVersion"`
+	AllowedRegistries []string `yaml:"allowedRegistries"`
+	FailOn            string   `yaml:"failOn"`
+	MaxFileSize       int64    `yaml:"maxFileSize"`
+}
+
+func loadConfig(path string, explicit bool) (fileConfig, error) {
+	var fc fileConfig
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if !explicit && errors.Is(err, os.ErrNotExist) {
+			return fc, nil
+		}
+		return fc, fmt.Errorf("reading config: %w", err)
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
+		return fc, fmt.Errorf("config %s: %w", path, err)
+	}
+	return fc, nil
+}
+
+func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "text", "output format: text or json")
+	output := fs.String("output", "", "write the report to this file instead of stdout")
+	failOn := fs.String("fail-on", "", "exit 1 when a finding is at least this severe: error, warning, note or none (default error)")
+	pssVersion := fs.String("pss-version", "", "Pod Security Standards version: latest or v1.N (default latest)")
+	registries := fs.String("allowed-registries", "", "comma-separated registries (or registry/path prefixes) images may come from")
+	maxSize := fs.Int64("max-file-size", 0, "largest file to read, in bytes (default 10 MiB)")
+	configPath := fs.String("config", "", "config file (default .kubeharden.yaml when present)")
+	color := fs.String("color", "auto", "colour text output: auto, always or never")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: kubeharden scan [flags] [PATH...]\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	paths, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return &exitError{code: exitUsage}
+	}
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	cfgFile := *configPath
+	fc, err := loadConfig(firstNonEmpty(cfgFile, ".kubeharden.yaml"), cfgFile != "")
+	if err != nil {
+		return usageError("%v", err)
+	}
+	cfg := scan.Config{PSSVersion: firstNonEmpty(*pssVersion, fc.PSSVersion, "latest"), AllowedRegistries: fc.AllowedRegistries}
+	if *registries != "" {
+		cfg.AllowedRegistries = strings.Split(*registries, ",")
+	}
+	if _, err := scan.ParsePSSVersion(cfg.PSSVersion); err != nil {
+		return usageError("--pss-version: %v", err)
+	}
+	threshold, err := parseFailOn(firstNonEmpty(*failOn, fc.FailOn, "error"))
+	if err != nil {
+		return usageError("--fail-on: %v", err)
+	}
+	var writer report.Writer
+	switch *format {
+	case "text":
+		writer = report.Text{Color: useColor(*color, stdout, *output)}
+	case "json":
+		writer = report.JSON{}
+	default:
+		return usageError("--format: unknown format %q (want text or json)", *format)
+	}
+
+	opt := render.Options{MaxFileSize: firstPositive(*maxSize, fc.MaxFileSize)}
+	prog := newProgress(stderr)
+	if prog != nil {
+		opt.Progress = prog.files
+	}
+	set, err := render.Load(ctx, paths, opt)
+	prog.done()
+	if err != nil {
+		return usageError("%v", err)
+	}
+	findings, err := scan.Run(ctx, set, scan.All, cfg)
+	if err != nil {
+		return err
+	}
+	rep := report.New(report.Tool{Name: "kubeharden", Version: version()}, findings, set.Files, len(set.Objects))
+	out := stdout
+	if *output != "" {
+		f, err := os.Create(*output)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		out = f
+	}
+	if err := writer.Write(out, rep); err != nil {
+		return err
+	}
+	if len(set.Charts) > 0 {
+		fmt.Fprintf(stderr, "kubeharden: %d Helm chart(s) found and not scanned: Helm rendering is not built yet\n", len(set.Charts))
+	}
+	if rep.Fails(threshold) {
+		return &exitError{code: exitFindings}
+	}
+	return nil
+}
+
+func parseFailOn(s string) (scan.Severity, error) {
+	if s == "none" {
+		return 0, nil
+	}
+	return scan.ParseSeverity(s)
+}
+
+// parseInterleaved lets flags follow paths: `kubeharden scan . --format json`.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+func firstPositive(n ...int64) int64 {
+	for _, x := range n {
+		if x > 0 {
+			return x
+		}
+	}
+	return 0
+}
+
+// isTerminal reports whether w is a character device, such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func useColor(mode string, stdout io.Writer, output string) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	return output == "" && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
+}
+
+// progress prints a file counter on a terminal's stderr; it stays silent
+// in CI logs and pipes.
+type progress struct {
+	w    io.Writer
+	last int
+}
+
+func newProgress(stderr io.Writer) *progress {
+	if !isTerminal(stderr) || os.Getenv("CI") != "" {
+		return nil
+	}
+	return &progress{w: stderr}
+}
+
+func (p *progress) files(done, total int) {
+	if total < 200 || (done-p.last < 50 && done != total) {
+		return
+	}
+	p.last = done
+	fmt.Fprintf(p.w, "\rscanning %d/%d files", done, total)
+}
+
+func (p *progress) done() {
+	if p != nil && p.last > 0 {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
+}

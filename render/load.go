@@ -1,0 +1,338 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"gopkg.in/yaml.v3"
+)
+
+// DefaultMaxFileSize is the largest file read when Options.MaxFileSize is 0.
+const DefaultMaxFileSize = 10 << 20
+
+// A ProblemKind says why an input could not be read in full.
+type ProblemKind string
+
+const (
+	// Invalid marks a file that is not valid YAML or JSON.
+	Invalid ProblemKind = "invalid"
+	// Skipped marks a file that was not read: too large, binary, or a link
+	// that leaves the scanned tree.
+	Skipped ProblemKind = "skipped"
+)
+
+// A Problem is an input that could not be read in full, located at the
+// line that stopped the reader.
+type Problem struct {
+	Kind    ProblemKind
+	Pos     Pos
+	Message string
+}
+
+// Options control Load.
+type Options struct {
+	// Dir is the directory file names are made relative to (the working directory).
+	Dir string
+	// MaxFileSize is the largest file read, in bytes.
+	MaxFileSize int64
+	// Progress, when set, is called after each file is read.
+	Progress func(done, total int)
+}
+
+// A Set is everything one scan read.
+type Set struct {
+	Files    int
+	Objects  []*Object
+	Problems []Problem
+	// Charts lists the Helm chart directories found, which plain loading
+	// leaves to the Helm renderer.
+	Charts []string
+}
+
+var skipDirs = map[string]bool{".git": true, "node_modules": true, "vendor": true}
+
+func isManifestName(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+type input struct {
+	abs, rel string
+	root     string // the argument it was found under; links may not leave it
+}
+
+// Load reads the manifests under paths (files or directories).
+func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
+	if opt.Dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		opt.Dir = wd
+	}
+	if opt.MaxFileSize <= 0 {
+		opt.MaxFileSize = DefaultMaxFileSize
+	}
+	set := &Set{}
+	var inputs []input
+	seen := map[string]bool{}
+	for _, p := range paths {
+		abs, err := filepath.Abs(filepath.Join(opt.Dir, p))
+		if filepath.IsAbs(p) {
+			abs = filepath.Clean(p)
+		}
+		if err != nil {
+			return nil, err
+		}
+		fi, err := os.Stat(abs)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", p, err)
+		}
+		if !fi.IsDir() {
+			if !seen[abs] {
+				seen[abs] = true
+				inputs = append(inputs, input{abs: abs, rel: relPath(opt.Dir, abs), root: filepath.Dir(abs)})
+			}
+			continue
+		}
+		err = filepath.WalkDir(abs, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil // unreadable entries are passed over; the rest goes on
+			}
+			if d.IsDir() {
+				if path != abs && skipDirs[d.Name()] {
+					return filepath.SkipDir
+				}
+				if _, err := os.Lstat(filepath.Join(path, "Chart.yaml")); err == nil {
+					set.Charts = append(set.Charts, relPath(opt.Dir, path))
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !isManifestName(d.Name()) || seen[path] {
+				return nil
+			}
+			seen[path] = true
+			inputs = append(inputs, input{abs: path, rel: relPath(opt.Dir, path), root: abs})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(inputs, func(i, j int) bool { return inputs[i].rel < inputs[j].rel })
+	set.Files = len(inputs)
+
+	type result struct {
+		objs  []*Object
+		probs []Problem
+	}
+	results := make([]result, len(inputs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				in := inputs[i]
+				data, prob := readInput(in, opt.MaxFileSize)
+				if prob != nil {
+					results[i].probs = []Problem{*prob}
+				} else {
+					results[i].objs, results[i].probs = Parse(in.rel, data)
+				}
+				if opt.Progress != nil {
+					mu.Lock()
+					done++
+					opt.Progress(done, len(inputs))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	var cerr error
+	for i := range inputs {
+		if cerr = ctx.Err(); cerr != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if cerr != nil {
+		return nil, cerr
+	}
+	for _, r := range results {
+		set.Objects = append(set.Objects, r.objs...)
+		set.Problems = append(set.Problems, r.probs...)
+	}
+	return set, nil
+}
+
+func relPath(dir, abs string) string {
+	rel, err := filepath.Rel(dir, abs)
+	if err != nil {
+		rel = filepath.Base(abs)
+	}
+	return filepath.ToSlash(rel)
+}
+
+func readInput(in input, maxSize int64) ([]byte, *Problem) {
+	at := Pos{File: in.rel, Line: 1, Column: 1}
+	skip := func(format string, args ...any) *Problem {
+		return &Problem{Kind: Skipped, Pos: at, Message: fmt.Sprintf(format, args...)}
+	}
+	li, err := os.Lstat(in.abs)
+	if err != nil {
+		return nil, skip("cannot be read: %v", errors.Unwrap(err))
+	}
+	if li.Mode()&fs.ModeSymlink != 0 {
+		target, err := filepath.EvalSymlinks(in.abs)
+		if err != nil {
+			return nil, skip("is a broken symbolic link; not read")
+		}
+		root, err := filepath.EvalSymlinks(in.root)
+		if err != nil {
+			root = in.root
+		}
+		if r, err := filepath.Rel(root, target); err != nil || r == ".." || strings.HasPrefix(r, "../") {
+			return nil, skip("is a symbolic link that leaves the scanned tree; not read")
+		}
+	}
+	fi, err := os.Stat(in.abs)
+	if err != nil {
+		return nil, skip("cannot be read: %v", errors.Unwrap(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, skip("is not a regular file; not read")
+	}
+	if fi.Size() > maxSize {
+		return nil, skip("is %s, over the %s limit (--max-file-size); not scanned", byteSize(fi.Size()), byteSize(maxSize))
+	}
+	f, err := os.Open(in.abs)
+	if err != nil {
+		return nil, skip("cannot be read: %v", errors.Unwrap(err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
+	if err != nil {
+		return nil, skip("cannot be read: %v", err)
+	}
+	if int64(len(data)) > maxSize {
+		return nil, skip("is over the %s limit (--max-file-size); not scanned", byteSize(maxSize))
+	}
+	head := data[:min(len(data), 8000)]
+	if bytes.IndexByte(head, 0) >= 0 {
+		return nil, skip("is a binary file, not YAML or JSON; not scanned")
+	}
+	return data, nil
+}
+
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+	case n >= 1<<10:
+		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 1, 64) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+// Parse reads the Kubernetes objects in one file's YAML or JSON text.
+// Documents without apiVersion and kind are not objects and are skipped.
+// A syntax error ends the file with a Problem; objects before it are kept.
+func Parse(file string, data []byte) ([]*Object, []Problem) {
+	var objs []*Object
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return objs, []Problem{syntaxProblem(file, err)}
+		}
+		root := deref(&doc)
+		if root == nil || root.Kind != yaml.MappingNode {
+			continue
+		}
+		objs = appendObjects(objs, file, root, 0)
+	}
+	return objs, nil
+}
+
+func appendObjects(objs []*Object, file string, n *yaml.Node, depth int) []*Object {
+	o := &Object{File: file, Node: n, Source: Source{Kind: "file"}}
+	o.APIVersion = o.String("apiVersion")
+	o.Kind = o.String("kind")
+	if o.APIVersion == "" || o.Kind == "" {
+		return objs
+	}
+	if strings.HasSuffix(o.Kind, "List") && depth == 0 {
+		if items := ValueAt(n, []Segment{{Key: "items"}}); items != nil && items.Kind == yaml.SequenceNode {
+			for _, it := range items.Content {
+				if it = deref(it); it != nil && it.Kind == yaml.MappingNode {
+					objs = appendObjects(objs, file, it, depth+1)
+				}
+			}
+			return objs
+		}
+	}
+	o.Name = o.String("metadata.name")
+	if o.Name == "" {
+		o.Name = o.String("metadata.generateName")
+	}
+	o.Namespace = o.String("metadata.namespace")
+	return append(objs, o)
+}
+
+var lineRE = regexp.MustCompile(`^yaml: line (\d+): `)
+
+// yaml.v3 reports parser errors (not scanner errors) with a 0-based line.
+var parserErrors = []string{
+	"did not find expected ',' or",
+	"did not find expected '-' indicator",
+	"did not find expected <",
+	"did not find expected key",
+	"did not find expected node content",
+	"found undefined tag handle",
+	"found incompatible YAML document",
+	"found duplicate %",
+}
+
+func syntaxProblem(file string, err error) Problem {
+	msg := err.Error()
+	line := 1
+	if m := lineRE.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = msg[len(m[0]):]
+		for _, p := range parserErrors {
+			if strings.HasPrefix(msg, p) {
+				line++
+				break
+			}
+		}
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	return Problem{Kind: Invalid, Pos: Pos{File: file, Line: max(line, 1), Column: 1}, Message: "invalid YAML: " + msg}
+}

@@ -1,0 +1,164 @@
+// Package render turns files on disk into Kubernetes objects that remember
+// the file, line and column a human edits for every field.
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"gopkg.in/yaml.v3"
+)
+
+// A Pos is a place in a file: a path relative to the working directory,
+// slash-separated, and a 1-based line and column.
+type Pos struct {
+	File   string
+	Line   int
+	Column int
+}
+
+func (p Pos) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column) }
+
+// A Source says how an object was produced.
+type Source struct {
+	Kind string // "file" for plain manifests
+}
+
+// An Object is one Kubernetes object with the YAML node tree it came from.
+type Object struct {
+	APIVersion string
+	Kind       string
+	Namespace  string // as written; empty when the manifest sets none
+	Name       string
+	File       string // relative to the working directory, slash-separated
+	Source     Source
+
+	// Node is the mapping node of the object; every field path resolves
+	// against it.
+	Node *yaml.Node
+
+	value map[string]any
+}
+
+// Ref names an object the way a finding reports it.
+type Ref struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+}
+
+// Ref returns the object's identity.
+func (o *Object) Ref() Ref {
+	return Ref{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+}
+
+// Pos returns the position of the field at path, or of its nearest existing
+// parent when the field is missing; exact reports which.
+func (o *Object) Pos(path string) (pos Pos, exact bool) {
+	segs, err := ParsePath(path)
+	if err != nil {
+		segs = nil
+	}
+	m, exact := Resolve(o.Node, segs)
+	if m == nil {
+		m = o.Node
+	}
+	return Pos{File: o.File, Line: max(m.Line, 1), Column: max(m.Column, 1)}, exact && err == nil
+}
+
+// Has reports whether the field at path is present.
+func (o *Object) Has(path string) bool {
+	segs, err := ParsePath(path)
+	if err != nil {
+		return false
+	}
+	_, exact := Resolve(o.Node, segs)
+	return exact
+}
+
+// Value returns the object as generic data, with aliases and merge keys
+// expanded.
+func (o *Object) Value() map[string]any {
+	if o.value == nil {
+		o.value = map[string]any{}
+		var v any
+		if err := o.Node.Decode(&v); err == nil {
+			if m, ok := normalize(v).(map[string]any); ok {
+				o.value = m
+			}
+		}
+	}
+	return o.value
+}
+
+// Decode decodes the field at path into v (a k8s.io/api type, usually)
+// through its JSON form, as the API server would read it.
+func (o *Object) Decode(path string, v any) error {
+	segs, err := ParsePath(path)
+	if err != nil {
+		return err
+	}
+	var cur any = o.Value()
+	for _, s := range segs {
+		switch c := cur.(type) {
+		case map[string]any:
+			if s.IsIdx {
+				return fmt.Errorf("%s: not a list", path)
+			}
+			cur = c[s.Key]
+		case []any:
+			if !s.IsIdx || s.Index >= len(c) {
+				return fmt.Errorf("%s: not a map", path)
+			}
+			cur = c[s.Index]
+		default:
+			cur = nil
+		}
+	}
+	b, err := json.Marshal(cur)
+	if err != nil {
+		return fmt.Errorf("decoding %s: %w", path, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decoding %s: %w", path, err)
+	}
+	return nil
+}
+
+// String returns a value at path as text, or "" when it is missing or not a scalar.
+func (o *Object) String(path string) string {
+	segs, err := ParsePath(path)
+	if err != nil {
+		return ""
+	}
+	n := ValueAt(o.Node, segs)
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return n.Value
+}
+
+// normalize turns the maps yaml.v3 decodes with non-string keys into
+// string-keyed maps so that the value can be written as JSON.
+func normalize(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			t[k] = normalize(e)
+		}
+		return t
+	case map[any]any:
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			m[fmt.Sprint(k)] = normalize(e)
+		}
+		return m
+	case []any:
+		for i, e := range t {
+			t[i] = normalize(e)
+		}
+		return t
+	}
+	return v
+}

@@ -1,0 +1,81 @@
+// Package report turns findings into what people and tools read: text,
+// JSON and, later, SARIF and GitHub's formats.
+package report
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/kubeharden/kubeharden/scan"
+)
+
+// A Tool names the program that made a report.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// A Summary counts what a scan read and found. Suppressed findings are
+// counted apart and never in Findings.
+type Summary struct {
+	Files      int            `json:"files"`
+	Objects    int            `json:"objects"`
+	Findings   map[string]int `json:"findings"`
+	Suppressed int            `json:"suppressed"`
+}
+
+// A Report is the result of one scan, in the JSON contract other tools
+// rely on.
+type Report struct {
+	Tool     Tool           `json:"tool"`
+	Findings []scan.Finding `json:"findings"`
+	Summary  Summary        `json:"summary"`
+}
+
+// New builds a report from sorted findings and what was read.
+func New(tool Tool, findings []scan.Finding, files, objects int) *Report {
+	r := &Report{Tool: tool, Findings: findings, Summary: Summary{Files: files, Objects: objects,
+		Findings: map[string]int{"error": 0, "warning": 0, "note": 0}}}
+	if r.Findings == nil {
+		r.Findings = []scan.Finding{}
+	}
+	for _, f := range findings {
+		if f.Suppressed != nil {
+			r.Summary.Suppressed++
+			continue
+		}
+		r.Summary.Findings[f.Severity.String()]++
+	}
+	return r
+}
+
+// Fails reports whether any unsuppressed finding is at least as severe as
+// threshold; a zero threshold never fails.
+func (r *Report) Fails(threshold scan.Severity) bool {
+	if threshold == 0 {
+		return false
+	}
+	for _, f := range r.Findings {
+		if f.Suppressed == nil && f.Severity >= threshold {
+			return true
+		}
+	}
+	return false
+}
+
+// A Writer writes a report in one format.
+type Writer interface {
+	Write(w io.Writer, r *Report) error
+}
+
+// JSON writes the report as indented JSON.
+type JSON struct{}
+
+var _ Writer = JSON{}
+
+func (JSON) Write(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
+}

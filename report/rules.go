@@ -1,0 +1,63 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kubeharden/kubeharden/scan"
+)
+
+// RulesTable lists rules as aligned text: id, severity, checklist ids, title.
+func RulesTable(w io.Writer, checks []*scan.Check) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-24s %-8s %-42s %s\n", "RULE", "SEVERITY", "CHECKLIST", "TITLE")
+	for _, c := range checks {
+		fmt.Fprintf(&b, "%-24s %-8s %-42s %s\n", c.ID, c.Severity, strings.Join(c.Checklist, ","), c.Title)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Explain writes a rule's rationale, remediation and example fix.
+func Explain(w io.Writer, c *scan.Check) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s\n\n", c.ID, c.Title)
+	fmt.Fprintf(&b, "Severity:   %s (security-severity %.1f)\n", c.Severity, c.SecuritySeverity)
+	fmt.Fprintf(&b, "Checklist:  %s\n", strings.Join(c.Checklist, ", "))
+	if c.PSSLevel != "" {
+		fmt.Fprintf(&b, "PSS level:  %s\n", c.PSSLevel)
+	}
+	fmt.Fprintf(&b, "Docs:       %s\n\n", c.HelpURL())
+	fmt.Fprintf(&b, "Why:\n%s\n\n", indent(c.Rationale))
+	fmt.Fprintf(&b, "Fix:\n%s\n\n", indent(c.Remediation))
+	fmt.Fprintf(&b, "Example:\n%s\n\n", indent(c.Example))
+	fmt.Fprintf(&b, "Accept a finding on one object with the annotation %s%s: \"<why>\".\n", scan.SuppressPrefix, c.ID)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
+}
+
+// RulesMarkdown writes docs/rules.md from the registry.
+func RulesMarkdown(w io.Writer, checks []*scan.Check) error {
+	var b strings.Builder
+	b.WriteString("# Rules\n\n<!-- Generated from the rule registry by `go test ./cmd/kubeharden -run TestRulesDoc -update`; do not edit. -->\n\n")
+	b.WriteString("| rule | severity | checklist | title |\n|---|---|---|---|\n")
+	for _, c := range checks {
+		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s |\n", c.ID, c.ID, c.Severity, strings.Join(c.Checklist, ", "), c.Title)
+	}
+	b.WriteString("\nAny finding can be accepted on one object with the annotation `" + scan.SuppressPrefix + "<rule>: \"<why>\"` on the object " +
+		"(for pod templates, on the workload's own metadata). Accepted findings stay in JSON output with their justification and never fail a build.\n")
+	for _, c := range checks {
+		fmt.Fprintf(&b, "\n## %s\n\n**%s.** Severity `%s` (security-severity %.1f). Checklist: %s.", c.ID, c.Title, c.Severity, c.SecuritySeverity, strings.Join(c.Checklist, ", "))
+		if c.PSSLevel != "" {
+			fmt.Fprintf(&b, " PSS level: %s.", c.PSSLevel)
+		}
+		fmt.Fprintf(&b, "\n\n%s\n\n**Fix.** %s\n\n```yaml\n%s\n```\n", c.Rationale, c.Remediation, c.Example)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,355 @@
+// Package scan checks rendered Kubernetes objects against the hardening
+// checklist and produces findings.
+package scan
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/kubeharden/kubeharden/render"
+)
+
+// A Severity ranks findings: Error fails a build by default.
+type Severity int
+
+// Severities, from least to most severe.
+const (
+	Note Severity = iota + 1
+	Warning
+	Error
+)
+
+func (s Severity) String() string {
+	switch s {
+	case Note:
+		return "note"
+	case Warning:
+		return "warning"
+	case Error:
+		return "error"
+	}
+	return "unknown"
+}
+
+// MarshalText writes the severity as its name.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// ParseSeverity reads "error", "warning" or "note".
+func ParseSeverity(s string) (Severity, error) {
+	switch s {
+	case "error":
+		return Error, nil
+	case "warning":
+		return Warning, nil
+	case "note":
+		return Note, nil
+	}
+	return 0, fmt.Errorf("unknown severity %q (want error, warning or note)", s)
+}
+
+// A Check is one rule of the hardening checklist.
+type Check struct {
+	ID        string   // stable; SARIF ruleId and the key used in `# want:`
+	Title     string   // short, no trailing period
+	Checklist []string // item ids from the checklist
+	Severity  Severity
+	// SecuritySeverity is the 0.1–10 score GitHub code scanning ranks by.
+	SecuritySeverity float64
+	// PSSLevel is set on the rules that report Pod Security Standards checks.
+	PSSLevel    string
+	Rationale   string // why it matters; a paragraph
+	Remediation string // what to change; ends with a period
+	Example     string // a YAML snippet that passes
+
+	// Exactly one of Object and Graph is set; Input rules have neither and
+	// report what render could not read.
+	Object func(p *Pass, o *render.Object)
+	Graph  func(p *Pass, objs []*render.Object)
+}
+
+// HelpURL is the rule's anchor in the rules document.
+func (c *Check) HelpURL() string {
+	return "https://github.com/kubeharden/kubeharden/blob/main/docs/rules.md#" + c.ID
+}
+
+// A Suppression records why a finding was accepted by its owner.
+type Suppression struct {
+	Kind          string `json:"kind"` // "annotation"
+	Justification string `json:"justification"`
+}
+
+// A Finding is one violation of one rule at one place.
+type Finding struct {
+	Rule        string       `json:"rule"`
+	Checklist   []string     `json:"checklist"`
+	Severity    Severity     `json:"severity"`
+	PSSLevel    string       `json:"pssLevel,omitempty"`
+	PSSCheck    string       `json:"pssCheck,omitempty"`
+	Message     string       `json:"message"`
+	File        string       `json:"file"`
+	Line        int          `json:"line"`
+	Column      int          `json:"column"`
+	Object      *render.Ref  `json:"object,omitempty"`
+	Path        string       `json:"path,omitempty"`
+	Fingerprint string       `json:"fingerprint"`
+	Suppressed  *Suppression `json:"suppressed,omitempty"`
+}
+
+// Config holds what a scan is asked to enforce.
+type Config struct {
+	// PSSVersion is the Pod Security Standards version, "latest" or "v1.N".
+	PSSVersion string
+	// AllowedRegistries, when set, is the list of registries images may come from.
+	AllowedRegistries []string
+}
+
+// A Pass is one check's view of a scan: the objects, the configuration and
+// the place findings go.
+type Pass struct {
+	Check  *Check
+	Config *Config
+	scan   *scanner
+}
+
+type findingKey struct {
+	rule, obj, path string
+}
+
+// Report records a finding of p.Check on the field at path of o. The
+// message should say what is wrong with the field; Report prefixes the
+// object it belongs to.
+func (p *Pass) Report(o *render.Object, path string, format string, args ...any) {
+	p.scan.add(p.Check, o, path, describe(o)+": "+fmt.Sprintf(format, args...))
+}
+
+func describe(o *render.Object) string {
+	name := o.Name
+	if o.Namespace != "" {
+		name = o.Namespace + "/" + name
+	}
+	return fmt.Sprintf("%s %q", o.Kind, name)
+}
+
+// Fingerprint is a stable identity for a finding: the rule, the object and
+// the field path, never line numbers, so it survives edits around it.
+func Fingerprint(rule string, ref *render.Ref, file, path string) string {
+	h := sha256.New()
+	if ref != nil {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s", rule, ref.APIVersion, ref.Kind, ref.Namespace, ref.Name, path)
+	} else {
+		fmt.Fprintf(h, "%s\x00%s\x00%s", rule, file, path)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+type scanner struct {
+	cfg      *Config
+	findings []Finding
+	seen     map[findingKey]int
+	pods     map[*render.Object]*podEntry
+	pss      *pssEvaluator
+}
+
+type podEntry struct {
+	pod *Pod
+	err error
+}
+
+func (s *scanner) add(c *Check, o *render.Object, path, msg string) {
+	ref := o.Ref()
+	key := findingKey{c.ID, objectKey(o), path}
+	if _, dup := s.seen[key]; dup {
+		return
+	}
+	pos, _ := o.Pos(path)
+	f := Finding{
+		Rule:        c.ID,
+		Checklist:   slices.Clone(c.Checklist),
+		Severity:    c.Severity,
+		PSSLevel:    c.PSSLevel,
+		Message:     msg,
+		File:        pos.File,
+		Line:        pos.Line,
+		Column:      pos.Column,
+		Object:      &ref,
+		Path:        path,
+		Fingerprint: Fingerprint(c.ID, &ref, o.File, path),
+	}
+	if why, ok := suppressed(o, c.ID); ok {
+		f.Suppressed = &Suppression{Kind: "annotation", Justification: why}
+	}
+	s.seen[key] = len(s.findings)
+	s.findings = append(s.findings, f)
+}
+
+func objectKey(o *render.Object) string {
+	return fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%s\x00%d", o.File, o.APIVersion, o.Kind, o.Namespace, o.Name, o.Node.Line)
+}
+
+// SuppressPrefix starts the annotation that accepts a rule's finding on an
+// object: ignore.kubeharden.io/<rule-id>: "<why>".
+const SuppressPrefix = "ignore.kubeharden.io/"
+
+func suppressed(o *render.Object, rule string) (string, bool) {
+	key := render.Join("metadata.annotations", render.Key(SuppressPrefix+rule))
+	if !o.Has(key) {
+		return "", false
+	}
+	why := strings.TrimSpace(o.String(key))
+	if why == "" {
+		why = "(no reason given)"
+	}
+	return why, true
+}
+
+// Run applies checks to the objects and problems of set and returns the
+// findings, merged and sorted by file, line and rule.
+func Run(ctx context.Context, set *render.Set, checks []*Check, cfg Config) ([]Finding, error) {
+	if cfg.PSSVersion == "" {
+		cfg.PSSVersion = "latest"
+	}
+	pss, err := newPSSEvaluator(cfg.PSSVersion)
+	if err != nil {
+		return nil, err
+	}
+	s := &scanner{cfg: &cfg, seen: map[findingKey]int{}, pods: map[*render.Object]*podEntry{}, pss: pss}
+	for _, pr := range set.Problems {
+		s.problem(pr)
+	}
+	for _, o := range set.Objects {
+		if _, err := s.pod(o); err != nil {
+			s.add(InvalidInput, o, "spec", "cannot be read as a pod template: "+err.Error())
+		}
+	}
+	for _, c := range checks {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		p := &Pass{Check: c, Config: s.cfg, scan: s}
+		switch {
+		case c.Object != nil:
+			for _, o := range set.Objects {
+				c.Object(p, o)
+			}
+		case c.Graph != nil:
+			c.Graph(p, set.Objects)
+		}
+	}
+	out := mergePSS(s.findings)
+	Sort(out)
+	return out, nil
+}
+
+func (s *scanner) problem(pr render.Problem) {
+	c := InvalidInput
+	if pr.Kind == render.Skipped {
+		c = SkippedInput
+	}
+	s.findings = append(s.findings, Finding{
+		Rule:        c.ID,
+		Checklist:   slices.Clone(c.Checklist),
+		Severity:    c.Severity,
+		Message:     pr.Pos.File + " " + strings.TrimPrefix(pr.Message, pr.Pos.File+" "),
+		File:        pr.Pos.File,
+		Line:        pr.Pos.Line,
+		Column:      pr.Pos.Column,
+		Fingerprint: Fingerprint(c.ID, nil, pr.Pos.File, ""),
+	})
+}
+
+// mergePSS folds a Pod Security Standards finding into the finding of
+// another rule on the same field of the same object, so that one line
+// carries one finding with both checklist ids and the PSS level.
+func mergePSS(fs []Finding) []Finding {
+	type at struct {
+		obj  render.Ref
+		file string
+		path string
+	}
+	native := map[at]int{}
+	for i, f := range fs {
+		if f.PSSLevel == "" && f.Object != nil {
+			if _, ok := native[at{*f.Object, f.File, f.Path}]; !ok {
+				native[at{*f.Object, f.File, f.Path}] = i
+			}
+		}
+	}
+	out := fs[:0:0]
+	drop := make([]bool, len(fs))
+	for i, f := range fs {
+		if f.PSSLevel == "" || f.Object == nil {
+			continue
+		}
+		j, ok := native[at{*f.Object, f.File, f.Path}]
+		if !ok {
+			continue
+		}
+		n := &fs[j]
+		for _, id := range f.Checklist {
+			if !slices.Contains(n.Checklist, id) {
+				n.Checklist = append(n.Checklist, id)
+			}
+		}
+		if n.PSSLevel == "" || n.PSSLevel == "restricted" {
+			n.PSSLevel = f.PSSLevel
+		}
+		n.Severity = max(n.Severity, f.Severity)
+		if n.PSSCheck == "" {
+			n.PSSCheck = f.PSSCheck
+			n.Message += fmt.Sprintf(" (Pod Security Standards %s: %s)", n.PSSLevel, f.PSSCheck)
+		}
+		drop[i] = true
+	}
+	// Two PSS levels on one field: the lower level is the one that matters.
+	pssAt := map[at]int{}
+	for i, f := range fs {
+		if drop[i] || f.PSSLevel == "" || f.Object == nil {
+			continue
+		}
+		if _, isNative := native[at{*f.Object, f.File, f.Path}]; isNative {
+			continue
+		}
+		k := at{*f.Object, f.File, f.Path}
+		if j, ok := pssAt[k]; ok {
+			if f.PSSLevel == "baseline" && fs[j].PSSLevel != "baseline" {
+				drop[j] = true
+				pssAt[k] = i
+			} else {
+				drop[i] = true
+			}
+			continue
+		}
+		pssAt[k] = i
+	}
+	for i, f := range fs {
+		if !drop[i] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Sort orders findings by file, line, column, rule and fingerprint.
+func Sort(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Column != b.Column {
+			return a.Column < b.Column
+		}
+		if a.Rule != b.Rule {
+			return a.Rule < b.Rule
+		}
+		return a.Fingerprint < b.Fingerprint
+	})
+}

@@ -1,0 +1,392 @@
+package scan
+
+import (
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
+
+	"github.com/kubeharden/kubeharden/render"
+)
+
+// pssCheck is one Pod Security Standards check at the scan's version.
+type pssCheck struct {
+	id    string
+	level api.Level
+	fn    policy.CheckPodFn
+}
+
+type pssEvaluator struct {
+	version   api.Version
+	checks    []pssCheck
+	evaluator policy.Evaluator // whole-pod verdicts for namespace admission
+	cache     map[*render.Object][]pssFailure
+}
+
+// A pssFailure is a failed check located at one field.
+type pssFailure struct {
+	check  string
+	level  api.Level
+	path   string
+	reason string
+}
+
+// ParsePSSVersion reads "latest" or "v1.N" as Pod Security Admission does.
+func ParsePSSVersion(s string) (api.Version, error) {
+	v, err := api.ParseVersion(s)
+	if err != nil {
+		return api.Version{}, fmt.Errorf("pss version %q: want latest or v1.N", s)
+	}
+	return v, nil
+}
+
+func newPSSEvaluator(version string) (*pssEvaluator, error) {
+	v, err := ParsePSSVersion(version)
+	if err != nil {
+		return nil, err
+	}
+	ev, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
+	if err != nil {
+		return nil, err
+	}
+	e := &pssEvaluator{version: v, evaluator: ev, cache: map[*render.Object][]pssFailure{}}
+	for _, c := range policy.DefaultChecks() {
+		var fn policy.CheckPodFn
+		for _, vc := range c.Versions {
+			if v.Latest() || !v.Older(vc.MinimumVersion) {
+				fn = vc.CheckPod
+			}
+		}
+		if fn != nil {
+			e.checks = append(e.checks, pssCheck{id: string(c.ID), level: c.Level, fn: fn})
+		}
+	}
+	return e, nil
+}
+
+// evaluate runs every check on pod and locates each failure at the fields
+// that cause it: checks are re-run on the pod without containers and on
+// each container alone to tell pod-level from container-level causes.
+func (e *pssEvaluator) evaluate(pod *Pod) []pssFailure {
+	if f, ok := e.cache[pod.Object]; ok {
+		return f
+	}
+	var out []pssFailure
+	meta, spec := &pod.Meta, &pod.Spec
+	for _, c := range e.checks {
+		if r := c.fn(meta, spec); r.Allowed {
+			continue
+		}
+		n := len(out)
+		add := func(path string, r policy.CheckResult) {
+			out = append(out, pssFailure{check: c.id, level: c.level, path: path, reason: reason(r)})
+		}
+		podOnly := *spec
+		podOnly.Containers, podOnly.InitContainers, podOnly.EphemeralContainers = nil, nil, nil
+		r0 := c.fn(meta, &podOnly)
+		if !r0.Allowed {
+			for _, path := range e.locatePod(c, pod, &podOnly) {
+				add(path, r0)
+			}
+		}
+		for _, ct := range pod.Containers() {
+			one := podOnly
+			switch ct.Kind {
+			case "init container":
+				one.InitContainers = []corev1.Container{*ct.Container}
+			case "ephemeral container":
+				one.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon(*ct.Container)}}
+			default:
+				one.Containers = []corev1.Container{*ct.Container}
+			}
+			r := c.fn(meta, &one)
+			if r.Allowed {
+				continue
+			}
+			for _, path := range locateContainer(c.id, pod, ct, !r0.Allowed) {
+				add(path, r)
+			}
+		}
+		if len(out) == n {
+			add(pod.SpecPath, c.fn(meta, spec))
+		}
+	}
+	e.cache[pod.Object] = out
+	return out
+}
+
+func reason(r policy.CheckResult) string {
+	if r.ForbiddenDetail != "" {
+		return r.ForbiddenReason + ": " + r.ForbiddenDetail
+	}
+	return r.ForbiddenReason
+}
+
+func annotationPath(pod *Pod, key string) string {
+	return render.Join(pod.MetaPath+".annotations", render.Key(key))
+}
+
+// volumeSourcePath names the volume source field (hostPath, nfs...) of
+// volume i, as written.
+func volumeSourcePath(pod *Pod, i int) string {
+	base := fmt.Sprintf("%s.volumes[%d]", pod.SpecPath, i)
+	if v, err := render.ParsePath(base); err == nil {
+		if n := render.ValueAt(pod.Object.Node, v); n != nil {
+			for j := 0; j+1 < len(n.Content); j += 2 {
+				if k := n.Content[j].Value; k != "name" {
+					return base + render.Key(k)
+				}
+			}
+		}
+	}
+	return base
+}
+
+func (e *pssEvaluator) locatePod(c pssCheck, pod *Pod, podOnly *corev1.PodSpec) []string {
+	spec, sc := pod.SpecPath, pod.SpecPath+".securityContext"
+	psc := pod.Spec.SecurityContext
+	if psc == nil {
+		psc = &corev1.PodSecurityContext{}
+	}
+	var paths []string
+	switch c.id {
+	case "hostNamespaces":
+		for _, f := range []struct {
+			on   bool
+			name string
+		}{{pod.Spec.HostNetwork, "hostNetwork"}, {pod.Spec.HostPID, "hostPID"}, {pod.Spec.HostIPC, "hostIPC"}} {
+			if f.on {
+				paths = append(paths, spec+"."+f.name)
+			}
+		}
+	case "hostPathVolumes", "restrictedVolumes":
+		for i := range pod.Spec.Volumes {
+			one := *podOnly
+			one.Volumes = pod.Spec.Volumes[i : i+1]
+			if !c.fn(&pod.Meta, &one).Allowed {
+				paths = append(paths, volumeSourcePath(pod, i))
+			}
+		}
+	case "sysctls":
+		for i := range psc.Sysctls {
+			one := *podOnly
+			osc := *psc
+			osc.Sysctls = psc.Sysctls[i : i+1]
+			one.SecurityContext = &osc
+			if !c.fn(&pod.Meta, &one).Allowed {
+				paths = append(paths, fmt.Sprintf("%s.sysctls[%d]", sc, i))
+			}
+		}
+	case "runAsNonRoot", "runAsUser", "seLinuxOptions":
+		paths = append(paths, sc+"."+c.id)
+	case "seccompProfile_baseline", "seccompProfile_restricted":
+		if psc.SeccompProfile == nil && pod.Meta.Annotations[corev1.SeccompPodAnnotationKey] != "" {
+			paths = append(paths, annotationPath(pod, corev1.SeccompPodAnnotationKey))
+		} else {
+			paths = append(paths, sc+".seccompProfile.type")
+		}
+	case "appArmorProfile":
+		paths = append(paths, sc+".appArmorProfile.type")
+	case "windowsHostProcess":
+		paths = append(paths, sc+".windowsOptions.hostProcess")
+	}
+	return paths
+}
+
+// baselineCapabilities are the capabilities Pod Security baseline allows to add.
+var baselineCapabilities = []string{"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
+
+func locateContainer(id string, pod *Pod, c Container, podFails bool) []string {
+	sc := c.SecurityContext
+	if sc == nil {
+		sc = &corev1.SecurityContext{}
+	}
+	caps := sc.Capabilities
+	if caps == nil {
+		caps = &corev1.Capabilities{}
+	}
+	var paths []string
+	switch id {
+	case "allowPrivilegeEscalation", "privileged", "procMount", "runAsNonRoot":
+		field := id
+		if id == "runAsNonRoot" && sc.RunAsNonRoot == nil && podFails {
+			return nil // inherited from the pod-level setting
+		}
+		paths = append(paths, c.SC(field))
+	case "procMount_restricted":
+		paths = append(paths, c.SC("procMount"))
+	case "runAsUser", "seLinuxOptions", "windowsHostProcess", "appArmorProfile":
+		set := map[string]bool{
+			"runAsUser":          sc.RunAsUser != nil,
+			"seLinuxOptions":     sc.SELinuxOptions != nil,
+			"windowsHostProcess": sc.WindowsOptions != nil && sc.WindowsOptions.HostProcess != nil,
+			"appArmorProfile":    sc.AppArmorProfile != nil,
+		}[id]
+		field := map[string]string{"windowsHostProcess": "windowsOptions.hostProcess", "appArmorProfile": "appArmorProfile.type"}[id]
+		if field == "" {
+			field = id
+		}
+		switch {
+		case set:
+			paths = append(paths, c.SC(field))
+		case id == "appArmorProfile":
+			if k := corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix + c.Name; pod.Meta.Annotations[k] != "" {
+				paths = append(paths, annotationPath(pod, k))
+			}
+		}
+	case "seccompProfile_baseline", "seccompProfile_restricted":
+		k := corev1.SeccompContainerAnnotationKeyPrefix + c.Name
+		switch {
+		case sc.SeccompProfile != nil:
+			paths = append(paths, c.SC("seccompProfile.type"))
+		case pod.Meta.Annotations[k] != "":
+			paths = append(paths, annotationPath(pod, k))
+		case id == "seccompProfile_restricted" && !podFails:
+			// Unset everywhere: one pod-level setting fixes every container.
+			paths = append(paths, pod.SpecPath+".securityContext.seccompProfile.type")
+		}
+	case "capabilities_baseline", "capabilities_restricted":
+		if id == "capabilities_restricted" && !slices.ContainsFunc(caps.Drop, func(c corev1.Capability) bool { return c == "ALL" }) {
+			paths = append(paths, c.SC("capabilities.drop"))
+		}
+		for i, a := range caps.Add {
+			ok := a == "NET_BIND_SERVICE"
+			if id == "capabilities_baseline" {
+				ok = slices.Contains(baselineCapabilities, string(a))
+			}
+			if !ok {
+				paths = append(paths, c.SC(fmt.Sprintf("capabilities.add[%d]", i)))
+			}
+		}
+	case "hostPorts":
+		for i, p := range c.Ports {
+			if p.HostPort != 0 {
+				paths = append(paths, fmt.Sprintf("%s.ports[%d].hostPort", c.Path, i))
+			}
+		}
+	case "hostProbesAndHostLifecycle":
+		paths = hostProbePaths(c)
+	}
+	if len(paths) == 0 && !podFails {
+		paths = append(paths, c.Path)
+	}
+	return paths
+}
+
+func hostProbePaths(c Container) []string {
+	var paths []string
+	handler := func(base string, h *corev1.ProbeHandler) {
+		if h == nil {
+			return
+		}
+		if h.HTTPGet != nil && h.HTTPGet.Host != "" {
+			paths = append(paths, base+".httpGet.host")
+		}
+		if h.TCPSocket != nil && h.TCPSocket.Host != "" {
+			paths = append(paths, base+".tcpSocket.host")
+		}
+	}
+	for name, p := range map[string]*corev1.Probe{"livenessProbe": c.LivenessProbe, "readinessProbe": c.ReadinessProbe, "startupProbe": c.StartupProbe} {
+		if p != nil {
+			handler(c.Path+"."+name, &p.ProbeHandler)
+		}
+	}
+	if l := c.Lifecycle; l != nil {
+		for name, h := range map[string]*corev1.LifecycleHandler{"postStart": l.PostStart, "preStop": l.PreStop} {
+			if h != nil {
+				handler(c.Path+".lifecycle."+name, &corev1.ProbeHandler{HTTPGet: h.HTTPGet, TCPSocket: h.TCPSocket})
+			}
+		}
+	}
+	slices.Sort(paths)
+	return paths
+}
+
+func pssRule(level api.Level) func(p *Pass, o *render.Object) {
+	return func(p *Pass, o *render.Object) {
+		pod := p.Pod(o)
+		if pod == nil {
+			return
+		}
+		for _, f := range p.scan.pss.evaluate(pod) {
+			if f.level != level {
+				continue
+			}
+			p.scan.add(p.Check, o, f.path, fmt.Sprintf("%s: fails Pod Security Standards %s check %q (%s)", describe(o), level, f.check, f.reason))
+			if i, ok := p.scan.seen[findingKey{p.Check.ID, objectKey(o), f.path}]; ok {
+				p.scan.findings[i].PSSCheck = f.check
+			}
+		}
+	}
+}
+
+// PSS labels on Namespaces.
+const (
+	pssEnforceLabel        = api.EnforceLevelLabel
+	pssEnforceVersionLabel = api.EnforceVersionLabel
+)
+
+func namespaceLabels(p *Pass, o *render.Object) {
+	if o.Kind != "Namespace" || group(o.APIVersion) != "" {
+		return
+	}
+	path := render.Join("metadata.labels", render.Key(pssEnforceLabel))
+	level := o.String(path)
+	switch {
+	case !o.Has(path):
+		p.Report(o, path, "has no %s label, so Pod Security Admission enforces nothing in it", pssEnforceLabel)
+	case level == string(api.LevelPrivileged):
+		p.Report(o, path, "sets %s: privileged, which admits every pod", pssEnforceLabel)
+	default:
+		if _, err := api.ParseLevel(level); err != nil {
+			p.Report(o, path, "sets %s to %q, which is not a level (privileged, baseline, restricted); the API server rejects the Namespace", pssEnforceLabel, level)
+		}
+	}
+}
+
+// namespaceAdmission reports workloads that the enforce level of their
+// Namespace, when the scan has that Namespace, would reject.
+func namespaceAdmission(p *Pass, objs []*render.Object) {
+	levels := map[string]api.LevelVersion{}
+	for _, o := range objs {
+		if o.Kind != "Namespace" || group(o.APIVersion) != "" {
+			continue
+		}
+		lvl, err := api.ParseLevel(o.String(render.Join("metadata.labels", render.Key(pssEnforceLabel))))
+		if err != nil || lvl == api.LevelPrivileged {
+			continue
+		}
+		ver := api.LatestVersion()
+		if vs := o.String(render.Join("metadata.labels", render.Key(pssEnforceVersionLabel))); vs != "" {
+			if v, err := api.ParseVersion(vs); err == nil {
+				ver = v
+			}
+		}
+		levels[o.Name] = api.LevelVersion{Level: lvl, Version: ver}
+	}
+	if len(levels) == 0 {
+		return
+	}
+	for _, o := range objs {
+		pod := p.Pod(o)
+		if pod == nil || o.Kind == "Namespace" {
+			continue
+		}
+		ns := o.Namespace
+		if ns == "" {
+			ns = "default"
+		}
+		lv, ok := levels[ns]
+		if !ok {
+			continue
+		}
+		r := policy.AggregateCheckResults(p.scan.pss.evaluator.EvaluatePod(lv, &pod.Meta, &pod.Spec))
+		if r.Allowed {
+			continue
+		}
+		path := "metadata.namespace"
+		p.Report(o, path, "would be rejected by namespace %q, which enforces Pod Security %s:%s: %s", ns, lv.Level, lv.Version, r.ForbiddenDetail())
+	}
+}
