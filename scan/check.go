@@ -4,6 +4,8 @@ package scan
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -223,7 +225,8 @@ func Run(ctx context.Context, set *render.Set, checks []*Check, cfg Config) ([]F
 	}
 	for _, o := range set.Objects {
 		if _, err := s.pod(o); err != nil {
-			s.add(InvalidInput, o, "spec", "cannot be read as a pod template: "+err.Error())
+			path, msg := typeError(o, err)
+			s.add(InvalidInput, o, path, describe(o)+": "+msg)
 		}
 	}
 	for _, c := range checks {
@@ -352,4 +355,20 @@ func Sort(fs []Finding) {
 		}
 		return a.Fingerprint < b.Fingerprint
 	})
+}
+
+// typeError locates a pod template that does not decode at the field the
+// decoder names, and says what the API expects there.
+func typeError(o *render.Object, err error) (path, msg string) {
+	tp, _ := TemplatePath(o)
+	path = render.Join(tp, "spec")
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return path, "the pod template cannot be read: " + err.Error()
+	}
+	field := render.Join(path, te.Field)
+	if te.Field != "" && o.Has(field) {
+		path = field
+	}
+	return path, fmt.Sprintf("%s is a %s where Kubernetes expects %s; the API server would reject it", field, te.Value, te.Type)
 }

@@ -2,7 +2,9 @@ package scan
 
 import (
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/pod-security-admission/api"
@@ -91,18 +93,16 @@ func (e *pssEvaluator) evaluate(pod *Pod) []pssFailure {
 				add(path, r0)
 			}
 		}
+		// A pod with no securityContext, volumes or host namespaces.
+		bare := corev1.PodSpec{OS: spec.OS, HostUsers: spec.HostUsers}
 		for _, ct := range pod.Containers() {
-			one := podOnly
-			switch ct.Kind {
-			case "init container":
-				one.InitContainers = []corev1.Container{*ct.Container}
-			case "ephemeral container":
-				one.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon(*ct.Container)}}
-			default:
-				one.Containers = []corev1.Container{*ct.Container}
-			}
-			r := c.fn(meta, &one)
+			r := c.fn(meta, withContainer(podOnly, ct))
 			if r.Allowed {
+				continue
+			}
+			// Failing also without the pod's settings means the container's
+			// own fields are at fault; otherwise the pod-level field is.
+			if c.fn(meta, withContainer(bare, ct)).Allowed && !r0.Allowed {
 				continue
 			}
 			for _, path := range locateContainer(c.id, pod, ct, !r0.Allowed) {
@@ -115,6 +115,33 @@ func (e *pssEvaluator) evaluate(pod *Pod) []pssFailure {
 	}
 	e.cache[pod.Object] = out
 	return out
+}
+
+// seLinuxPath points at the SELinux option Pod Security forbids: a type
+// other than the container types, or any user or role.
+func seLinuxPath(sc string, o *corev1.SELinuxOptions) string {
+	switch {
+	case o == nil:
+	case o.Type != "" && o.Type != "container_t" && o.Type != "container_init_t" && o.Type != "container_kvm_t" && o.Type != "container_engine_t":
+		return sc + ".seLinuxOptions.type"
+	case o.User != "":
+		return sc + ".seLinuxOptions.user"
+	case o.Role != "":
+		return sc + ".seLinuxOptions.role"
+	}
+	return sc + ".seLinuxOptions"
+}
+
+func withContainer(spec corev1.PodSpec, c Container) *corev1.PodSpec {
+	switch c.Kind {
+	case "init container":
+		spec.InitContainers = []corev1.Container{*c.Container}
+	case "ephemeral container":
+		spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon(*c.Container)}}
+	default:
+		spec.Containers = []corev1.Container{*c.Container}
+	}
+	return &spec
 }
 
 func reason(r policy.CheckResult) string {
@@ -179,8 +206,10 @@ func (e *pssEvaluator) locatePod(c pssCheck, pod *Pod, podOnly *corev1.PodSpec) 
 				paths = append(paths, fmt.Sprintf("%s.sysctls[%d]", sc, i))
 			}
 		}
-	case "runAsNonRoot", "runAsUser", "seLinuxOptions":
+	case "runAsNonRoot", "runAsUser":
 		paths = append(paths, sc+"."+c.id)
+	case "seLinuxOptions":
+		paths = append(paths, seLinuxPath(sc, psc.SELinuxOptions))
 	case "seccompProfile_baseline", "seccompProfile_restricted":
 		if psc.SeccompProfile == nil && pod.Meta.Annotations[corev1.SeccompPodAnnotationKey] != "" {
 			paths = append(paths, annotationPath(pod, corev1.SeccompPodAnnotationKey))
@@ -188,7 +217,16 @@ func (e *pssEvaluator) locatePod(c pssCheck, pod *Pod, podOnly *corev1.PodSpec) 
 			paths = append(paths, sc+".seccompProfile.type")
 		}
 	case "appArmorProfile":
-		paths = append(paths, sc+".appArmorProfile.type")
+		if psc.AppArmorProfile != nil {
+			paths = append(paths, sc+".appArmorProfile.type")
+		}
+		for _, k := range slices.Sorted(maps.Keys(pod.Meta.Annotations)) {
+			v := pod.Meta.Annotations[k]
+			if strings.HasPrefix(k, corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix) &&
+				v != corev1.DeprecatedAppArmorBetaProfileRuntimeDefault && !strings.HasPrefix(v, corev1.DeprecatedAppArmorBetaProfileNamePrefix) {
+				paths = append(paths, annotationPath(pod, k))
+			}
+		}
 	case "windowsHostProcess":
 		paths = append(paths, sc+".windowsOptions.hostProcess")
 	}
@@ -229,6 +267,8 @@ func locateContainer(id string, pod *Pod, c Container, podFails bool) []string {
 			field = id
 		}
 		switch {
+		case set && id == "seLinuxOptions":
+			paths = append(paths, seLinuxPath(c.Path+".securityContext", sc.SELinuxOptions))
 		case set:
 			paths = append(paths, c.SC(field))
 		case id == "appArmorProfile":

@@ -26,7 +26,7 @@ var (
 	CapabilitiesDropAll = &Check{
 		ID: "capabilities-drop-all", Title: "Container does not drop all capabilities",
 		Checklist: []string{"pods.non-root"}, Severity: Warning, SecuritySeverity: 4.0,
-		Rationale: "Container runtimes grant a default set of Linux capabilities (NET_RAW, CHOWN, SETUID and more) that most applications never use; NET_RAW alone allows ARP and DNS spoofing on the pod network.",
+		Rationale:   "Container runtimes grant a default set of Linux capabilities (NET_RAW, CHOWN, SETUID and more) that most applications never use; NET_RAW alone allows ARP and DNS spoofing on the pod network.",
 		Remediation: "Set securityContext.capabilities.drop: [ALL] and add back only what the process needs, such as NET_BIND_SERVICE.",
 		Example:     "securityContext:\n  capabilities:\n    drop: [ALL]",
 		Object:      capabilitiesDropAll,
@@ -34,7 +34,7 @@ var (
 	DangerousCapabilities = &Check{
 		ID: "dangerous-capabilities", Title: "Container adds a dangerous capability",
 		Checklist: []string{"pods.non-root", "pods.no-privileged"}, Severity: Error, SecuritySeverity: 8.0,
-		Rationale: "Capabilities such as SYS_ADMIN, NET_ADMIN, SYS_PTRACE, SYS_MODULE or ALL give a container root-equivalent control of the node or its network, and are the usual first step of a container escape.",
+		Rationale:   "Capabilities such as SYS_ADMIN, NET_ADMIN, SYS_PTRACE, SYS_MODULE or ALL give a container root-equivalent control of the node or its network, and are the usual first step of a container escape.",
 		Remediation: "Remove the capability from securityContext.capabilities.add; if the workload truly needs it, isolate it on dedicated nodes and accept the finding with an ignore annotation that says why.",
 		Example:     "securityContext:\n  capabilities:\n    drop: [ALL]\n    add: [NET_BIND_SERVICE]",
 		Object:      dangerousCaps,
@@ -52,7 +52,7 @@ var (
 	Privileged = &Check{
 		ID: "privileged-container", Title: "Container is privileged",
 		Checklist: []string{"pods.no-privileged"}, Severity: Error, SecuritySeverity: 9.0,
-		Rationale: "A privileged container has every capability, every host device and no seccomp or AppArmor confinement: it is root on the node.",
+		Rationale:   "A privileged container has every capability, every host device and no seccomp or AppArmor confinement: it is root on the node.",
 		Remediation: "Remove securityContext.privileged: true; grant the single capability the workload needs instead.",
 		Example:     "securityContext:\n  privileged: false",
 		Object:      privileged,
@@ -60,7 +60,7 @@ var (
 	HostNamespaces = &Check{
 		ID: "host-namespaces", Title: "Pod shares a host namespace",
 		Checklist: []string{"pods.no-privileged"}, Severity: Error, SecuritySeverity: 8.0,
-		Rationale: "hostNetwork, hostPID and hostIPC put the pod in the node's namespaces: it can sniff node traffic and reach node-local services, see and signal every process, or read other workloads' shared memory.",
+		Rationale:   "hostNetwork, hostPID and hostIPC put the pod in the node's namespaces: it can sniff node traffic and reach node-local services, see and signal every process, or read other workloads' shared memory.",
 		Remediation: "Remove hostNetwork, hostPID and hostIPC from the pod spec (or set them to false).",
 		Example:     "spec:\n  hostNetwork: false\n  hostPID: false\n  hostIPC: false",
 		Object:      hostNamespaces,
@@ -68,7 +68,7 @@ var (
 	HostPathVolume = &Check{
 		ID: "host-path-volume", Title: "Pod mounts a hostPath volume",
 		Checklist: []string{"pods.no-privileged"}, Severity: Error, SecuritySeverity: 7.5,
-		Rationale: "A hostPath volume exposes the node's filesystem to the container; paths such as /, /etc, /var/run/docker.sock or /var/lib/kubelet hand over the node.",
+		Rationale:   "A hostPath volume exposes the node's filesystem to the container; paths such as /, /etc, /var/run/docker.sock or /var/lib/kubelet hand over the node.",
 		Remediation: "Replace the hostPath volume with a persistentVolumeClaim, configMap, secret, emptyDir or CSI volume.",
 		Example:     "volumes:\n  - name: data\n    persistentVolumeClaim:\n      claimName: data",
 		Object:      hostPathVolumes,
@@ -76,7 +76,7 @@ var (
 	HostPort = &Check{
 		ID: "host-port", Title: "Container binds a host port",
 		Checklist: []string{"pods.no-privileged"}, Severity: Warning, SecuritySeverity: 5.0,
-		Rationale: "hostPort binds the port on the node's own addresses, bypassing Services and NetworkPolicy on some network plugins and limiting where the pod can be scheduled.",
+		Rationale:   "hostPort binds the port on the node's own addresses, bypassing Services and NetworkPolicy on some network plugins and limiting where the pod can be scheduled.",
 		Remediation: "Remove hostPort and expose the port through a Service.",
 		Example:     "ports:\n  - containerPort: 8080",
 		Object:      hostPorts,
@@ -84,7 +84,7 @@ var (
 	ImageLatest = &Check{
 		ID: "image-latest-tag", Title: "Image has no tag or uses :latest",
 		Checklist: []string{"pods.image-scanning"}, Severity: Warning, SecuritySeverity: 5.0,
-		Rationale: "An untagged or :latest image changes whenever someone pushes, so a vulnerability scan of it says nothing about what runs, and rollbacks are not reproducible.",
+		Rationale:   "An untagged or :latest image changes whenever someone pushes, so a vulnerability scan of it says nothing about what runs, and rollbacks are not reproducible.",
 		Remediation: "Reference the image by an immutable version tag, and better by digest (image: registry/app:1.4.2@sha256:...).",
 		Example:     "image: ghcr.io/acme/app:1.4.2@sha256:4f5c6d...",
 		Object:      imageLatest,
@@ -92,7 +92,7 @@ var (
 	ImageDigest = &Check{
 		ID: "image-digest", Title: "Image is not pinned by digest",
 		Checklist: []string{"pods.image-scanning"}, Severity: Note, SecuritySeverity: 2.0,
-		Rationale: "Tags are mutable: the image behind app:1.4.2 can be replaced after it was scanned. A digest names exactly the bytes that were scanned.",
+		Rationale:   "Tags are mutable: the image behind app:1.4.2 can be replaced after it was scanned. A digest names exactly the bytes that were scanned.",
 		Remediation: "Append the digest to the image reference (app:1.4.2@sha256:...); tools such as crane or Renovate keep it current.",
 		Example:     "image: ghcr.io/acme/app:1.4.2@sha256:4f5c6d...",
 		Object:      imageDigest,
@@ -100,7 +100,7 @@ var (
 	ImageRegistry = &Check{
 		ID: "image-registry", Title: "Image comes from a registry that is not allowed",
 		Checklist: []string{"pods.image-scanning"}, Severity: Error, SecuritySeverity: 6.0,
-		Rationale: "Images from registries outside the team's list escape its scanning and signing. The rule runs when allowed registries are configured (--allowed-registries).",
+		Rationale:   "Images from registries outside the team's list escape its scanning and signing. The rule runs when allowed registries are configured (--allowed-registries).",
 		Remediation: "Mirror the image into an allowed registry and reference it there.",
 		Example:     "image: registry.acme.internal/mirror/nginx:1.27.0",
 		Object:      imageRegistry,
@@ -117,7 +117,7 @@ var (
 	PSSRestricted = &Check{
 		ID: "pss-restricted", Title: "Pod fails Pod Security Standards restricted",
 		Checklist: []string{"pods.pss"}, Severity: Warning, SecuritySeverity: 5.0, PSSLevel: string(api.LevelRestricted),
-		Rationale: "The restricted Pod Security Standard is current pod-hardening practice. Only checks that restricted adds to baseline are reported here; baseline failures are reported as pss-baseline.",
+		Rationale:   "The restricted Pod Security Standard is current pod-hardening practice. Only checks that restricted adds to baseline are reported here; baseline failures are reported as pss-baseline.",
 		Remediation: "Change the named field as the Pod Security Standards restricted level requires.",
 		Example:     "securityContext:\n  runAsNonRoot: true\n  allowPrivilegeEscalation: false\n  capabilities:\n    drop: [ALL]\n  seccompProfile:\n    type: RuntimeDefault",
 		Object:      pssRule(api.LevelRestricted),
@@ -125,7 +125,7 @@ var (
 	NamespacePSSLabel = &Check{
 		ID: "namespace-pss-label", Title: "Namespace does not enforce a Pod Security level",
 		Checklist: []string{"pods.pss"}, Severity: Warning, SecuritySeverity: 5.0,
-		Rationale: "Pod Security Admission enforces a standard in a namespace only when the namespace carries the pod-security.kubernetes.io/enforce label; without it, or at privileged, any pod is admitted.",
+		Rationale:   "Pod Security Admission enforces a standard in a namespace only when the namespace carries the pod-security.kubernetes.io/enforce label; without it, or at privileged, any pod is admitted.",
 		Remediation: "Label the Namespace with pod-security.kubernetes.io/enforce: restricted (or baseline), and the matching audit and warn labels.",
 		Example:     "metadata:\n  labels:\n    pod-security.kubernetes.io/enforce: restricted\n    pod-security.kubernetes.io/enforce-version: latest",
 		Object:      namespaceLabels,
@@ -133,7 +133,7 @@ var (
 	PSSNamespaceReject = &Check{
 		ID: "pss-namespace-reject", Title: "Workload would be rejected by its namespace's Pod Security level",
 		Checklist: []string{"pods.pss"}, Severity: Error, SecuritySeverity: 6.0,
-		Rationale: "When the scanned Namespace enforces a Pod Security level, a workload that fails it is rejected at admission (pods of a Deployment fail to be created), which is better found in review than in production.",
+		Rationale:   "When the scanned Namespace enforces a Pod Security level, a workload that fails it is rejected at admission (pods of a Deployment fail to be created), which is better found in review than in production.",
 		Remediation: "Fix the pod template so it meets the namespace's level, or move the workload to a namespace whose level it is meant to run at.",
 		Example:     "metadata:\n  namespace: shop  # enforces restricted; the pod template meets it",
 		Graph:       namespaceAdmission,
@@ -145,14 +145,14 @@ var (
 	InvalidInput = &Check{
 		ID: "invalid-input", Title: "Input cannot be read as Kubernetes configuration",
 		Checklist: []string{"staying-secure.scans"}, Severity: Error, SecuritySeverity: 3.0,
-		Rationale: "A manifest that does not parse is not scanned, and the API server or kubectl would refuse it too; the rest of the scan goes on.",
+		Rationale:   "A manifest that does not parse is not scanned, and the API server or kubectl would refuse it too; the rest of the scan goes on.",
 		Remediation: "Fix the syntax or type error at the reported line.",
 		Example:     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: valid",
 	}
 	SkippedInput = &Check{
 		ID: "skipped-input", Title: "Input was not scanned",
 		Checklist: []string{"staying-secure.scans"}, Severity: Warning, SecuritySeverity: 2.0,
-		Rationale: "Binary files, files over the size limit and links that leave the scanned tree are not read, so whatever they hold is not checked.",
+		Rationale:   "Binary files, files over the size limit and links that leave the scanned tree are not read, so whatever they hold is not checked.",
 		Remediation: "Rename binary files so they do not end in .yaml, .yml or .json, split or raise --max-file-size for large files, and keep links inside the repository.",
 		Example:     "kubeharden scan --max-file-size 20971520 .",
 	}
