@@ -269,7 +269,7 @@ func Parse(file string, data []byte) ([]*Object, []Problem) {
 			break
 		}
 		if err != nil {
-			return objs, []Problem{syntaxProblem(file, err)}
+			return objs, []Problem{syntaxProblem(file, data, err)}
 		}
 		root := deref(&doc)
 		if root == nil || root.Kind != yaml.MappingNode {
@@ -319,7 +319,7 @@ var parserErrors = []string{
 	"found duplicate %",
 }
 
-func syntaxProblem(file string, err error) Problem {
+func syntaxProblem(file string, data []byte, err error) Problem {
 	msg := err.Error()
 	line := 1
 	if m := lineRE.FindStringSubmatch(msg); m != nil {
@@ -334,5 +334,7 @@ func syntaxProblem(file string, err error) Problem {
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
-	return Problem{Kind: Invalid, Pos: Pos{File: file, Line: max(line, 1), Column: 1}, Message: "invalid YAML: " + msg}
+	// An error at the end of the stream names the line after the last one.
+	last := bytes.Count(bytes.TrimRight(data, "\r\n\t "), []byte("\n")) + 1
+	return Problem{Kind: Invalid, Pos: Pos{File: file, Line: max(min(line, last), 1), Column: 1}, Message: "invalid YAML: " + msg}
 }

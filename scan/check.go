@@ -4,10 +4,10 @@ package scan
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"

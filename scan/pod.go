@@ -91,6 +91,7 @@ func (s *scanner) pod(o *render.Object) (*Pod, error) {
 		e.err = err
 		return nil, err
 	}
+	defaultVolumes(&p.Spec)
 	e.pod = p
 	return p, nil
 }
@@ -175,4 +176,14 @@ func (p *Pod) RunAsGroup(c Container) Setting[int64] {
 // (hostUsers: false), where UID 0 inside is not root on the node.
 func (p *Pod) UserNamespace() bool {
 	return p.Spec.HostUsers != nil && !*p.Spec.HostUsers
+}
+
+// defaultVolumes applies the API server's defaulting of a volume that names
+// no source: it becomes an emptyDir, and admission sees it that way.
+func defaultVolumes(spec *corev1.PodSpec) {
+	for i := range spec.Volumes {
+		if (spec.Volumes[i].VolumeSource == corev1.VolumeSource{}) {
+			spec.Volumes[i].EmptyDir = &corev1.EmptyDirVolumeSource{}
+		}
+	}
 }

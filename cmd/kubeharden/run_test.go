@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kubeharden/kubeharden/report"
+	"github.com/kubeharden/kubeharden/scan"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files and docs/rules.md")
+
+// repoRoot is the repository root, found once from the package directory.
+var repoRoot, _ = filepath.Abs("../..")
+
+// runCLI runs the CLI in-process from the repository root.
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	t.Chdir(repoRoot)
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	var ee *exitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		code = ee.code
+	default:
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join(repoRoot, "cmd/kubeharden/testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the output (run with -update to accept):\n%s", name, got)
+	}
+}
+
+func TestScanExamplesGolden(t *testing.T) {
+	out, _, code := runCLI(t, "scan", "--format", "json", "testdata/examples")
+	if code != exitFindings {
+		t.Errorf("exit code %d, want %d", code, exitFindings)
+	}
+	golden(t, "examples.json", out)
+
+	out, _, _ = runCLI(t, "scan", "testdata/examples")
+	golden(t, "examples.txt", out)
+	if strings.Contains(out, "\x1b[") {
+		t.Error("colour codes written to a non-terminal")
+	}
+}
+
+// TestJSONContract checks the fields other tools rely on.
+func TestJSONContract(t *testing.T) {
+	out, _, _ := runCLI(t, "scan", "--format", "json", "testdata/examples/insecure")
+	var rep struct {
+		Tool     struct{ Name, Version string }
+		Findings []map[string]any
+		Summary  struct {
+			Files, Objects int
+			Findings       map[string]int
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Tool.Name != "kubeharden" || rep.Tool.Version == "" {
+		t.Errorf("tool = %+v", rep.Tool)
+	}
+	if rep.Summary.Files != 2 || rep.Summary.Objects != 2 || len(rep.Findings) == 0 {
+		t.Errorf("summary = %+v with %d findings", rep.Summary, len(rep.Findings))
+	}
+	total := 0
+	for _, n := range rep.Summary.Findings {
+		total += n
+	}
+	if total != len(rep.Findings) {
+		t.Errorf("summary counts %d findings, list has %d", total, len(rep.Findings))
+	}
+	prev := ""
+	for _, f := range rep.Findings {
+		for _, k := range []string{"rule", "checklist", "severity", "message", "file", "line", "column", "object", "path", "fingerprint"} {
+			if _, ok := f[k]; !ok {
+				t.Errorf("finding lacks %q: %v", k, f)
+			}
+		}
+		file := f["file"].(string)
+		if filepath.IsAbs(file) || !strings.HasPrefix(file, "testdata/examples/insecure/") {
+			t.Errorf("file %q is not relative to the working directory", file)
+		}
+		if f["line"].(float64) < 1 || f["column"].(float64) < 1 {
+			t.Errorf("position %v:%v", f["line"], f["column"])
+		}
+		if lvl, ok := f["pssLevel"]; ok && lvl != "baseline" && lvl != "restricted" {
+			t.Errorf("pssLevel %v", lvl)
+		}
+		if _, ok := f["pssLevel"]; !ok && strings.HasPrefix(f["rule"].(string), "pss-") && f["rule"] != "pss-namespace-reject" {
+			t.Errorf("PSS finding without pssLevel: %v", f)
+		}
+		key := file + "\x00" + strings.Repeat("0", 6-len(jsonNum(f["line"]))) + jsonNum(f["line"])
+		if key < prev {
+			t.Errorf("findings not sorted by file and line at %v", f)
+		}
+		prev = key
+	}
+}
+
+func jsonNum(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestExitCodes(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"scan", "testdata/examples/hardened"}, 0},
+		{[]string{"scan", "--fail-on", "note", "testdata/examples/hardened"}, 0},
+		{[]string{"scan", "testdata/examples/insecure"}, exitFindings},
+		{[]string{"scan", "--fail-on", "none", "testdata/examples/insecure"}, 0},
+		{[]string{"scan", "testdata/examples/insecure", "--fail-on", "none"}, 0}, // flags after paths
+		{[]string{"scan", "--fail-on", "fatal", "."}, exitUsage},
+		{[]string{"scan", "--format", "xml", "."}, exitUsage},
+		{[]string{"scan", "--pss-version", "v2.x", "."}, exitUsage},
+		{[]string{"scan", "--no-such-flag"}, exitUsage},
+		{[]string{"scan", "does/not/exist"}, exitUsage},
+		{[]string{"explain", "no-such-rule"}, exitUsage},
+		{[]string{"frobnicate"}, exitUsage},
+		{nil, exitUsage},
+		{[]string{"version"}, 0},
+	} {
+		_, _, code := runCLI(t, c.args...)
+		if code != c.code {
+			t.Errorf("kubeharden %s: exit %d, want %d", strings.Join(c.args, " "), code, c.code)
+		}
+	}
+}
+
+// TestUnreadableInputDoesNotStopTheScan: a broken file is a finding and
+// the other files are still scanned.
+func TestUnreadableInputDoesNotStopTheScan(t *testing.T) {
+	out, _, code := runCLI(t, "scan", "--format", "json", "testdata/checks/invalid-input", "testdata/examples/insecure")
+	if code != exitFindings {
+		t.Errorf("exit %d", code)
+	}
+	for _, want := range []string{`"rule": "invalid-input"`, `"rule": "privileged-container"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s", want)
+		}
+	}
+}
+
+func TestRulesAndExplain(t *testing.T) {
+	out, _, code := runCLI(t, "rules")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, c := range scan.All {
+		if !strings.Contains(out, c.ID) {
+			t.Errorf("rules lacks %s", c.ID)
+		}
+		ex, _, code := runCLI(t, "explain", c.ID)
+		if code != 0 || !strings.Contains(ex, c.Remediation) || !strings.Contains(ex, c.Rationale) {
+			t.Errorf("explain %s: exit %d\n%s", c.ID, code, ex)
+		}
+		for _, l := range strings.Split(c.Example, "\n") {
+			if !strings.Contains(ex, "  "+l+"\n") {
+				t.Errorf("explain %s lacks the example line %q", c.ID, l)
+			}
+		}
+	}
+}
+
+func TestConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "kh.yaml")
+	if err := os.WriteFile(cfg, []byte("allowedRegistries: [registry.acme.internal]\nfailOn: note\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := runCLI(t, "scan", "--config", cfg, "--format", "json", "testdata/examples/hardened")
+	if code != exitFindings || !strings.Contains(out, `"rule": "image-registry"`) {
+		t.Errorf("config not applied: exit %d\n%s", code, out)
+	}
+	if err := os.WriteFile(cfg, []byte("allowedRegistrys: [typo]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, code := runCLI(t, "scan", "--config", cfg, "testdata/examples/hardened"); code != exitUsage {
+		t.Errorf("unknown config key: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// TestRulesDoc keeps docs/rules.md equal to what the registry generates.
+func TestRulesDoc(t *testing.T) {
+	var b bytes.Buffer
+	if err := report.RulesMarkdown(&b, scan.All); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(repoRoot, "docs/rules.md")
+	if *update {
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, b.Bytes()) {
+		t.Error("docs/rules.md is stale: run go test ./cmd/kubeharden -run TestRulesDoc -update")
+	}
+}
