@@ -19,10 +19,36 @@ type Pos struct {
 
 func (p Pos) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column) }
 
-// A Source says how an object was produced.
+// A Source says how an object was produced: "file" for plain manifests,
+// "helm" or "kustomize" for rendered ones.
 type Source struct {
-	Kind string // "file" for plain manifests
+	Kind     string `json:"kind"`
+	Chart    string `json:"chart,omitempty"`    // helm: the chart directory
+	ValueSet string `json:"valueSet,omitempty"` // helm: the named value set
+	Root     string `json:"root,omitempty"`     // kustomize: the built kustomization
 }
+
+// A Related location is the other side of a mapping: the template line
+// beside the values line, the base line beside the patch line.
+type Related struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Column  int    `json:"column,omitempty"`
+	Message string `json:"message"`
+}
+
+// A Location is where a finding on a field is reported.
+type Location struct {
+	Pos
+	Related []Related
+	// Approx marks a position a renderer could not map exactly.
+	Approx bool
+}
+
+// A Locator maps a node of rendered YAML (the key node of the deepest
+// existing field) to the place a human edits. Renderers set one on the
+// objects they produce; plain files need none.
+type Locator func(n *yaml.Node) Location
 
 // An Object is one Kubernetes object with the YAML node tree it came from.
 type Object struct {
@@ -36,6 +62,8 @@ type Object struct {
 	// Node is the mapping node of the object; every field path resolves
 	// against it.
 	Node *yaml.Node
+	// Locator, when set, maps rendered nodes to source positions.
+	Locator Locator
 
 	value map[string]any
 }
@@ -65,6 +93,27 @@ func (o *Object) Pos(path string) (pos Pos, exact bool) {
 		m = o.Node
 	}
 	return Pos{File: o.File, Line: max(m.Line, 1), Column: max(m.Column, 1)}, exact && err == nil
+}
+
+// Locate returns where a finding on the field at path is reported: the
+// field, or its nearest existing parent, mapped through the renderer's
+// Locator when the object was rendered.
+func (o *Object) Locate(path string) Location {
+	segs, err := ParsePath(path)
+	if err != nil {
+		segs = nil
+	}
+	m, _ := Resolve(o.Node, segs)
+	if m == nil {
+		m = o.Node
+	}
+	if o.Locator != nil {
+		if l := o.Locator(m); l.File != "" {
+			l.Line, l.Column = max(l.Line, 1), max(l.Column, 1)
+			return l
+		}
+	}
+	return Location{Pos: Pos{File: o.File, Line: max(m.Line, 1), Column: max(m.Column, 1)}}
 }
 
 // Has reports whether the field at path is present.

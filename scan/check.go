@@ -87,19 +87,24 @@ type Suppression struct {
 
 // A Finding is one violation of one rule at one place.
 type Finding struct {
-	Rule        string       `json:"rule"`
-	Checklist   []string     `json:"checklist"`
-	Severity    Severity     `json:"severity"`
-	PSSLevel    string       `json:"pssLevel,omitempty"`
-	PSSCheck    string       `json:"pssCheck,omitempty"`
-	Message     string       `json:"message"`
-	File        string       `json:"file"`
-	Line        int          `json:"line"`
-	Column      int          `json:"column"`
-	Object      *render.Ref  `json:"object,omitempty"`
-	Path        string       `json:"path,omitempty"`
-	Fingerprint string       `json:"fingerprint"`
-	Suppressed  *Suppression `json:"suppressed,omitempty"`
+	Rule        string      `json:"rule"`
+	Checklist   []string    `json:"checklist"`
+	Severity    Severity    `json:"severity"`
+	PSSLevel    string      `json:"pssLevel,omitempty"`
+	PSSCheck    string      `json:"pssCheck,omitempty"`
+	Message     string      `json:"message"`
+	File        string      `json:"file"`
+	Line        int         `json:"line"`
+	Column      int         `json:"column"`
+	Object      *render.Ref `json:"object,omitempty"`
+	Path        string      `json:"path,omitempty"`
+	Fingerprint string      `json:"fingerprint"`
+	// Precision is "exact" when the position is the field (or its nearest
+	// parent) as written, "approx" when a renderer could only estimate it.
+	Precision  string           `json:"precision"`
+	Source     *render.Source   `json:"source,omitempty"`
+	Related    []render.Related `json:"related,omitempty"`
+	Suppressed *Suppression     `json:"suppressed,omitempty"`
 }
 
 // Config holds what a scan is asked to enforce.
@@ -168,7 +173,8 @@ func (s *scanner) add(c *Check, o *render.Object, path, msg string) {
 	if _, dup := s.seen[key]; dup {
 		return
 	}
-	pos, _ := o.Pos(path)
+	loc := o.Locate(path)
+	pos := loc.Pos
 	f := Finding{
 		Rule:        c.ID,
 		Checklist:   slices.Clone(c.Checklist),
@@ -181,6 +187,15 @@ func (s *scanner) add(c *Check, o *render.Object, path, msg string) {
 		Object:      &ref,
 		Path:        path,
 		Fingerprint: Fingerprint(c.ID, &ref, o.File, path),
+		Precision:   "exact",
+		Related:     loc.Related,
+	}
+	if loc.Approx {
+		f.Precision = "approx"
+	}
+	if o.Source.Kind != "" && o.Source.Kind != "file" {
+		src := o.Source
+		f.Source = &src
 	}
 	if why, ok := suppressed(o, c.ID); ok {
 		f.Suppressed = &Suppression{Kind: "annotation", Justification: why}
@@ -262,6 +277,7 @@ func (s *scanner) problem(pr render.Problem) {
 		Line:        pr.Pos.Line,
 		Column:      pr.Pos.Column,
 		Fingerprint: Fingerprint(c.ID, nil, pr.Pos.File, ""),
+		Precision:   "exact",
 	})
 }
 
