@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -50,7 +52,7 @@ func version() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}
-	return "dev"
+	return "0.1.0-dev"
 }
 
 // run is the whole CLI: main only maps its error to an exit code.
@@ -113,7 +115,9 @@ func loadConfig(path string, explicit bool) (fileConfig, error) {
 func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("format", "text", "output format: text or json")
+	format := fs.String("format", "text", "output format: text, json or sarif")
+	sarifFile := fs.String("sarif", "", "also write a SARIF log to this file, whatever --format is")
+	category := fs.String("category", "kubeharden/", "SARIF automationDetails.id: the code scanning category")
 	output := fs.String("output", "", "write the report to this file instead of stdout")
 	failOn := fs.String("fail-on", "", "exit 1 when a finding is at least this severe: error, warning, note or none (default error)")
 	pssVersion := fs.String("pss-version", "", "Pod Security Standards version: latest or v1.N (default latest)")
@@ -157,10 +161,13 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		writer = report.Text{Color: useColor(*color, stdout, *output)}
 	case "json":
 		writer = report.JSON{}
+	case "sarif":
+		writer = report.SARIF{Rules: scan.All, Category: *category}
 	default:
-		return usageError("--format: unknown format %q (want text or json)", *format)
+		return usageError("--format: unknown format %q (want text, json or sarif)", *format)
 	}
 
+	start := time.Now()
 	opt := render.Options{MaxFileSize: firstPositive(*maxSize, fc.MaxFileSize)}
 	prog := newProgress(stderr)
 	if prog != nil {
@@ -187,6 +194,16 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if err := writer.Write(out, rep); err != nil {
 		return err
+	}
+	if *sarifFile != "" {
+		if err := writeFile(*sarifFile, report.SARIF{Rules: scan.All, Category: *category}, rep); err != nil {
+			return err
+		}
+	}
+	if os.Getenv("GITHUB_ACTIONS") == "true" {
+		if err := publishGitHub(stdout, rep, threshold, *sarifFile, time.Since(start)); err != nil {
+			return err
+		}
 	}
 	if len(set.Charts) > 0 {
 		fmt.Fprintf(stderr, "kubeharden: %d Helm chart(s) found and not scanned: Helm rendering is not built yet\n", len(set.Charts))
@@ -287,4 +304,57 @@ func (p *progress) done() {
 	if p != nil && p.last > 0 {
 		fmt.Fprint(p.w, "\r\x1b[K")
 	}
+}
+
+// writeFile writes a report to path, truncating what was there.
+func writeFile(path string, w report.Writer, rep *report.Report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := w.Write(f, rep); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// publishGitHub annotates the most severe findings on stdout, where the
+// runner reads workflow commands, and writes the job summary and outputs.
+func publishGitHub(stdout io.Writer, rep *report.Report, failOn scan.Severity, sarifFile string, took time.Duration) error {
+	if err := (report.Annotations{}).Write(stdout, rep); err != nil {
+		return err
+	}
+	sum := report.StepSummary{
+		Server:     firstNonEmpty(os.Getenv("GITHUB_SERVER_URL"), "https://github.com"),
+		Repository: os.Getenv("GITHUB_REPOSITORY"),
+		SHA:        headSHA(os.Getenv),
+		FailOn:     failOn,
+		Duration:   took,
+	}
+	var b strings.Builder
+	if err := sum.Write(&b, rep); err != nil {
+		return err
+	}
+	return report.PublishGitHub(os.Getenv, b.String(), report.Outputs(rep, failOn, sarifFile))
+}
+
+// headSHA is the commit a person reads: on pull_request events GITHUB_SHA
+// is the merge commit, and the PR head is in the event payload.
+func headSHA(getenv func(string) string) string {
+	if p := getenv("GITHUB_EVENT_PATH"); p != "" {
+		if data, err := os.ReadFile(p); err == nil {
+			var ev struct {
+				PullRequest struct {
+					Head struct {
+						SHA string `json:"sha"`
+					} `json:"head"`
+				} `json:"pull_request"`
+			}
+			if json.Unmarshal(data, &ev) == nil && ev.PullRequest.Head.SHA != "" {
+				return ev.PullRequest.Head.SHA
+			}
+		}
+	}
+	return getenv("GITHUB_SHA")
 }

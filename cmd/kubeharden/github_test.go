@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestSARIFGoldenAndDeterministic(t *testing.T) {
+	first, _, code := runCLI(t, "scan", "--format", "sarif", "testdata/examples")
+	if code != exitFindings {
+		t.Errorf("exit %d", code)
+	}
+	second, _, _ := runCLI(t, "scan", "--format", "sarif", "testdata/examples")
+	if first != second {
+		t.Error("two runs over the same input gave different SARIF")
+	}
+	golden(t, "examples.sarif", first)
+
+	var log struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						ID               string
+						ShortDescription *struct{ Text string }
+						Properties       map[string]any
+					}
+				}
+			}
+			Results []struct {
+				RuleID    string
+				RuleIndex int
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct{ URI string }
+						Region           struct{ StartLine, StartColumn, EndLine, EndColumn int }
+					}
+				}
+				PartialFingerprints map[string]string
+			}
+			AutomationDetails struct{ ID string }
+		}
+	}
+	if err := json.Unmarshal([]byte(first), &log); err != nil {
+		t.Fatal(err)
+	}
+	run := log.Runs[0]
+	if run.AutomationDetails.ID != "kubeharden/" {
+		t.Errorf("category %q", run.AutomationDetails.ID)
+	}
+	ids := map[string]bool{}
+	for _, r := range run.Tool.Driver.Rules {
+		if ids[r.ID] || r.ShortDescription == nil || r.ShortDescription.Text == "" {
+			t.Errorf("rule %s duplicated or without a description", r.ID)
+		}
+		ids[r.ID] = true
+		if _, ok := r.Properties["security-severity"].(string); !ok {
+			t.Errorf("rule %s: security-severity must be a string", r.ID)
+		}
+	}
+	hash := regexp.MustCompile(`^[0-9a-f]{1,16}:\d+$`)
+	for _, res := range run.Results {
+		if res.RuleIndex < 0 || res.RuleIndex >= len(run.Tool.Driver.Rules) || run.Tool.Driver.Rules[res.RuleIndex].ID != res.RuleID {
+			t.Errorf("result %s has ruleIndex %d", res.RuleID, res.RuleIndex)
+		}
+		loc := res.Locations[0].PhysicalLocation
+		if loc.Region.StartLine < 1 || loc.Region.StartColumn < 1 || loc.Region.EndColumn <= loc.Region.StartColumn || strings.HasPrefix(loc.ArtifactLocation.URI, "/") {
+			t.Errorf("bad location %+v", loc)
+		}
+		if !hash.MatchString(res.PartialFingerprints["primaryLocationLineHash"]) || res.PartialFingerprints["kubeharden/v1"] == "" {
+			t.Errorf("fingerprints %v", res.PartialFingerprints)
+		}
+	}
+}
+
+// TestFingerprintSurvivesEdits: lines inserted above a finding move it
+// down; its stable fingerprint stays.
+func TestFingerprintSurvivesEdits(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(repoRoot, "testdata/examples/insecure/worker.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "worker.yaml")
+	fingerprints := func() map[string]int {
+		out, _, _ := runCLI(t, "scan", "--format", "json", path)
+		var rep struct {
+			Findings []struct {
+				Rule, Fingerprint string
+				Line              int
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]int{}
+		for _, f := range rep.Findings {
+			m[f.Rule+"/"+f.Fingerprint] = f.Line
+		}
+		return m
+	}
+	os.WriteFile(path, src, 0o644)
+	before := fingerprints()
+	os.WriteFile(path, append([]byte("# a comment\n# and another\n\n"), src...), 0o644)
+	after := fingerprints()
+	if len(before) == 0 || len(before) != len(after) {
+		t.Fatalf("before %d findings, after %d", len(before), len(after))
+	}
+	for k, line := range before {
+		if after[k] != line+3 {
+			t.Errorf("%s: line %d before, %d after (want the same fingerprint 3 lines down)", k, line, after[k])
+		}
+	}
+}
+
+// TestSARIFFileIsTruncated: --sarif replaces a longer file's content.
+func TestSARIFFileIsTruncated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.sarif")
+	os.WriteFile(path, bytes.Repeat([]byte("x"), 1<<20), 0o644)
+	runCLI(t, "scan", "--sarif", path, "--format", "json", "testdata/examples/hardened")
+	data, _ := os.ReadFile(path)
+	if !json.Valid(data) {
+		t.Error("the SARIF file kept old bytes after the new log")
+	}
+}
+
+// sarifValidator returns the offline validator's path; under CI its absence
+// fails the test, elsewhere it skips with the command that installs it.
+func sarifValidator(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("KUBEHARDEN_SARIF_MULTITOOL")
+	if bin == "" {
+		bin = filepath.Join(repoRoot, ".cache/tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool")
+	}
+	if _, err := os.Stat(bin); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("SARIF validator missing at %s: scripts/test installs it", bin)
+		}
+		t.Skip("SARIF validator not installed: run scripts/test")
+	}
+	return bin
+}
+
+// TestSARIFValidates runs Microsoft's SARIF validator with GitHub's rules
+// over our output for the fixtures and the real trees of the corpus.
+func TestSARIFValidates(t *testing.T) {
+	bin := sarifValidator(t)
+	dir := t.TempDir()
+	for name, paths := range map[string][]string{
+		"testdata": {"testdata"},
+		"corpus": {
+			"../shared/corpus/podinfo", "../shared/corpus/microservices-demo", "../shared/corpus/kubernetes-goat",
+			"../shared/corpus/ingress-nginx", "../shared/corpus/kustomize", "../shared/corpus/k8s-website-examples",
+			"../shared/corpus/k8s-kubernetes-testdata", "../shared/corpus/kube-linter/tests",
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join(dir, name+".sarif")
+			args := append([]string{"scan", "--fail-on", "none", "--sarif", file, "--format", "json"}, paths...)
+			if _, _, code := runCLI(t, args...); code != 0 {
+				t.Fatalf("scan exit %d", code)
+			}
+			out, err := exec.Command(bin, "validate", file, "--rule-kind", "Sarif;Ghas", "-o", file+".validation", "--log", "ForceOverwrite").CombinedOutput()
+			if err != nil {
+				t.Fatalf("validator: %v\n%s", err, out)
+			}
+			problems := regexp.MustCompile(`(?m)^.*: (error|warning) .*$`).FindAllString(string(out), -1)
+			for _, p := range problems {
+				t.Error(p)
+			}
+			if !strings.Contains(string(out), "Analysis completed successfully") {
+				t.Errorf("validator did not complete:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestGitHubActionsMode: annotations on stdout, the job summary and the
+// outputs in the runner's files, links at the PR head commit.
+func TestGitHubActionsMode(t *testing.T) {
+	dir := t.TempDir()
+	output, summary, event := filepath.Join(dir, "output"), filepath.Join(dir, "summary.md"), filepath.Join(dir, "event.json")
+	os.WriteFile(event, []byte(`{"pull_request":{"head":{"sha":"0123456789abcdef0123456789abcdef01234567"}}}`), 0o644)
+	t.Setenv("GITHUB_ACTIONS", "true")
+	t.Setenv("GITHUB_OUTPUT", output)
+	t.Setenv("GITHUB_STEP_SUMMARY", summary)
+	t.Setenv("GITHUB_EVENT_PATH", event)
+	t.Setenv("GITHUB_SHA", "ffffffffffffffffffffffffffffffffffffffff")
+	t.Setenv("GITHUB_REPOSITORY", "acme/shop")
+	t.Setenv("GITHUB_SERVER_URL", "https://github.com")
+	sarif := filepath.Join(dir, "k.sarif")
+	stdout, _, code := runCLI(t, "scan", "--sarif", sarif, "testdata/examples")
+	if code != exitFindings {
+		t.Errorf("exit %d", code)
+	}
+	var annotations []string
+	for _, l := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(l, "::") {
+			annotations = append(annotations, l)
+		}
+	}
+	golden(t, "examples.annotations.txt", strings.Join(annotations, "\n")+"\n")
+	counts := map[string]int{}
+	for _, a := range annotations {
+		counts[strings.SplitN(a[2:], " ", 2)[0]]++
+	}
+	if counts["error"] > 10 || counts["warning"] > 10 || counts["notice"] > 10 {
+		t.Errorf("over GitHub's 10 annotations per level: %v", counts)
+	}
+	if counts["warning"] != 10 || !strings.Contains(stdout, "more findings not annotated") {
+		t.Errorf("14 warnings should give 10 annotations and a notice counting the rest: %v", counts)
+	}
+
+	sum, _ := os.ReadFile(summary)
+	if !strings.Contains(string(sum), "https://github.com/acme/shop/blob/0123456789abcdef0123456789abcdef01234567/testdata/examples/insecure/worker.yaml#L") {
+		t.Errorf("summary lacks links at the PR head:\n%s", sum)
+	}
+	// The duration varies; the golden file holds the rest.
+	golden(t, "examples.summary.md", regexp.MustCompile(` in [0-9.]+(ms|s|µs)\.`).ReplaceAllString(string(sum), " in DURATION."))
+
+	out, _ := os.ReadFile(output)
+	for _, want := range []string{"result<<", "\nfail\n", "errors<<", "\n8\n", "warnings<<", "\n14\n", "findings<<", "\n23\n", "sarif-file<<", sarif} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("outputs lack %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestGitHubActionsWithoutFiles: no panic when the runner's file
+// variables are unset.
+func TestGitHubActionsWithoutFiles(t *testing.T) {
+	t.Setenv("GITHUB_ACTIONS", "true")
+	t.Setenv("GITHUB_OUTPUT", "")
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	t.Setenv("GITHUB_EVENT_PATH", "")
+	if _, _, code := runCLI(t, "scan", "testdata/examples/hardened"); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
