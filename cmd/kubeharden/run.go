@@ -64,6 +64,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "scan":
 		return runScan(ctx, args[1:], stdout, stderr)
+	case "action":
+		return runScan(ctx, actionArgs(os.Getenv), stdout, stderr)
 	case "rules":
 		return report.RulesTable(stdout, scan.All)
 	case "explain":
@@ -357,4 +359,35 @@ func headSHA(getenv func(string) string) string {
 		}
 	}
 	return getenv("GITHUB_SHA")
+}
+
+// actionInputs maps the action's inputs (action.yml) to scan flags; the
+// runner passes them as INPUT_<NAME> with the name upper-cased and its
+// hyphens kept.
+var actionInputs = []struct{ input, flag string }{
+	{"fail-on", "--fail-on"},
+	{"sarif-file", "--sarif"},
+	{"category", "--category"},
+	{"pss-version", "--pss-version"},
+	{"allowed-registries", "--allowed-registries"},
+	{"config", "--config"},
+}
+
+// actionArgs builds the scan command line of the GitHub Action entrypoint.
+func actionArgs(getenv func(string) string) []string {
+	input := func(name string) string {
+		return strings.TrimSpace(getenv("INPUT_" + strings.ToUpper(name)))
+	}
+	var args []string
+	for _, in := range actionInputs {
+		if v := input(in.input); v != "" {
+			args = append(args, in.flag+"="+v)
+		}
+	}
+	args = append(args, "--")
+	paths := strings.Fields(input("path"))
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	return append(args, paths...)
 }
