@@ -113,6 +113,9 @@ type Config struct {
 	PSSVersion string
 	// AllowedRegistries, when set, is the list of registries images may come from.
 	AllowedRegistries []string
+	// KubeVersion is the Kubernetes version the configuration targets,
+	// "1.N" or "v1.N"; empty means the newest the embedded data knows.
+	KubeVersion string
 }
 
 // A Pass is one check's view of a scan: the objects, the configuration and

@@ -1,6 +1,10 @@
 package scan
 
-import "k8s.io/pod-security-admission/api"
+import (
+	"slices"
+
+	"k8s.io/pod-security-admission/api"
+)
 
 // Rules of the Pods section.
 var (
@@ -158,14 +162,20 @@ var (
 	}
 )
 
-// All is every rule, in the order they run and are listed.
-var All = []*Check{
+// podRules serve the Pods section of the checklist.
+var podRules = []*Check{
 	RunAsRoot, PrivilegeEscalation, CapabilitiesDropAll, DangerousCapabilities,
 	ReadOnlyRootFS, Privileged, HostNamespaces, HostPathVolume, HostPort,
 	ImageLatest, ImageDigest, ImageRegistry,
 	PSSBaseline, PSSRestricted, NamespacePSSLabel, PSSNamespaceReject,
-	InvalidInput, SkippedInput,
 }
+
+// inputRules report what could not be read.
+var inputRules = []*Check{InvalidInput, SkippedInput}
+
+// All is every rule, in the order they run and are listed: pods, cluster
+// objects (network, RBAC), control-plane configuration, inputs.
+var All = slices.Concat(podRules, clusterRules, controlPlaneRules, inputRules)
 
 // Lookup returns the rule with id, or nil.
 func Lookup(id string) *Check {

@@ -95,6 +95,7 @@ type fileConfig struct {
 	AllowedRegistries []string `yaml:"allowedRegistries"`
 	FailOn            string   `yaml:"failOn"`
 	MaxFileSize       int64    `yaml:"maxFileSize"`
+	KubeVersion       string   `yaml:"kubeVersion"`
 }
 
 func loadConfig(path string, explicit bool) (fileConfig, error) {
@@ -123,6 +124,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	output := fs.String("output", "", "write the report to this file instead of stdout")
 	failOn := fs.String("fail-on", "", "exit 1 when a finding is at least this severe: error, warning, note or none (default error)")
 	pssVersion := fs.String("pss-version", "", "Pod Security Standards version: latest or v1.N (default latest)")
+	kubeVersion := fs.String("kube-version", "", "Kubernetes version the configuration targets, 1.N (default: the newest the rules know)")
 	registries := fs.String("allowed-registries", "", "comma-separated registries (or registry/path prefixes) images may come from")
 	maxSize := fs.Int64("max-file-size", 0, "largest file to read, in bytes (default 10 MiB)")
 	configPath := fs.String("config", "", "config file (default .kubeharden.yaml when present)")
@@ -146,7 +148,8 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return usageError("%v", err)
 	}
-	cfg := scan.Config{PSSVersion: firstNonEmpty(*pssVersion, fc.PSSVersion, "latest"), AllowedRegistries: fc.AllowedRegistries}
+	cfg := scan.Config{PSSVersion: firstNonEmpty(*pssVersion, fc.PSSVersion, "latest"), AllowedRegistries: fc.AllowedRegistries,
+		KubeVersion: firstNonEmpty(*kubeVersion, fc.KubeVersion)}
 	if *registries != "" {
 		cfg.AllowedRegistries = strings.Split(*registries, ",")
 	}
