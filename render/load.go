@@ -59,6 +59,15 @@ type Set struct {
 	// Charts lists the Helm chart directories found, which plain loading
 	// leaves to the Helm renderer.
 	Charts []string
+	// Texts are the files read, as written, for secret detection.
+	Texts []Text
+}
+
+// A Text is the content of one file a scan read, or of rendered output
+// whose lines map to a file.
+type Text struct {
+	File string
+	Data []byte
 }
 
 var skipDirs = map[string]bool{".git": true, "node_modules": true, "vendor": true}
@@ -141,6 +150,7 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 	type result struct {
 		objs  []*Object
 		probs []Problem
+		text  []byte
 	}
 	results := make([]result, len(inputs))
 	next := make(chan int)
@@ -158,6 +168,7 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 					results[i].probs = []Problem{*prob}
 				} else {
 					results[i].objs, results[i].probs = Parse(in.rel, data)
+					results[i].text = data
 				}
 				if opt.Progress != nil {
 					mu.Lock()
@@ -180,9 +191,12 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 	if cerr != nil {
 		return nil, cerr
 	}
-	for _, r := range results {
+	for i, r := range results {
 		set.Objects = append(set.Objects, r.objs...)
 		set.Problems = append(set.Problems, r.probs...)
+		if r.text != nil {
+			set.Texts = append(set.Texts, Text{File: inputs[i].rel, Data: r.text})
+		}
 	}
 	return set, nil
 }

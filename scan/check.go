@@ -68,10 +68,12 @@ type Check struct {
 	Remediation string // what to change; ends with a period
 	Example     string // a YAML snippet that passes
 
-	// Exactly one of Object and Graph is set; Input rules have neither and
-	// report what render could not read.
+	// At most one of Object, Graph and Files is set; input rules have none
+	// and report what render could not read.
 	Object func(p *Pass, o *render.Object)
 	Graph  func(p *Pass, objs []*render.Object)
+	// Files checks what was read as text (secret detection).
+	Files func(p *Pass, set *render.Set)
 }
 
 // HelpURL is the rule's anchor in the rules document.
@@ -101,7 +103,9 @@ type Finding struct {
 	Fingerprint string      `json:"fingerprint"`
 	// Precision is "exact" when the position is the field (or its nearest
 	// parent) as written, "approx" when a renderer could only estimate it.
-	Precision  string           `json:"precision"`
+	Precision string `json:"precision"`
+	// SecretKind is the gitleaks rule of a credential finding.
+	SecretKind string           `json:"secretKind,omitempty"`
 	Source     *render.Source   `json:"source,omitempty"`
 	Related    []render.Related `json:"related,omitempty"`
 	Suppressed *Suppression     `json:"suppressed,omitempty"`
@@ -259,9 +263,12 @@ func Run(ctx context.Context, set *render.Set, checks []*Check, cfg Config) ([]F
 			}
 		case c.Graph != nil:
 			c.Graph(p, set.Objects)
+		case c.Files != nil:
+			c.Files(p, set)
 		}
 	}
-	out := mergePSS(s.findings)
+	out := mergeCredentials(mergePSS(s.findings))
+	applyInlineIgnores(out, set.Texts)
 	Sort(out)
 	return out, nil
 }
@@ -389,5 +396,9 @@ func typeError(o *render.Object, err error) (path, msg string) {
 	if te.Field != "" && o.Has(field) {
 		path = field
 	}
-	return path, fmt.Sprintf("%s is a %s where Kubernetes expects %s; the API server would reject it", field, te.Value, te.Type)
+	article := "a"
+	if strings.ContainsAny(te.Value[:1], "aeiou") {
+		article = "an"
+	}
+	return path, fmt.Sprintf("%s is %s %s where Kubernetes expects %s; the API server would reject it", field, article, te.Value, te.Type)
 }

@@ -223,8 +223,14 @@ func TestEveryRuleHasFixtures(t *testing.T) {
 			if !strings.HasSuffix(c.Remediation, ".") {
 				t.Errorf("remediation %q must be a sentence ending in a period", c.Remediation)
 			}
-			if c.Object != nil && c.Graph != nil {
-				t.Errorf("both Object and Graph set")
+			kinds := 0
+			for _, set := range []bool{c.Object != nil, c.Graph != nil, c.Files != nil} {
+				if set {
+					kinds++
+				}
+			}
+			if kinds > 1 {
+				t.Errorf("more than one of Object, Graph and Files set")
 			}
 			dir := filepath.Join("../testdata/checks", c.ID)
 			ws := readWants(t, dir)
@@ -232,7 +238,7 @@ func TestEveryRuleHasFixtures(t *testing.T) {
 				t.Errorf("%s has no `# want: %s` expectation", dir, c.ID)
 			}
 			fs, set := scanDir(t, dir, fixtureConfig(t, dir))
-			if c.Object != nil || c.Graph != nil {
+			if c.Object != nil || c.Graph != nil || c.Files != nil {
 				flagged := map[string]bool{}
 				for _, f := range fs {
 					if f.Rule == c.ID && f.Object != nil {

@@ -50,6 +50,8 @@ var templatePaths = map[string]string{
 	"apps.kruise.io/DaemonSet":           "spec.template",
 	"keda.sh/ScaledJob":                  "spec.jobTargetRef.template",
 	"apps.openshift.io/DeploymentConfig": "spec.template",
+	// OpenShift 3 served DeploymentConfig as apiVersion v1.
+	"/DeploymentConfig": "spec.template",
 }
 
 func group(apiVersion string) string {

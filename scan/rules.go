@@ -174,8 +174,8 @@ var podRules = []*Check{
 var inputRules = []*Check{InvalidInput, SkippedInput}
 
 // All is every rule, in the order they run and are listed: pods, cluster
-// objects (network, RBAC), control-plane configuration, inputs.
-var All = slices.Concat(podRules, clusterRules, controlPlaneRules, inputRules)
+// objects (network, RBAC), credentials, control-plane configuration, inputs.
+var All = slices.Concat(podRules, clusterRules, secretRules, controlPlaneRules, inputRules)
 
 // Lookup returns the rule with id, or nil.
 func Lookup(id string) *Check {

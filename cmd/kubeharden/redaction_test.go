@@ -1,0 +1,78 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// decodedSecrets are planted base64-encoded; they must not be printed
+// decoded either.
+var decodedSecrets = []string{"AKIAQX7RZ2KD4NWYP3LM"}
+
+// fakeSecrets are credentials planted in the credential fixtures.
+var fakeSecrets = []string{
+	"ghp_k3Rz9QwX2mVb7LpN4sT8yH1cJ6fD0aGeUo5i",
+	"hooks.slack.com/services/T0QX7RZ2K",
+	"MIIEowIBAAKCAQEAwJ8mQ3ZlG5Yx8vN2k7tR1pQwE4sD6fH9jL0zX3cV5bN8mA2q",
+	"YXdzX2FjY2Vzc19rZXlfaWQ6IEFLSUFRWDdSWjJLRDROV1lQM0xN",
+	"hunter2hunter2",
+	"opensesame42",
+	"correct-horse-battery",
+}
+
+var credentialFixtures = []string{"testdata/checks/plaintext-secret", "testdata/checks/secret-manifest", "testdata/checks/credential-literal"}
+
+// TestSecretsNeverPrinted scans fixtures with known fake credentials and
+// checks that no output format, no GitHub file and no log holds any.
+func TestSecretsNeverPrinted(t *testing.T) {
+	var planted strings.Builder
+	for _, dir := range credentialFixtures {
+		filepath.WalkDir(filepath.Join(repoRoot, dir), func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				b, _ := os.ReadFile(p)
+				planted.Write(b)
+			}
+			return nil
+		})
+	}
+	for _, s := range fakeSecrets {
+		if !strings.Contains(planted.String(), s) {
+			t.Fatalf("fixture lost the planted secret %q: the test would prove nothing", s)
+		}
+	}
+
+	dir := t.TempDir()
+	t.Setenv("GITHUB_ACTIONS", "true")
+	t.Setenv("GITHUB_OUTPUT", filepath.Join(dir, "output"))
+	t.Setenv("GITHUB_STEP_SUMMARY", filepath.Join(dir, "summary"))
+	t.Setenv("GITHUB_REPOSITORY", "acme/shop")
+	t.Setenv("GITHUB_SHA", "abc")
+	outputs := map[string]string{}
+	for _, format := range []string{"text", "json", "sarif"} {
+		args := append([]string{"scan", "--format", format, "--sarif", filepath.Join(dir, format+".sarif")}, credentialFixtures...)
+		stdout, stderr, code := runCLI(t, args...)
+		if code != exitFindings {
+			t.Errorf("%s: exit %d", format, code)
+		}
+		outputs[format+" stdout"] = stdout
+		outputs[format+" stderr"] = stderr
+		b, _ := os.ReadFile(filepath.Join(dir, format+".sarif"))
+		outputs[format+" sarif file"] = string(b)
+	}
+	for _, f := range []string{"output", "summary"} {
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		outputs[f] = string(b)
+	}
+	if !strings.Contains(outputs["json stdout"], `"secretKind": "aws-access-token"`) || !strings.Contains(outputs["json stdout"], `"rule": "plaintext-secret"`) {
+		t.Fatalf("the credentials were not detected:\n%s", outputs["json stdout"])
+	}
+	for name, out := range outputs {
+		for _, s := range append(decodedSecrets, fakeSecrets...) {
+			if strings.Contains(out, s) {
+				t.Errorf("%s contains the secret %q", name, s)
+			}
+		}
+	}
+}
