@@ -246,6 +246,10 @@ func Run(ctx context.Context, set *render.Set, checks []*Check, cfg Config) ([]F
 		s.problem(pr)
 	}
 	for _, o := range set.Objects {
+		if g, bad := misplacedWorkload(o); bad {
+			s.add(InvalidInput, o, "apiVersion", fmt.Sprintf("%s: apiVersion %s does not serve %s, so the API server rejects it and its pod template is not checked; use %s/v1", describe(o), o.APIVersion, o.Kind, g))
+			continue
+		}
 		if _, err := s.pod(o); err != nil {
 			path, msg := typeError(o, err)
 			s.add(InvalidInput, o, path, describe(o)+": "+msg)

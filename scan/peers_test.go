@@ -65,8 +65,8 @@ type peerDifference struct {
 
 // Reasons shared by several known differences.
 const (
-	whyV1Deployment = "THEIR BUG: the fixture is a Deployment with apiVersion v1, which no API server serves (Deployment is apps/v1), " +
-		"so kubectl would refuse it; we read workloads by group and kind and do not scan it"
+	whyV1Deployment = "THEIR BUG: the fixture writes a built-in workload kind with apiVersion v1, which no API server serves (Deployment is apps/v1, CronJob batch/v1), " +
+		"so kubectl would refuse it; we report invalid-input at its apiVersion and judge nothing else in it"
 	whyDropList = "SEMANTICS: the peer accepts dropping named capabilities (NET_RAW alone, or Polaris's list of the 14 Docker/containerd defaults plus NET_ADMIN); " +
 		"we require drop: [ALL], which Pod Security restricted requires too and which does not depend on the runtime's default set"
 	whyPSPAnnotation = "THEIR BUG: seccomp.security.alpha.kubernetes.io/defaultProfileName is a PodSecurityPolicy annotation and does nothing on a Pod; " +
@@ -83,11 +83,12 @@ const (
 // the peer counts per resource. The test fails on a difference missing from
 // here and on an entry that no longer differs.
 var knownDifferences = map[string]peerDifference{
-	"polaris/runAsRootAllowed/failure.yaml":          {vUnscanned, whyV1Deployment},
-	"polaris/runAsRootAllowed/success.yaml":          {vUnscanned, whyV1Deployment},
-	"polaris/insecureCapabilities/success.yaml":      {vFail, whyDropList},
-	"polaris/insecureCapabilities/success.case.yaml": {vFail, whyDropList},
-	"polaris/insecureCapabilities/success.pod.yaml":  {vFail, whyDropList},
+	"polaris/runAsRootAllowed/failure.yaml":                          {vInvalid, whyV1Deployment},
+	"polaris/runAsRootAllowed/success.yaml":                          {vInvalid, whyV1Deployment},
+	"checkov/CKV_K8S_27/CronJob-pass.yaml CronJob.default.nginx-pod": {vInvalid, whyV1Deployment},
+	"polaris/insecureCapabilities/success.yaml":                      {vFail, whyDropList},
+	"polaris/insecureCapabilities/success.case.yaml":                 {vFail, whyDropList},
+	"polaris/insecureCapabilities/success.pod.yaml":                  {vFail, whyDropList},
 
 	"kube-score/Container Seccomp Profile/pod-seccomp-annotated.yaml":                     {vFail, whyPSPAnnotation},
 	"kube-score/Container Seccomp Profile/pod-seccomp-annotated-annotation-optional.yaml": {vFail, whyPSPAnnotation},

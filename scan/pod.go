@@ -61,6 +61,23 @@ func group(apiVersion string) string {
 	return ""
 }
 
+// workloadGroups are the API groups that serve each built-in workload kind.
+var workloadGroups = map[string]string{
+	"Deployment": "apps", "StatefulSet": "apps", "DaemonSet": "apps", "ReplicaSet": "apps",
+	"Job": "batch", "CronJob": "batch",
+}
+
+// misplacedWorkload reports a built-in workload kind written with the core
+// apiVersion v1, which no API server serves: kubectl refuses it, and
+// without this its pod template would go unchecked without a word.
+func misplacedWorkload(o *render.Object) (string, bool) {
+	g, ok := workloadGroups[o.Kind]
+	if !ok || group(o.APIVersion) != "" {
+		return "", false
+	}
+	return g, true
+}
+
 // TemplatePath returns the path of o's pod template and whether o has one.
 func TemplatePath(o *render.Object) (string, bool) {
 	p, ok := templatePaths[group(o.APIVersion)+"/"+o.Kind]
