@@ -117,6 +117,12 @@ type Config struct {
 	PSSVersion string
 	// AllowedRegistries, when set, is the list of registries images may come from.
 	AllowedRegistries []string
+	// GitleaksConfig is the repository's .gitleaks.toml, or "" for
+	// gitleaks' default rules.
+	GitleaksConfig string
+	// SecretsExclude lists path globs (** spans directories) that secret
+	// detection passes over.
+	SecretsExclude []string
 	// KubeVersion is the Kubernetes version the configuration targets,
 	// "1.N" or "v1.N"; empty means the newest the embedded data knows.
 	KubeVersion string
@@ -167,6 +173,7 @@ type scanner struct {
 	seen     map[findingKey]int
 	pods     map[*render.Object]*podEntry
 	pss      *pssEvaluator
+	secrets  *secrets
 }
 
 type podEntry struct {
@@ -242,6 +249,11 @@ func Run(ctx context.Context, set *render.Set, checks []*Check, cfg Config) ([]F
 		return nil, err
 	}
 	s := &scanner{cfg: &cfg, seen: map[findingKey]int{}, pods: map[*render.Object]*podEntry{}, pss: pss}
+	if slices.ContainsFunc(checks, func(c *Check) bool { return c.Files != nil }) {
+		if s.secrets, err = loadSecrets(cfg.GitleaksConfig); err != nil {
+			return nil, fmt.Errorf("secret detection: %w", err)
+		}
+	}
 	for _, pr := range set.Problems {
 		s.problem(pr)
 	}

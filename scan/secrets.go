@@ -7,12 +7,17 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"os"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 
+	ahocorasick "github.com/BobuSumisu/aho-corasick"
 	"github.com/rs/zerolog"
+	"github.com/spf13/viper"
+	"github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/logging"
 	"gopkg.in/yaml.v3"
@@ -21,23 +26,111 @@ import (
 )
 
 var (
-	defaultDetector     *detect.Detector
+	defaultDetector     *secrets
 	defaultDetectorErr  error
 	defaultDetectorOnce sync.Once
 )
 
-// secretDetector returns gitleaks' detector with its default rules, built
-// once: building it compiles a few hundred expressions.
-func secretDetector() (*detect.Detector, error) {
-	defaultDetectorOnce.Do(func() {
-		// gitleaks logs matches at some levels; nothing it logs may reach ours.
-		logging.Logger = zerolog.Nop()
-		defaultDetector, defaultDetectorErr = detect.NewDetectorDefaultConfig()
-		if defaultDetector != nil {
-			defaultDetector.MaxDecodeDepth = 5 // gitleaks' own default
+// secrets is a gitleaks detector with the keyword index that finds where
+// its rules can match.
+type secrets struct {
+	d        *detect.Detector
+	keywords ahocorasick.Trie
+	// multiline holds the keywords of rules whose matches span lines
+	// (private keys), which get a window up to the block's end.
+	multiline map[string]bool
+	// windowed is d without the paths of its global OR allowlists, which
+	// findLeaks checks once a file instead of once a window.
+	windowed *detect.Detector
+}
+
+func newSecrets(cfg config.Config) *secrets {
+	d := detect.NewDetector(cfg)
+	d.MaxDecodeDepth = 5 // gitleaks' own default
+	s := &secrets{d: d, multiline: map[string]bool{}}
+	s.keywords = *ahocorasick.NewTrieBuilder().AddStrings(slices.Collect(maps.Keys(cfg.Keywords))).Build()
+	wcfg := cfg
+	wcfg.Allowlists = nil
+	for _, a := range cfg.Allowlists {
+		if a.MatchCondition != config.AllowlistMatchAnd && len(a.Paths) > 0 {
+			b := &config.Allowlist{Description: a.Description, MatchCondition: a.MatchCondition, Commits: a.Commits,
+				RegexTarget: a.RegexTarget, Regexes: a.Regexes, StopWords: a.StopWords}
+			if err := b.Validate(); err == nil {
+				a = b
+			}
 		}
+		wcfg.Allowlists = append(wcfg.Allowlists, a)
+	}
+	s.windowed = detect.NewDetector(wcfg)
+	s.windowed.MaxDecodeDepth = d.MaxDecodeDepth
+	for _, r := range cfg.Rules {
+		if r.Regex != nil && (strings.Contains(r.Regex.String(), `[\s\S`) || strings.Contains(r.Regex.String(), `(?s`)) {
+			for _, k := range r.Keywords {
+				s.multiline[strings.ToLower(k)] = true
+			}
+		}
+	}
+	return s
+}
+
+// quietGitleaks keeps gitleaks' logger, which can print matches, silent.
+func quietGitleaks() { logging.Logger = zerolog.Nop() }
+
+// defaultSecrets is gitleaks with its default rules, built once: building
+// compiles a few hundred expressions.
+func defaultSecrets() (*secrets, error) {
+	defaultDetectorOnce.Do(func() {
+		quietGitleaks()
+		cfg, err := readGitleaksConfig(config.DefaultConfig)
+		if err != nil {
+			defaultDetectorErr = err
+			return
+		}
+		defaultDetector = newSecrets(cfg)
 	})
 	return defaultDetector, defaultDetectorErr
+}
+
+var gitleaksConfigMu sync.Mutex
+
+// readGitleaksConfig reads gitleaks' TOML format. gitleaks resolves
+// [extend] with its global viper, so reads are serialised. An extend.path
+// would read any file on the machine; content of a pull request must not
+// reach outside the repository, so it is refused.
+func readGitleaksConfig(text string) (config.Config, error) {
+	gitleaksConfigMu.Lock()
+	defer gitleaksConfigMu.Unlock()
+	v := viper.New()
+	v.SetConfigType("toml")
+	if err := v.ReadConfig(strings.NewReader(text)); err != nil {
+		return config.Config{}, err
+	}
+	var vc config.ViperConfig
+	if err := v.Unmarshal(&vc); err != nil {
+		return config.Config{}, err
+	}
+	if vc.Extend.Path != "" || vc.Extend.URL != "" {
+		return config.Config{}, fmt.Errorf("[extend] path and url are not supported (they read outside the repository); use useDefault = true")
+	}
+	return vc.Translate()
+}
+
+// loadSecrets builds the detector of a repository's .gitleaks.toml.
+func loadSecrets(path string) (*secrets, error) {
+	if path == "" {
+		return defaultSecrets()
+	}
+	quietGitleaks()
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := readGitleaksConfig(string(text))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	cfg.Path = path
+	return newSecrets(cfg), nil
 }
 
 // A leak is one credential gitleaks found, without its value.
@@ -46,14 +139,103 @@ type leak struct {
 	line, column      int
 }
 
-// findLeaks runs gitleaks over text and drops the values: only the rule and
-// position leave this function.
-func findLeaks(d *detect.Detector, file string, text []byte) []leak {
+// findLeaks runs gitleaks over text and drops the values: only the rule
+// and position leave this function. Rules run only on the lines around
+// their keywords: gitleaks sends a whole fragment through a rule's
+// expression when its keyword occurs anywhere in it, and Go's regexp makes
+// that the cost of a scan. TestWindowsMatchWholeFiles proves the windows
+// find what whole files do.
+func (s *secrets) findLeaks(file string, text []byte) []leak {
+	// gitleaks checks the global path allowlists on every fragment: check
+	// them once a file, and let windows use a detector without them.
+	for _, a := range s.d.Config.Allowlists {
+		if a.MatchCondition != config.AllowlistMatchAnd && a.PathAllowed(file) {
+			return nil
+		}
+	}
 	var out []leak
-	for _, f := range d.Detect(detect.Fragment{Raw: string(text), FilePath: file, StartLine: 1}) {
-		out = append(out, leak{rule: f.RuleID, description: f.Description, line: f.StartLine, column: f.StartColumn})
+	for _, w := range s.windows(text) {
+		for _, f := range s.windowed.Detect(detect.Fragment{Raw: string(text[w.start:w.end]), FilePath: file, StartLine: w.line}) {
+			out = append(out, leak{rule: f.RuleID, description: f.Description, line: f.StartLine, column: column(f.StartLine, w.line, f.StartColumn)})
+		}
 	}
 	return out
+}
+
+// findLeaksWhole is the reference: gitleaks over the whole text at once.
+func (s *secrets) findLeaksWhole(file string, text []byte) []leak {
+	var out []leak
+	for _, f := range s.d.Detect(detect.Fragment{Raw: string(text), FilePath: file, StartLine: 1}) {
+		out = append(out, leak{rule: f.RuleID, description: f.Description, line: f.StartLine, column: column(f.StartLine, 1, f.StartColumn)})
+	}
+	return out
+}
+
+// column corrects gitleaks' column, which counts the preceding newline on
+// every line after a fragment's first.
+func column(line, fragmentLine, col int) int {
+	if line > fragmentLine {
+		col--
+	}
+	return max(col, 1)
+}
+
+// A window is a run of whole lines: bytes [start, end) starting at line.
+type window struct{ start, end, line int }
+
+// Context lines kept around a keyword: enough for gitleaks' expressions,
+// which match within a line, plus the neighbours a value may wrap onto.
+const windowContext = 2
+
+// multilineSpan is how many lines a multi-line secret (a PEM block) may take.
+const multilineSpan = 200
+
+func (s *secrets) windows(text []byte) []window {
+	lower := bytes.ToLower(text)
+	matches := s.keywords.Match(lower)
+	if len(matches) == 0 {
+		return nil
+	}
+	// Line starts, to turn offsets into lines and back.
+	starts := []int{0}
+	for i, c := range text {
+		if c == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	lineOf := func(off int) int {
+		return sort.Search(len(starts), func(i int) bool { return starts[i] > off }) - 1
+	}
+	type span struct{ from, to int } // 0-based line numbers, inclusive
+	var spans []span
+	for _, m := range matches {
+		l := lineOf(int(m.Pos()))
+		to := l + windowContext
+		if s.multiline[string(m.Match())] {
+			to = l + multilineSpan
+		}
+		spans = append(spans, span{max(l-windowContext, 0), min(to, len(starts)-1)})
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].from < spans[j].from })
+	var ws []window
+	cur := spans[0]
+	flush := func() {
+		end := len(text)
+		if cur.to+1 < len(starts) {
+			end = starts[cur.to+1]
+		}
+		ws = append(ws, window{start: starts[cur.from], end: end, line: cur.from + 1})
+	}
+	for _, sp := range spans[1:] {
+		if sp.from <= cur.to+1 {
+			cur.to = max(cur.to, sp.to)
+			continue
+		}
+		flush()
+		cur = sp
+	}
+	flush()
+	return ws
 }
 
 // lineKey returns the YAML key written on a line, or "".
@@ -128,8 +310,8 @@ func secretFingerprint(gitleaksRule, file, path string, line int) string {
 }
 
 func plaintextSecrets(p *Pass, set *render.Set) {
-	d, err := secretDetector()
-	if err != nil {
+	d := p.scan.secrets
+	if d == nil {
 		return
 	}
 	byFile := map[string][]*render.Object{}
@@ -137,6 +319,9 @@ func plaintextSecrets(p *Pass, set *render.Set) {
 		byFile[o.File] = append(byFile[o.File], o)
 	}
 	for _, t := range set.Texts {
+		if excluded(p.Config.SecretsExclude, t.File) {
+			continue
+		}
 		type hit struct {
 			leak
 			o      *render.Object
@@ -167,13 +352,13 @@ func plaintextSecrets(p *Pass, set *render.Set) {
 				}
 				path := render.Join("data", render.Key(k))
 				pos, _ := o.Pos(path)
-				for _, l := range findLeaks(d, t.File, []byte(k+": "+string(raw))) {
+				for _, l := range d.findLeaks(t.File, []byte(k+": "+string(raw))) {
 					l.line = pos.Line
 					offer(hit{leak: l, o: o, path: path, how: "base64-decoded ", column: pos.Column})
 				}
 			}
 		}
-		for _, l := range findLeaks(d, t.File, t.Data) {
+		for _, l := range d.findLeaks(t.File, t.Data) {
 			if l.rule == "kubernetes-secret-yaml" {
 				continue // secret-manifest reports Secret manifests, knowing SOPS and sealed forms
 			}
@@ -294,4 +479,38 @@ func mergeCredentials(fs []Finding) []Finding {
 // SealedSecret, SOPS-encrypted documents.
 func encrypted(o *render.Object) bool {
 	return o.Kind == "SealedSecret" || sopsEncrypted(o)
+}
+
+// excluded reports whether file matches one of the glob patterns, where **
+// spans directories.
+func excluded(globs []string, file string) bool {
+	for _, g := range globs {
+		if globRE(g).MatchString(file) {
+			return true
+		}
+	}
+	return false
+}
+
+func globRE(g string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("^")
+	for i := 0; i < len(g); i++ {
+		switch c := g[i]; {
+		case strings.HasPrefix(g[i:], "**/"):
+			b.WriteString("(?:.*/)?")
+			i += 2
+		case strings.HasPrefix(g[i:], "**"):
+			b.WriteString(".*")
+			i++
+		case c == '*':
+			b.WriteString("[^/]*")
+		case c == '?':
+			b.WriteString("[^/]")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString("(?:/.*)?$")
+	return regexp.MustCompile(b.String())
 }

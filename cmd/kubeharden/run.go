@@ -96,6 +96,8 @@ type fileConfig struct {
 	FailOn            string   `yaml:"failOn"`
 	MaxFileSize       int64    `yaml:"maxFileSize"`
 	KubeVersion       string   `yaml:"kubeVersion"`
+	// SecretsExclude lists path globs secret detection passes over.
+	SecretsExclude []string `yaml:"secretsExclude"`
 }
 
 func loadConfig(path string, explicit bool) (fileConfig, error) {
@@ -149,7 +151,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError("%v", err)
 	}
 	cfg := scan.Config{PSSVersion: firstNonEmpty(*pssVersion, fc.PSSVersion, "latest"), AllowedRegistries: fc.AllowedRegistries,
-		KubeVersion: firstNonEmpty(*kubeVersion, fc.KubeVersion)}
+		KubeVersion: firstNonEmpty(*kubeVersion, fc.KubeVersion), SecretsExclude: fc.SecretsExclude}
+	// A repository's own gitleaks configuration, in gitleaks' format.
+	if _, err := os.Stat(".gitleaks.toml"); err == nil {
+		cfg.GitleaksConfig = ".gitleaks.toml"
+	}
 	if *registries != "" {
 		cfg.AllowedRegistries = strings.Split(*registries, ",")
 	}
@@ -185,7 +191,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	findings, err := scan.Run(ctx, set, scan.All, cfg)
 	if err != nil {
-		return err
+		return usageError("%v", err)
 	}
 	rep := report.New(report.Tool{Name: "kubeharden", Version: version()}, findings, set.Files, len(set.Objects))
 	out := stdout

@@ -1,0 +1,152 @@
+package scan
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+const corpus = "../../shared/corpus"
+
+// corpusTexts returns the text files of the corpus (no NUL byte, under 2 MiB).
+func corpusTexts(t testing.TB, root string) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil || info.Size() > 2<<20 {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil || bytes.IndexByte(b, 0) >= 0 {
+			return nil
+		}
+		files[p] = b
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no files under %s", root)
+	}
+	return files
+}
+
+func leakSet(ls []leak) []string {
+	var out []string
+	for _, l := range ls {
+		out = append(out, fmt.Sprintf("%d:%d %s", l.line, l.column, l.rule))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestWindowsMatchWholeFiles proves that running gitleaks only on the lines
+// around keywords finds exactly what it finds over whole files, on every
+// text file of the corpus.
+func TestWindowsMatchWholeFiles(t *testing.T) {
+	s, err := defaultSecrets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := corpusTexts(t, corpus)
+	var whole, windowed time.Duration
+	found := 0
+	for p, b := range files {
+		t0 := time.Now()
+		want := leakSet(s.findLeaksWhole(p, b))
+		t1 := time.Now()
+		got := leakSet(s.findLeaks(p, b))
+		whole += t1.Sub(t0)
+		windowed += time.Since(t1)
+		found += len(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s:\n windows: %v\n whole:   %v", p, got, want)
+		}
+	}
+	if found < 40 {
+		t.Errorf("only %d findings over the corpus: the comparison proves little", found)
+	}
+	t.Logf("%d files, %d findings; whole files %v, windows %v", len(files), found, whole, windowed)
+}
+
+// TestGitleaksTestdata: on gitleaks' own test data, our detection finds
+// what gitleaks finds.
+func TestGitleaksTestdata(t *testing.T) {
+	s, err := defaultSecrets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for p, b := range corpusTexts(t, corpus+"/gitleaks/testdata") {
+		got, want := leakSet(s.findLeaks(p, b)), leakSet(s.findLeaksWhole(p, b))
+		total += len(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: ours %v, gitleaks %v", p, got, want)
+		}
+	}
+	if total == 0 {
+		t.Fatal("no findings in gitleaks' test data")
+	}
+	t.Logf("%d findings, all as gitleaks reports them", total)
+}
+
+func TestRepositoryGitleaksConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, ".gitleaks.toml")
+	os.WriteFile(cfg, []byte(`
+[extend]
+useDefault = true
+
+[[rules]]
+id = "acme-internal-token"
+description = "ACME internal token"
+regex = '''acme_[a-z0-9]{24}'''
+keywords = ["acme_"]
+
+[allowlist]
+regexes = ['''AKIAALLOWEDALLOWED12''']
+`), 0o644)
+	s, err := loadSecrets(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := []byte("a: acme_0123456789abcdefghijklmn\nb: AKIAQX7RZ2KD4NWYP3LM\nc: AKIAALLOWEDALLOWED12\n")
+	got := leakSet(s.findLeaks("x.yaml", text))
+	want := []string{"1:4 acme-internal-token", "2:4 aws-access-token"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v (custom rule, default rules, allowlist)", got, want)
+	}
+
+	os.WriteFile(cfg, []byte("[extend]\npath = \"/etc/passwd\"\n"), 0o644)
+	if _, err := loadSecrets(cfg); err == nil {
+		t.Error("an extend.path that reads outside the repository was accepted")
+	}
+}
+
+func TestSecretsExclude(t *testing.T) {
+	for _, c := range []struct {
+		glob, file string
+		want       bool
+	}{
+		{"docs/**", "docs/a/b.yaml", true},
+		{"docs/**", "deploy/docs.yaml", false},
+		{"**/testdata/**", "a/testdata/x.yaml", true},
+		{"**/testdata/**", "testdata/x.yaml", true},
+		{"*.example.yaml", "app.example.yaml", true},
+		{"*.example.yaml", "dir/app.example.yaml", false},
+		{"charts/*/ci", "charts/web/ci/values.yaml", true},
+	} {
+		if got := excluded([]string{c.glob}, c.file); got != c.want {
+			t.Errorf("%s ~ %s = %v, want %v", c.glob, c.file, got, c.want)
+		}
+	}
+}
