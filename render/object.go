@@ -26,6 +26,10 @@ type Source struct {
 	Chart    string `json:"chart,omitempty"`    // helm: the chart directory
 	ValueSet string `json:"valueSet,omitempty"` // helm: the named value set
 	Root     string `json:"root,omitempty"`     // kustomize: the built kustomization
+	// ValueSets and Roots list every value set or overlay a finding was
+	// seen through, when there is more than one.
+	ValueSets []string `json:"valueSets,omitempty"`
+	Roots     []string `json:"roots,omitempty"`
 }
 
 // A Related location is the other side of a mapping: the template line

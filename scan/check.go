@@ -283,7 +283,7 @@ func Run(ctx context.Context, set *render.Set, checks []*Check, cfg Config) ([]F
 			c.Files(p, set)
 		}
 	}
-	out := mergeCredentials(mergePSS(s.findings))
+	out := mergeRenderings(mergeCredentials(mergePSS(s.findings)))
 	applyInlineIgnores(out, set.Texts)
 	Sort(out)
 	return out, nil
@@ -417,4 +417,59 @@ func typeError(o *render.Object, err error) (path, msg string) {
 		article = "an"
 	}
 	return path, fmt.Sprintf("%s is %s %s where Kubernetes expects %s; the API server would reject it", field, article, te.Value, te.Type)
+}
+
+// mergeRenderings reports once a finding that several renderings of one
+// source produce at the same place (a chart's value sets, the overlays of
+// one base), listing the value sets or overlays it was seen through.
+func mergeRenderings(fs []Finding) []Finding {
+	type at struct {
+		rule, file, path, kind, chart string
+		line, col                     int
+	}
+	first := map[at]int{}
+	out := fs[:0:0]
+	for _, f := range fs {
+		if f.Source == nil || (f.Source.Kind != "helm" && f.Source.Kind != "kustomize") {
+			out = append(out, f)
+			continue
+		}
+		k := at{f.Rule, f.File, f.Path, f.Source.Kind, f.Source.Chart, f.Line, f.Column}
+		i, seen := first[k]
+		if !seen {
+			src := *f.Source
+			src.ValueSets = listOf(src.ValueSet)
+			src.Roots = listOf(src.Root)
+			f.Source = &src
+			first[k] = len(out)
+			out = append(out, f)
+			continue
+		}
+		m := out[i].Source
+		if v := f.Source.ValueSet; v != "" && !slices.Contains(m.ValueSets, v) {
+			m.ValueSets = append(m.ValueSets, v)
+		}
+		if r := f.Source.Root; r != "" && !slices.Contains(m.Roots, r) {
+			m.Roots = append(m.Roots, r)
+		}
+		out[i].Severity = max(out[i].Severity, f.Severity)
+	}
+	for i := range out {
+		if src := out[i].Source; src != nil {
+			if len(src.ValueSets) < 2 {
+				src.ValueSets = nil
+			}
+			if len(src.Roots) < 2 {
+				src.Roots = nil
+			}
+		}
+	}
+	return out
+}
+
+func listOf(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
 }
