@@ -246,7 +246,10 @@ func readInput(in input, maxSize int64) ([]byte, *Problem) {
 		return nil, skip("cannot be read: %v", errors.Unwrap(err))
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
+	// Size the buffer from Stat; the limit still holds if the file grew.
+	buf := bytes.NewBuffer(make([]byte, 0, fi.Size()+bytes.MinRead))
+	_, err = buf.ReadFrom(io.LimitReader(f, maxSize+1))
+	data := buf.Bytes()
 	if err != nil {
 		return nil, skip("cannot be read: %v", err)
 	}

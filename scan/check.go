@@ -137,7 +137,9 @@ type Pass struct {
 }
 
 type findingKey struct {
-	rule, obj, path string
+	rule string
+	obj  *render.Object
+	path string
 }
 
 // Report records a finding of p.Check on the field at path of o. The
@@ -174,6 +176,7 @@ type scanner struct {
 	pods     map[*render.Object]*podEntry
 	pss      *pssEvaluator
 	secrets  *secrets
+	ignores  map[*render.Object]map[string]string
 }
 
 type podEntry struct {
@@ -183,7 +186,7 @@ type podEntry struct {
 
 func (s *scanner) add(c *Check, o *render.Object, path, msg string) {
 	ref := o.Ref()
-	key := findingKey{c.ID, objectKey(o), path}
+	key := findingKey{c.ID, o, path}
 	if _, dup := s.seen[key]; dup {
 		return
 	}
@@ -211,28 +214,39 @@ func (s *scanner) add(c *Check, o *render.Object, path, msg string) {
 		src := o.Source
 		f.Source = &src
 	}
-	if why, ok := suppressed(o, c.ID); ok {
+	if why, ok := s.suppressed(o, c.ID); ok {
 		f.Suppressed = &Suppression{Kind: "annotation", Justification: why}
 	}
 	s.seen[key] = len(s.findings)
 	s.findings = append(s.findings, f)
 }
 
-func objectKey(o *render.Object) string {
-	return fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%s\x00%d", o.File, o.APIVersion, o.Kind, o.Namespace, o.Name, o.Node.Line)
-}
-
 // SuppressPrefix starts the annotation that accepts a rule's finding on an
 // object: ignore.kubeharden.io/<rule-id>: "<why>".
 const SuppressPrefix = "ignore.kubeharden.io/"
 
-func suppressed(o *render.Object, rule string) (string, bool) {
-	key := render.Join("metadata.annotations", render.Key(SuppressPrefix+rule))
-	if !o.Has(key) {
+// suppressed returns the justification of an ignore annotation on o for
+// rule; the annotations of an object are read once.
+func (s *scanner) suppressed(o *render.Object, rule string) (string, bool) {
+	ann, ok := s.ignores[o]
+	if !ok {
+		var all map[string]string
+		_ = o.Decode("metadata.annotations", &all)
+		for k, v := range all {
+			if strings.HasPrefix(k, SuppressPrefix) {
+				if ann == nil {
+					ann = map[string]string{}
+				}
+				ann[strings.TrimPrefix(k, SuppressPrefix)] = v
+			}
+		}
+		s.ignores[o] = ann
+	}
+	why, ok := ann[rule]
+	if !ok {
 		return "", false
 	}
-	why := strings.TrimSpace(o.String(key))
-	if why == "" {
+	if why = strings.TrimSpace(why); why == "" {
 		why = "(no reason given)"
 	}
 	return why, true
@@ -248,7 +262,8 @@ func Run(ctx context.Context, set *render.Set, checks []*Check, cfg Config) ([]F
 	if err != nil {
 		return nil, err
 	}
-	s := &scanner{cfg: &cfg, seen: map[findingKey]int{}, pods: map[*render.Object]*podEntry{}, pss: pss}
+	s := &scanner{cfg: &cfg, seen: map[findingKey]int{}, pods: map[*render.Object]*podEntry{}, pss: pss,
+		ignores: map[*render.Object]map[string]string{}}
 	if slices.ContainsFunc(checks, func(c *Check) bool { return c.Files != nil }) {
 		if s.secrets, err = loadSecrets(cfg.GitleaksConfig); err != nil {
 			return nil, fmt.Errorf("secret detection: %w", err)
@@ -408,7 +423,7 @@ func typeError(o *render.Object, err error) (path, msg string) {
 	if !errors.As(err, &te) {
 		return path, "the pod template cannot be read: " + err.Error()
 	}
-	field := render.Join(path, te.Field)
+	field := render.Join(tp, te.Field) // the decoder names fields from the template
 	if te.Field != "" && o.Has(field) {
 		path = field
 	}

@@ -102,13 +102,18 @@ func (s *scanner) pod(o *render.Object) (*Pod, error) {
 	if !o.Has(p.SpecPath) {
 		return nil, nil
 	}
-	if err := o.Decode(p.MetaPath, &p.Meta); err != nil {
-		e.err = err
-		return nil, err
+	// One decode of the whole template: metadata and spec together.
+	if tp == "" {
+		var pod corev1.Pod
+		e.err = o.Decode("", &pod)
+		p.Meta, p.Spec = pod.ObjectMeta, pod.Spec
+	} else {
+		var t corev1.PodTemplateSpec
+		e.err = o.Decode(tp, &t)
+		p.Meta, p.Spec = t.ObjectMeta, t.Spec
 	}
-	if err := o.Decode(p.SpecPath, &p.Spec); err != nil {
-		e.err = err
-		return nil, err
+	if e.err != nil {
+		return nil, e.err
 	}
 	defaultVolumes(&p.Spec)
 	e.pod = p

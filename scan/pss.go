@@ -355,7 +355,7 @@ func pssRule(level api.Level) func(p *Pass, o *render.Object) {
 				continue
 			}
 			p.scan.add(p.Check, o, f.path, fmt.Sprintf("%s: fails Pod Security Standards %s check %q (%s)", describe(o), level, f.check, f.reason))
-			if i, ok := p.scan.seen[findingKey{p.Check.ID, objectKey(o), f.path}]; ok {
+			if i, ok := p.scan.seen[findingKey{p.Check.ID, o, f.path}]; ok {
 				p.scan.findings[i].PSSCheck = f.check
 			}
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/viper"
 	"github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
+	"github.com/zricethezav/gitleaks/v8/detect/codec"
 	"github.com/zricethezav/gitleaks/v8/logging"
 	"gopkg.in/yaml.v3"
 
@@ -36,18 +37,27 @@ var (
 type secrets struct {
 	d        *detect.Detector
 	keywords ahocorasick.Trie
-	// multiline holds the keywords of rules whose matches span lines
-	// (private keys), which get a window up to the block's end.
-	multiline map[string]bool
-	// windowed is d without the paths of its global OR allowlists, which
-	// findLeaks checks once a file instead of once a window.
-	windowed *detect.Detector
+	// byKeyword lists, for each keyword, the one-rule detectors of the rules
+	// that have it; each runs only on the lines around its keywords. Their
+	// global allowlists lack the paths, which findLeaks checks once a file.
+	byKeyword map[string][]*ruleDetector
+	// always are the rules without keywords, run on the whole text.
+	always []*ruleDetector
+	// all runs every rule, on lines whose decoded form (base64, hex,
+	// percent or unicode escapes) holds a keyword the raw text hides.
+	all *detect.Detector
+}
+
+type ruleDetector struct {
+	id        string
+	d         *detect.Detector
+	multiline bool
 }
 
 func newSecrets(cfg config.Config) *secrets {
 	d := detect.NewDetector(cfg)
 	d.MaxDecodeDepth = 5 // gitleaks' own default
-	s := &secrets{d: d, multiline: map[string]bool{}}
+	s := &secrets{d: d}
 	s.keywords = *ahocorasick.NewTrieBuilder().AddStrings(slices.Collect(maps.Keys(cfg.Keywords))).Build()
 	wcfg := cfg
 	wcfg.Allowlists = nil
@@ -61,15 +71,28 @@ func newSecrets(cfg config.Config) *secrets {
 		}
 		wcfg.Allowlists = append(wcfg.Allowlists, a)
 	}
-	s.windowed = detect.NewDetector(wcfg)
-	s.windowed.MaxDecodeDepth = d.MaxDecodeDepth
-	for _, r := range cfg.Rules {
-		if r.Regex != nil && (strings.Contains(r.Regex.String(), `[\s\S`) || strings.Contains(r.Regex.String(), `(?s`)) {
-			for _, k := range r.Keywords {
-				s.multiline[strings.ToLower(k)] = true
-			}
+	s.all = detect.NewDetector(wcfg)
+	s.all.MaxDecodeDepth = d.MaxDecodeDepth
+	s.byKeyword = map[string][]*ruleDetector{}
+	for id, r := range cfg.Rules {
+		one := wcfg
+		one.Rules = map[string]config.Rule{id: r}
+		one.OrderedRules = []string{id}
+		one.Keywords = map[string]struct{}{}
+		for _, k := range r.Keywords {
+			one.Keywords[strings.ToLower(k)] = struct{}{}
+		}
+		// Raw text only: decoded text is the decoding windows' work.
+		rd := &ruleDetector{id: id, d: detect.NewDetector(one)}
+		rd.multiline = r.Regex != nil && (strings.Contains(r.Regex.String(), `[\s\S`) || strings.Contains(r.Regex.String(), `(?s`))
+		if len(r.Keywords) == 0 {
+			s.always = append(s.always, rd)
+		}
+		for k := range one.Keywords {
+			s.byKeyword[k] = append(s.byKeyword[k], rd)
 		}
 	}
+	sort.Slice(s.always, func(i, j int) bool { return s.always[i].id < s.always[j].id })
 	return s
 }
 
@@ -137,6 +160,7 @@ func loadSecrets(path string) (*secrets, error) {
 type leak struct {
 	rule, description string
 	line, column      int
+	secret            string // only for dropGeneric, cleared before leaving findLeaks
 }
 
 // findLeaks runs gitleaks over text and drops the values: only the rule
@@ -147,18 +171,71 @@ type leak struct {
 // find what whole files do.
 func (s *secrets) findLeaks(file string, text []byte) []leak {
 	// gitleaks checks the global path allowlists on every fragment: check
-	// them once a file, and let windows use a detector without them.
+	// them once a file.
 	for _, a := range s.d.Config.Allowlists {
 		if a.MatchCondition != config.AllowlistMatchAnd && a.PathAllowed(file) {
 			return nil
 		}
 	}
 	var out []leak
-	for _, w := range s.windows(text) {
-		for _, f := range s.windowed.Detect(detect.Fragment{Raw: string(text[w.start:w.end]), FilePath: file, StartLine: w.line}) {
-			out = append(out, leak{rule: f.RuleID, description: f.Description, line: f.StartLine, column: column(f.StartLine, w.line, f.StartColumn)})
+	detectIn := func(rd *ruleDetector, w window) {
+		for _, f := range rd.d.Detect(detect.Fragment{Raw: string(text[w.start:w.end]), FilePath: file, StartLine: w.line}) {
+			out = append(out, leak{rule: f.RuleID, description: f.Description, line: f.StartLine, column: column(f.StartLine, w.line, f.StartColumn), secret: f.Secret})
 		}
 	}
+	for _, rd := range s.always {
+		detectIn(rd, window{0, len(text), 1})
+	}
+	perRule, decoded := s.windows(text)
+	for rd, ws := range perRule {
+		for _, w := range ws {
+			detectIn(rd, w)
+		}
+	}
+	for _, w := range decoded {
+		for _, f := range s.all.Detect(detect.Fragment{Raw: string(text[w.start:w.end]), FilePath: file, StartLine: w.line}) {
+			out = append(out, leak{rule: f.RuleID, description: f.Description, line: f.StartLine, column: column(f.StartLine, w.line, f.StartColumn), secret: f.Secret})
+		}
+	}
+	return dropGeneric(out)
+}
+
+// dropGeneric does what gitleaks does within one fragment: a generic
+// finding gives way to a specific rule's finding of the same secret on the
+// same line.
+func dropGeneric(ls []leak) []leak {
+	out := ls[:0:0]
+	type at struct {
+		rule         string
+		line, column int
+	}
+	seen := map[at]bool{}
+	for _, l := range ls {
+		if k := (at{l.rule, l.line, l.column}); seen[k] {
+			continue // found by a rule's window and a decoding window
+		} else {
+			seen[k] = true
+		}
+		if isGeneric(l.rule) && slices.ContainsFunc(ls, func(o leak) bool {
+			return o.line == l.line && o.rule != l.rule && !isGeneric(o.rule) && strings.Contains(o.secret, l.secret)
+		}) {
+			continue
+		}
+		out = append(out, l)
+	}
+	for i := range out {
+		out[i].secret = "" // the value goes no further
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.line != b.line {
+			return a.line < b.line
+		}
+		if a.column != b.column {
+			return a.column < b.column
+		}
+		return a.rule < b.rule
+	})
 	return out
 }
 
@@ -190,12 +267,9 @@ const windowContext = 2
 // multilineSpan is how many lines a multi-line secret (a PEM block) may take.
 const multilineSpan = 200
 
-func (s *secrets) windows(text []byte) []window {
+func (s *secrets) windows(text []byte) (map[*ruleDetector][]window, []window) {
 	lower := bytes.ToLower(text)
 	matches := s.keywords.Match(lower)
-	if len(matches) == 0 {
-		return nil
-	}
 	// Line starts, to turn offsets into lines and back.
 	starts := []int{0}
 	for i, c := range text {
@@ -203,39 +277,106 @@ func (s *secrets) windows(text []byte) []window {
 			starts = append(starts, i+1)
 		}
 	}
+	var decoded []window
+	for i := range starts {
+		end := len(text)
+		if i+1 < len(starts) {
+			end = starts[i+1]
+		}
+		if s.hidesKeyword(text[starts[i]:end]) {
+			from, to := max(i-windowContext, 0), min(i+windowContext, len(starts)-1)
+			wend := len(text)
+			if to+1 < len(starts) {
+				wend = starts[to+1]
+			}
+			if n := len(decoded); n > 0 && decoded[n-1].end >= starts[from] {
+				decoded[n-1].end = wend
+			} else {
+				decoded = append(decoded, window{start: starts[from], end: wend, line: from + 1})
+			}
+		}
+	}
+	if len(matches) == 0 {
+		return nil, decoded
+	}
 	lineOf := func(off int) int {
 		return sort.Search(len(starts), func(i int) bool { return starts[i] > off }) - 1
 	}
 	type span struct{ from, to int } // 0-based line numbers, inclusive
-	var spans []span
+	spans := map[*ruleDetector][]span{}
 	for _, m := range matches {
 		l := lineOf(int(m.Pos()))
-		to := l + windowContext
-		if s.multiline[string(m.Match())] {
-			to = l + multilineSpan
+		for _, rd := range s.byKeyword[string(m.Match())] {
+			to := l + windowContext
+			if rd.multiline {
+				to = l + multilineSpan
+			}
+			spans[rd] = append(spans[rd], span{max(l-windowContext, 0), min(to, len(starts)-1)})
 		}
-		spans = append(spans, span{max(l-windowContext, 0), min(to, len(starts)-1)})
 	}
-	sort.Slice(spans, func(i, j int) bool { return spans[i].from < spans[j].from })
-	var ws []window
-	cur := spans[0]
-	flush := func() {
-		end := len(text)
-		if cur.to+1 < len(starts) {
-			end = starts[cur.to+1]
+	out := map[*ruleDetector][]window{}
+	for rd, sp := range spans {
+		sort.Slice(sp, func(i, j int) bool { return sp[i].from < sp[j].from })
+		cur := sp[0]
+		flush := func() {
+			end := len(text)
+			if cur.to+1 < len(starts) {
+				end = starts[cur.to+1]
+			}
+			out[rd] = append(out[rd], window{start: starts[cur.from], end: end, line: cur.from + 1})
 		}
-		ws = append(ws, window{start: starts[cur.from], end: end, line: cur.from + 1})
-	}
-	for _, sp := range spans[1:] {
-		if sp.from <= cur.to+1 {
-			cur.to = max(cur.to, sp.to)
-			continue
+		for _, x := range sp[1:] {
+			if x.from <= cur.to+1 {
+				cur.to = max(cur.to, x.to)
+				continue
+			}
+			flush()
+			cur = x
 		}
 		flush()
-		cur = sp
 	}
-	flush()
-	return ws
+	return out, decoded
+}
+
+// hidesKeyword reports whether gitleaks' decoder, at its depth, turns the
+// line into text with a keyword in it. A line without a run that could be
+// encoded is passed over without decoding.
+func (s *secrets) hidesKeyword(line []byte) bool {
+	if !mayBeEncoded(line) {
+		return false
+	}
+	cur := string(line)
+	var segs []*codec.EncodedSegment
+	dec := codec.NewDecoder()
+	for depth := 0; depth < s.d.MaxDecodeDepth; depth++ {
+		cur, segs = dec.Decode(cur, segs)
+		if len(segs) == 0 {
+			return false
+		}
+		if len(s.keywords.MatchString(strings.ToLower(cur))) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// mayBeEncoded is a cheap superset of the decoder's patterns: a percent or
+// unicode escape, or a run of 16 characters of the base64 or hex alphabets.
+func mayBeEncoded(line []byte) bool {
+	run := 0
+	for i, c := range line {
+		switch {
+		case c == '%' || (c == '\\' && i+1 < len(line) && (line[i+1] == 'u' || line[i+1] == 'U')) || (c == 'U' && i+1 < len(line) && line[i+1] == '+'):
+			return true
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '/', c == '+', c == '-':
+			if run++; run >= 16 {
+				return true
+			}
+		default:
+			run = 0
+		}
+	}
+	return false
 }
 
 // lineKey returns the YAML key written on a line, or "".
@@ -410,7 +551,7 @@ func (p *Pass) reportLeak(file string, line, col int, o *render.Object, path, ke
 		ref := o.Ref()
 		f.Object = &ref
 		f.Message = describe(o) + ": " + strings.TrimPrefix(msg, file+": ")
-		if why, ok := suppressed(o, p.Check.ID); ok {
+		if why, ok := p.scan.suppressed(o, p.Check.ID); ok {
 			f.Suppressed = &Suppression{Kind: "annotation", Justification: why}
 		}
 	}
