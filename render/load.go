@@ -49,6 +49,8 @@ type Options struct {
 	MaxFileSize int64
 	// Progress, when set, is called after each file is read.
 	Progress func(done, total int)
+	// Helm controls how the Helm charts found are rendered.
+	Helm HelmOptions
 }
 
 // A Set is everything one scan read.
@@ -56,8 +58,7 @@ type Set struct {
 	Files    int
 	Objects  []*Object
 	Problems []Problem
-	// Charts lists the Helm chart directories found, which plain loading
-	// leaves to the Helm renderer.
+	// Charts lists the Helm chart directories found and rendered.
 	Charts []string
 	// Texts are the files read, as written, for secret detection.
 	Texts []Text
@@ -94,11 +95,15 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 		}
 		opt.Dir = wd
 	}
+	if abs, err := filepath.Abs(opt.Dir); err == nil {
+		opt.Dir = abs // relative names need an absolute base
+	}
 	if opt.MaxFileSize <= 0 {
 		opt.MaxFileSize = DefaultMaxFileSize
 	}
 	set := &Set{}
 	var inputs []input
+	var charts []string
 	seen := map[string]bool{}
 	for _, p := range paths {
 		abs, err := filepath.Abs(filepath.Join(opt.Dir, p))
@@ -111,6 +116,16 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 		fi, err := os.Stat(abs)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", p, err)
+		}
+		// A path inside a chart (its templates/, a values file) stands for
+		// the chart: its files are never read as plain manifests.
+		if c := enclosingChart(opt.Dir, abs); c != "" {
+			if !seen[c] {
+				seen[c] = true
+				set.Charts = append(set.Charts, relPath(opt.Dir, c))
+				charts = append(charts, c)
+			}
+			continue
 		}
 		if !fi.IsDir() {
 			if !seen[abs] {
@@ -128,7 +143,11 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 					return filepath.SkipDir
 				}
 				if _, err := os.Lstat(filepath.Join(path, "Chart.yaml")); err == nil {
-					set.Charts = append(set.Charts, relPath(opt.Dir, path))
+					if !seen[path] {
+						seen[path] = true
+						set.Charts = append(set.Charts, relPath(opt.Dir, path))
+						charts = append(charts, path)
+					}
 					return filepath.SkipDir
 				}
 				return nil
@@ -198,7 +217,101 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 			set.Texts = append(set.Texts, Text{File: inputs[i].rel, Data: r.text})
 		}
 	}
+	type chartResult struct {
+		objs  []helmObject
+		probs []Problem
+		texts []Text
+	}
+	rendered := make([]chartResult, len(charts))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, dir := range charts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			rendered[i].texts, rendered[i].probs = chartTexts(dir, opt)
+			if len(rendered[i].probs) == 0 {
+				rendered[i].objs, rendered[i].probs = loadChart(ctx, dir, opt)
+			}
+			<-sem
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, r := range rendered {
+		files := map[string]bool{}
+		for _, o := range r.objs {
+			set.Objects = append(set.Objects, o.Object)
+			files[o.File] = true
+		}
+		set.Files += len(files)
+		set.Problems = append(set.Problems, r.probs...)
+		set.Texts = append(set.Texts, r.texts...)
+	}
 	return set, nil
+}
+
+// chartTexts reads a chart's text files (templates, values, CRDs) for
+// secret detection, without following links. Helm's loader does follow
+// them, so a link that leaves the chart refuses the whole chart: content
+// under review must not read outside the repository.
+func chartTexts(dir string, opt Options) ([]Text, []Problem) {
+	var texts []Text
+	var probs []Problem
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		rel := relPath(opt.Dir, p)
+		if d.Type()&fs.ModeSymlink != 0 {
+			target, err := filepath.EvalSymlinks(p)
+			if r, rerr := filepath.Rel(dir, target); err != nil || rerr != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+				probs = append(probs, Problem{Kind: Invalid, Pos: Pos{File: rel, Line: 1, Column: 1},
+					Message: "is a symbolic link that leaves its Helm chart; the chart is not rendered, since rendering would read outside the repository"})
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".yaml", ".yml", ".json", ".tpl", ".txt", ".toml", ".conf", ".properties", ".env":
+		default:
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil || info.Size() > opt.MaxFileSize {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil || bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0 {
+			return nil
+		}
+		texts = append(texts, Text{File: rel, Data: data})
+		return nil
+	})
+	return texts, probs
+}
+
+// enclosingChart returns the outermost chart directory, between dir and
+// abs (a directory or file below it), that holds abs; "" when none does.
+// abs itself, when a directory, counts only if it is inside a chart.
+func enclosingChart(dir, abs string) string {
+	r, err := filepath.Rel(dir, abs)
+	if err != nil || r == "." || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return ""
+	}
+	found := ""
+	for d := filepath.Dir(abs); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(filepath.Join(d, "Chart.yaml")); err == nil {
+			found = d
+		}
+		if d == dir || d == filepath.Dir(d) {
+			return found
+		}
+	}
 }
 
 func relPath(dir, abs string) string {

@@ -455,9 +455,13 @@ func plaintextSecrets(p *Pass, set *render.Set) {
 	if d == nil {
 		return
 	}
+	// Objects are found by the lines of their own file; rendered objects'
+	// nodes carry lines of the rendered output, not of the file.
 	byFile := map[string][]*render.Object{}
 	for _, o := range set.Objects {
-		byFile[o.File] = append(byFile[o.File], o)
+		if o.Source.Kind == "file" {
+			byFile[o.File] = append(byFile[o.File], o)
+		}
 	}
 	for _, t := range set.Texts {
 		if excluded(p.Config.SecretsExclude, t.File) {

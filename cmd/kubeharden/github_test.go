@@ -158,6 +158,7 @@ func TestSARIFValidates(t *testing.T) {
 			"../shared/corpus/podinfo", "../shared/corpus/microservices-demo", "../shared/corpus/kubernetes-goat",
 			"../shared/corpus/ingress-nginx", "../shared/corpus/kustomize", "../shared/corpus/k8s-website-examples",
 			"../shared/corpus/k8s-kubernetes-testdata", "../shared/corpus/kube-linter/tests",
+			"../shared/corpus/prometheus-community-helm-charts/charts", "../shared/corpus/grafana-community-helm-charts/charts",
 		},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -20,9 +20,10 @@ var fakeSecrets = []string{
 	"hunter2hunter2",
 	"opensesame42",
 	"correct-horse-battery",
+	"ghp_Z8mQ2rT5vW9xB3nK7pL1sD4fG6hJ0cV2aE8u",
 }
 
-var credentialFixtures = []string{"testdata/checks/plaintext-secret", "testdata/checks/secret-manifest", "testdata/checks/credential-literal"}
+var credentialFixtures = []string{"testdata/checks/plaintext-secret", "testdata/checks/secret-manifest", "testdata/checks/credential-literal", "testdata/helm/secrets"}
 
 // TestSecretsNeverPrinted scans fixtures with known fake credentials and
 // checks that no output format, no GitHub file and no log holds any.

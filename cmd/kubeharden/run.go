@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -98,7 +99,69 @@ type fileConfig struct {
 	KubeVersion       string   `yaml:"kubeVersion"`
 	// SecretsExclude lists path globs secret detection passes over.
 	SecretsExclude []string `yaml:"secretsExclude"`
+	Helm           struct {
+		ReleaseName string `yaml:"releaseName"`
+		Namespace   string `yaml:"namespace"`
+		// ValueSets lists, by chart directory, the value sets each chart
+		// is rendered and scanned with.
+		ValueSets map[string][]struct {
+			Name  string   `yaml:"name"`
+			Files []string `yaml:"files"`
+			Set   []string `yaml:"set"`
+		} `yaml:"valueSets"`
+	} `yaml:"helm"`
 }
+
+// helmOptions turns the config file's and the flags' Helm settings into
+// render options. Values files named in the config file, which a pull
+// request can change, must stay inside the working directory.
+func (fc fileConfig) helmOptions(releaseName, namespace, kubeVersion string, values, set []string, paths []string) (render.HelmOptions, error) {
+	h := render.HelmOptions{
+		ReleaseName: firstNonEmpty(releaseName, fc.Helm.ReleaseName),
+		Namespace:   firstNonEmpty(namespace, fc.Helm.Namespace),
+		KubeVersion: kubeVersion,
+		ValueSets:   map[string][]render.ValueSet{},
+	}
+	for chart, sets := range fc.Helm.ValueSets {
+		chart = filepath.ToSlash(filepath.Clean(chart))
+		for _, vs := range sets {
+			for _, f := range vs.Files {
+				p := filepath.Clean(filepath.Join(chart, f))
+				if filepath.IsAbs(f) || p == ".." || strings.HasPrefix(p, ".."+string(filepath.Separator)) {
+					return h, fmt.Errorf("helm value set %q of %s: values file %q is outside the repository", vs.Name, chart, f)
+				}
+			}
+			h.ValueSets[chart] = append(h.ValueSets[chart], render.ValueSet{Name: vs.Name, Files: vs.Files, Set: vs.Set})
+		}
+	}
+	if len(values) > 0 || len(set) > 0 {
+		if len(paths) != 1 {
+			return h, fmt.Errorf("--values and --set apply to one chart: give exactly one chart directory")
+		}
+		if _, err := os.Stat(filepath.Join(paths[0], "Chart.yaml")); err != nil {
+			return h, fmt.Errorf("--values and --set apply to a chart, and %s has no Chart.yaml", paths[0])
+		}
+		chart := filepath.ToSlash(filepath.Clean(paths[0]))
+		// Relative to the chart, so findings name the values file as the
+		// repository does, never by an absolute path.
+		var files []string
+		for _, v := range values {
+			r, err := filepath.Rel(paths[0], v)
+			if err != nil {
+				return h, err
+			}
+			files = append(files, r)
+		}
+		h.ValueSets[chart] = []render.ValueSet{{Name: render.DefaultValueSet, Files: files, Set: set}}
+	}
+	return h, nil
+}
+
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func loadConfig(path string, explicit bool) (fileConfig, error) {
 	var fc fileConfig
@@ -131,6 +194,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	maxSize := fs.Int64("max-file-size", 0, "largest file to read, in bytes (default 10 MiB)")
 	configPath := fs.String("config", "", "config file (default .kubeharden.yaml when present)")
 	color := fs.String("color", "auto", "colour text output: auto, always or never")
+	releaseName := fs.String("release-name", "", "Helm release name charts are rendered with (default release-name)")
+	namespace := fs.String("namespace", "", "Helm release namespace (default default)")
+	var values, sets listFlag
+	fs.Var(&values, "values", "values file for the one chart scanned, as helm template -f (repeatable)")
+	fs.Var(&sets, "set", "value for the one chart scanned, as helm template --set (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: kubeharden scan [flags] [PATH...]\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -179,7 +247,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 
 	start := time.Now()
-	opt := render.Options{MaxFileSize: firstPositive(*maxSize, fc.MaxFileSize)}
+	helm, err := fc.helmOptions(*releaseName, *namespace, cfg.KubeVersion, values, sets, paths)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	opt := render.Options{MaxFileSize: firstPositive(*maxSize, fc.MaxFileSize), Helm: helm}
 	prog := newProgress(stderr)
 	if prog != nil {
 		opt.Progress = prog.files
@@ -215,9 +287,6 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err := publishGitHub(stdout, rep, threshold, *sarifFile, time.Since(start)); err != nil {
 			return err
 		}
-	}
-	if len(set.Charts) > 0 {
-		fmt.Fprintf(stderr, "kubeharden: %d Helm chart(s) found and not scanned: Helm rendering is not built yet\n", len(set.Charts))
 	}
 	if rep.Fails(threshold) {
 		return &exitError{code: exitFindings}

@@ -226,3 +226,24 @@ func TestRulesDoc(t *testing.T) {
 		t.Error("docs/rules.md is stale: run go test ./cmd/kubeharden -run TestRulesDoc -update")
 	}
 }
+
+func TestHelmValueSetsFromConfig(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "kh.yaml")
+	os.WriteFile(cfg, []byte("helm:\n  valueSets:\n    testdata/helm/valuesets:\n      - name: default\n      - name: prod\n        files: [values-prod.yaml]\n"), 0o644)
+	out, _, _ := runCLI(t, "scan", "--config", cfg, "--format", "json", "testdata/helm/valuesets")
+	if !strings.Contains(out, `"file": "testdata/helm/valuesets/values-prod.yaml"`) || !strings.Contains(out, `"valueSet": "prod"`) {
+		t.Errorf("the prod value set was not scanned:\n%s", out)
+	}
+	out, _, _ = runCLI(t, "scan", "--values", "testdata/helm/valuesets/values-prod.yaml", "--format", "json", "testdata/helm/valuesets")
+	if !strings.Contains(out, `"file": "testdata/helm/valuesets/values-prod.yaml"`) {
+		t.Errorf("--values not applied, or the file not named relative to the working directory:\n%s", out)
+	}
+	// A value set in a repository's config cannot read outside it.
+	os.WriteFile(cfg, []byte("helm:\n  valueSets:\n    testdata/helm/valuesets:\n      - name: evil\n        files: [../../../../etc/passwd]\n"), 0o644)
+	if _, _, code := runCLI(t, "scan", "--config", cfg, "testdata/helm/valuesets"); code != exitUsage {
+		t.Errorf("values file outside the repository: exit %d, want %d", code, exitUsage)
+	}
+	if _, _, code := runCLI(t, "scan", "--values", "x.yaml", "testdata/examples"); code != exitUsage {
+		t.Errorf("--values without a chart: exit %d", code)
+	}
+}

@@ -1,0 +1,495 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v3/pkg/strvals"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// Defaults of HelmOptions, the values `helm template` uses.
+const (
+	DefaultReleaseName = "release-name"
+	DefaultNamespace   = "default"
+	// DefaultKubeVersion is the .Capabilities.KubeVersion the helm v3.22
+	// binary reports without a cluster (it follows its client-go, v0.37).
+	DefaultKubeVersion = "v1.37.0"
+	// DefaultValueSet names the value set rendered when none is configured:
+	// the chart's values.yaml alone.
+	DefaultValueSet = "default"
+)
+
+// HelmOptions control how Helm charts are rendered. Rendering never reaches
+// a cluster or the network: `lookup` returns nothing and dependencies are
+// read only from the chart's charts/ directory.
+type HelmOptions struct {
+	ReleaseName string // default DefaultReleaseName
+	Namespace   string // default DefaultNamespace
+	KubeVersion string // .Capabilities.KubeVersion, default DefaultKubeVersion
+	// ValueSets lists, by chart directory relative to Options.Dir
+	// (slash-separated; "." for Options.Dir itself), the value sets each
+	// chart is rendered with; each set is rendered and scanned. A chart with
+	// no entry is rendered once, with a set named DefaultValueSet holding
+	// values.yaml only.
+	ValueSets map[string][]ValueSet
+}
+
+// A ValueSet is one way of installing a chart: values files applied in
+// order over the chart's values.yaml, then --set style assignments.
+type ValueSet struct {
+	Name string
+	// Files are values files, relative to the chart directory unless absolute.
+	Files []string
+	// Set holds `--set` assignments such as "image.tag=1.2,replicas=3".
+	Set []string
+}
+
+func (h HelmOptions) withDefaults() HelmOptions {
+	if h.ReleaseName == "" {
+		h.ReleaseName = DefaultReleaseName
+	}
+	if h.Namespace == "" {
+		h.Namespace = DefaultNamespace
+	}
+	if h.KubeVersion == "" {
+		h.KubeVersion = DefaultKubeVersion
+	}
+	return h
+}
+
+// helmObject is a rendered object with the name Helm gives its source
+// (the `# Source:` line of `helm template`), empty for CRDs.
+type helmObject struct {
+	*Object
+	template string
+}
+
+// loadChart renders the chart in dir (absolute) with each of its value sets.
+func loadChart(ctx context.Context, dir string, opt Options) ([]helmObject, []Problem) {
+	h := opt.Helm.withDefaults()
+	rel := relPath(opt.Dir, dir)
+	chartFile := path.Join(rel, "Chart.yaml")
+	invalid := func(file string, line int, format string, args ...any) []Problem {
+		return []Problem{{Kind: Invalid, Pos: Pos{File: file, Line: max(line, 1), Column: 1}, Message: fmt.Sprintf(format, args...)}}
+	}
+	ch, err := loader.LoadDir(dir)
+	if err != nil {
+		name := rel
+		if rel == "." {
+			name = filepath.Base(dir)
+		}
+		return nil, invalid(chartFile, 1, "Helm chart %s cannot be loaded: %v", name, err)
+	}
+	if ch.Metadata.Type == "library" {
+		return nil, nil // library charts only lend templates to the charts that use them
+	}
+	if probs := missingDependencies(ch, dir, rel); len(probs) > 0 {
+		return nil, probs
+	}
+	kv, err := chartutil.ParseKubeVersion(h.KubeVersion)
+	if err != nil {
+		return nil, invalid(chartFile, 1, "kube version %q: %v", h.KubeVersion, err)
+	}
+	if c := ch.Metadata.KubeVersion; c != "" && !chartutil.IsCompatibleRange(c, kv.String()) {
+		return nil, invalid(chartFile, keyLine(dir, "kubeVersion"), "chart requires kubeVersion %s, incompatible with Kubernetes %s (the kube version the chart is rendered for)", c, kv.String())
+	}
+	var sets []ValueSet
+	for k, v := range opt.Helm.ValueSets {
+		if path.Clean(filepath.ToSlash(k)) == rel {
+			sets = v
+		}
+	}
+	if len(sets) == 0 {
+		sets = []ValueSet{{Name: DefaultValueSet}}
+	}
+	var objs []helmObject
+	var probs []Problem
+	for _, vs := range sets {
+		if err := ctx.Err(); err != nil {
+			return objs, probs
+		}
+		if vs.Name == "" {
+			vs.Name = DefaultValueSet
+		}
+		o, p := renderValueSet(dir, rel, vs, h, kv)
+		objs = append(objs, o...)
+		probs = append(probs, p...)
+	}
+	return objs, probs
+}
+
+// keyLine returns the line of a top-level key of dir/Chart.yaml, or 1.
+func keyLine(dir, key string) int {
+	n := readYAMLNode(filepath.Join(dir, "Chart.yaml"))
+	if k, _ := lookupKey(n, key, 0); k != nil {
+		return k.Line
+	}
+	return 1
+}
+
+func readYAMLNode(file string) *yaml.Node {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	return parseYAMLNode(data)
+}
+
+func parseYAMLNode(data []byte) *yaml.Node {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil {
+		return nil
+	}
+	return deref(&doc)
+}
+
+// missingDependencies reports each dependency Chart.yaml (or Chart.lock)
+// names that is not vendored under charts/, as `helm template` refuses to
+// render such a chart.
+func missingDependencies(ch *chart.Chart, dir, rel string) []Problem {
+	have := map[string]bool{}
+	for _, d := range ch.Dependencies() {
+		have[d.Name()] = true
+	}
+	var probs []Problem
+	check := func(file string, deps []*chart.Dependency) {
+		node := readYAMLNode(filepath.Join(dir, file))
+		list := ValueAt(node, []Segment{{Key: "dependencies"}})
+		for i, d := range deps {
+			if d == nil || have[d.Name] {
+				continue
+			}
+			have[d.Name] = true // one problem per chart
+			line := 1
+			if list != nil && list.Kind == yaml.SequenceNode && i < len(list.Content) {
+				line = list.Content[i].Line
+				if k, _ := lookupKey(list.Content[i], "name", 0); k != nil {
+					line = k.Line
+				}
+			}
+			probs = append(probs, Problem{Kind: Invalid, Pos: Pos{File: path.Join(rel, file), Line: line, Column: 1},
+				Message: fmt.Sprintf("chart %s depends on %q, which is not vendored under %s; run `helm dependency build %s` and commit charts/ (kubeharden never downloads charts)",
+					rel, d.Name, path.Join(rel, "charts"), rel)})
+		}
+	}
+	check("Chart.yaml", ch.Metadata.Dependencies)
+	if ch.Lock != nil {
+		check("Chart.lock", ch.Lock.Dependencies)
+	}
+	return probs
+}
+
+// A chartSource is where one chart of the rendered tree lives on disk.
+type chartSource struct {
+	dir    string // repo-relative, slash-separated: the chart directory or its .tgz
+	tgz    bool
+	key    string // the chart's values key in its parent (its name or alias)
+	parent *chartSource
+	values *yaml.Node // its values.yaml
+}
+
+// chartSources maps each chart's ChartFullPath to where it lives, following
+// charts/ directories and archives as the loader does.
+func chartSources(ch *chart.Chart, src *chartSource, absDir string, out map[string]*chartSource) {
+	out[ch.ChartFullPath()] = src
+	src.values = valuesNode(ch)
+	onDisk := map[string]string{} // chart name -> directory or archive under charts/
+	if !src.tgz {
+		entries, _ := os.ReadDir(filepath.Join(absDir, "charts"))
+		for _, e := range entries {
+			p := filepath.Join(absDir, "charts", e.Name())
+			switch {
+			case e.IsDir():
+				if md, err := chartutil.LoadChartfile(filepath.Join(p, "Chart.yaml")); err == nil {
+					onDisk[md.Name] = e.Name()
+				}
+			case strings.HasSuffix(e.Name(), ".tgz") || strings.HasSuffix(e.Name(), ".tar.gz"):
+				if c, err := loader.LoadFile(p); err == nil {
+					onDisk[c.Name()] = e.Name()
+				}
+			}
+		}
+	}
+	alias := map[string]string{} // rendered name -> chart name
+	for _, d := range ch.Metadata.Dependencies {
+		if d != nil && d.Alias != "" {
+			alias[d.Alias] = d.Name
+		}
+	}
+	for _, dep := range ch.Dependencies() {
+		name := dep.Name()
+		if a, ok := alias[name]; ok {
+			name = a
+		}
+		s := &chartSource{key: dep.Name(), parent: src, dir: src.dir, tgz: true}
+		if e, ok := onDisk[name]; ok {
+			s.dir = path.Join(src.dir, "charts", e)
+			s.tgz = strings.Contains(e, ".tgz") || strings.HasSuffix(e, ".tar.gz")
+		}
+		chartSources(dep, s, filepath.Join(absDir, "charts", path.Base(s.dir)), out)
+	}
+}
+
+func valuesNode(ch *chart.Chart) *yaml.Node {
+	for _, f := range ch.Raw {
+		if f.Name == chartutil.ValuesfileName {
+			return parseYAMLNode(f.Data)
+		}
+	}
+	return nil
+}
+
+// sourceOf returns the chart a rendered file name (ChartFullPath/templates/...)
+// belongs to, and the name relative to that chart.
+func sourceOf(srcs map[string]*chartSource, name string) (*chartSource, string) {
+	best := ""
+	for p := range srcs {
+		if strings.HasPrefix(name, p+"/") && len(p) > len(best) {
+			best = p
+		}
+	}
+	if best == "" {
+		return nil, name
+	}
+	return srcs[best], strings.TrimPrefix(name, best+"/")
+}
+
+// fileOf returns the repo-relative file a chart file is edited in: the file
+// itself, or the archive that holds it.
+func fileOf(srcs map[string]*chartSource, name string) (file string, inArchive bool) {
+	s, r := sourceOf(srcs, name)
+	if s == nil {
+		return name, true
+	}
+	if s.tgz {
+		return s.dir, true
+	}
+	return path.Join(s.dir, r), false
+}
+
+func renderValueSet(dir, rel string, vs ValueSet, h HelmOptions, kv *chartutil.KubeVersion) ([]helmObject, []Problem) {
+	// The loader hands out a fresh tree: dependency processing prunes and
+	// rewrites it per value set.
+	ch, err := loader.LoadDir(dir)
+	if err != nil {
+		return nil, []Problem{{Kind: Invalid, Pos: Pos{File: path.Join(rel, "Chart.yaml"), Line: 1, Column: 1}, Message: fmt.Sprintf("Helm chart %s cannot be loaded: %v", rel, err)}}
+	}
+	user, vfiles, prob := userValues(dir, rel, vs)
+	if prob != nil {
+		return nil, []Problem{*prob}
+	}
+	srcs := map[string]*chartSource{}
+	chartSources(ch, &chartSource{dir: rel}, dir, srcs)
+	chartProblem := func(err error) []Problem {
+		return []Problem{{Kind: Invalid, Pos: Pos{File: path.Join(rel, "Chart.yaml"), Line: 1, Column: 1},
+			Message: fmt.Sprintf("rendering chart %s (value set %s): %v", rel, vs.Name, err)}}
+	}
+	if err := chartutil.ProcessDependenciesWithMerge(ch, user); err != nil {
+		return nil, chartProblem(err)
+	}
+	caps := chartutil.DefaultCapabilities.Copy()
+	caps.KubeVersion = *kv
+	opts := chartutil.ReleaseOptions{Name: h.ReleaseName, Namespace: h.Namespace, Revision: 1, IsInstall: true}
+	// Schema validation is left out: a values.schema.json may $ref a URL.
+	vals, err := chartutil.ToRenderValuesWithSchemaValidation(ch, user, opts, caps, true)
+	if err != nil {
+		return nil, chartProblem(err)
+	}
+	var eng engine.Engine
+	files, err := eng.Render(ch, vals)
+	if err != nil {
+		return nil, []Problem{templateProblem(baseDir(dir, rel), srcs, rel, vs.Name, err)}
+	}
+	// Markers inside named templates can change what include returns to
+	// the code that inspects it (fromYaml, eq, trunc); files that render
+	// differently with them are mapped from a render that marks only the
+	// templates' own bodies.
+	variants := []*rendering{{inst: instrument(ch, true)}}
+	variants[0].out, variants[0].err = eng.Render(ch, vals)
+	variants[0].inst.restore()
+	variants = append(variants, &rendering{inst: instrument(ch, false)})
+	variants[1].inst.restore()
+	markedFor := func(name, text string) (*instrumentation, *fileMap) {
+		var best *rendering
+		var bestMap *fileMap
+		for i, v := range variants {
+			if i > 0 && v.out == nil && v.err == nil {
+				v.inst.apply()
+				v.out, v.err = eng.Render(ch, vals)
+				v.inst.restore()
+			}
+			if v.err != nil {
+				continue
+			}
+			m := v.inst.mapFile(v.out[name], text)
+			if m != nil && !m.diverged {
+				return v.inst, m
+			}
+			if m != nil && (bestMap == nil || m.sameLines() > bestMap.sameLines()) {
+				best, bestMap = v, m
+			}
+		}
+		if best == nil {
+			return variants[0].inst, nil
+		}
+		return best.inst, bestMap
+	}
+	vctx := &valuesContext{srcs: srcs, sets: vfiles}
+
+	src := Source{Kind: "helm", Chart: rel, ValueSet: vs.Name}
+	var objs []helmObject
+	var probs []Problem
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		text := files[name]
+		if strings.HasSuffix(name, "NOTES.txt") || strings.TrimSpace(text) == "" {
+			continue
+		}
+		file, _ := fileOf(srcs, name)
+		inst, m := markedFor(name, text)
+		parsed, ps := Parse(file, []byte(text))
+		for _, p := range ps {
+			p.Pos = Pos{File: file, Line: 1, Column: 1}
+			p.Message = fmt.Sprintf("%s renders invalid YAML (value set %s): %s", name, vs.Name, p.Message)
+			probs = append(probs, p)
+		}
+		for _, o := range parsed {
+			o.Source = src
+			o.Locator = newHelmLocator(o, name, srcs, inst, m, vctx)
+			objs = append(objs, helmObject{Object: o, template: name})
+		}
+	}
+	for _, crd := range ch.CRDObjects() {
+		file, archived := fileOf(srcs, filepath.ToSlash(crd.Filename))
+		parsed, ps := Parse(file, crd.File.Data)
+		probs = append(probs, ps...)
+		for _, o := range parsed {
+			o.Source = src
+			if archived {
+				o.Locator = archiveLocator(file, filepath.ToSlash(crd.Filename))
+			}
+			objs = append(objs, helmObject{Object: o})
+		}
+	}
+	return objs, probs
+}
+
+// userValues merges the value set's files and --set assignments, as
+// `helm template -f ... --set ...` does.
+func userValues(dir, rel string, vs ValueSet) (map[string]any, []valuesFile, *Problem) {
+	user := map[string]any{}
+	var vfiles []valuesFile
+	for _, f := range vs.Files {
+		abs := f
+		if !filepath.IsAbs(f) {
+			abs = filepath.Join(dir, f)
+		}
+		frel := path.Join(rel, filepath.ToSlash(f))
+		if filepath.IsAbs(f) {
+			frel = filepath.ToSlash(f)
+		}
+		data, err := os.ReadFile(abs)
+		if err != nil {
+			return nil, nil, &Problem{Kind: Invalid, Pos: Pos{File: path.Join(rel, "Chart.yaml"), Line: 1, Column: 1},
+				Message: fmt.Sprintf("value set %s of chart %s: values file %s cannot be read: %v", vs.Name, rel, f, err)}
+		}
+		m := map[string]any{}
+		if err := sigsyaml.Unmarshal(data, &m); err != nil {
+			p := syntaxProblem(frel, data, err)
+			p.Message = fmt.Sprintf("values file of value set %s: %s", vs.Name, p.Message)
+			return nil, nil, &p
+		}
+		user = mergeMaps(user, m)
+		vfiles = append(vfiles, valuesFile{file: frel, node: parseYAMLNode(data)})
+	}
+	for _, s := range vs.Set {
+		if err := strvals.ParseInto(s, user); err != nil {
+			return nil, nil, &Problem{Kind: Invalid, Pos: Pos{File: path.Join(rel, "Chart.yaml"), Line: 1, Column: 1},
+				Message: fmt.Sprintf("value set %s of chart %s: --set %q: %v", vs.Name, rel, s, err)}
+		}
+	}
+	return user, vfiles, nil
+}
+
+// mergeMaps merges b into a, the way helm merges values files.
+func mergeMaps(a, b map[string]any) map[string]any {
+	out := make(map[string]any, len(a))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		if vm, ok := v.(map[string]any); ok {
+			if om, ok := out[k].(map[string]any); ok {
+				out[k] = mergeMaps(om, vm)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// Helm's errors name the template and line: "execution error at
+// (chart/templates/x.yaml:12:14): msg", "parse error at (chart/templates/x.yaml:3): msg".
+var helmErrRE = regexp.MustCompile(`^(?:template: )?(?:(?:execution|parse) error at \()?([^():\s]+):(\d+)(?::(\d+))?\)?:\s*(.*)$`)
+
+func templateProblem(dir string, srcs map[string]*chartSource, rel, set string, err error) Problem {
+	msg := err.Error()
+	pos := Pos{File: path.Join(rel, "Chart.yaml"), Line: 1, Column: 1}
+	if m := helmErrRE.FindStringSubmatch(msg); m != nil {
+		if file, archived := fileOf(srcs, m[1]); !archived {
+			line, _ := strconv.Atoi(m[2])
+			col, _ := strconv.Atoi(m[3])
+			// An unexpected EOF names the line after the last one.
+			if data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(file))); err == nil {
+				if last := bytes.Count(bytes.TrimRight(data, "\r\n\t "), []byte("\n")) + 1; line > last {
+					line, col = last, 1
+				}
+			}
+			pos = Pos{File: file, Line: max(line, 1), Column: max(col, 1)}
+		} else {
+			pos = Pos{File: file, Line: 1, Column: 1}
+		}
+	}
+	return Problem{Kind: Invalid, Pos: pos, Message: fmt.Sprintf("Helm template error (value set %s): %s", set, msg)}
+}
+
+// archiveLocator points every field of an object read from a chart archive
+// at the archive: its lines cannot be edited in place.
+func archiveLocator(archive, name string) Locator {
+	return func(n *yaml.Node) Location {
+		return Location{Pos: Pos{File: archive, Line: 1, Column: 1}, Approx: true,
+			Related: []Related{{File: archive, Line: max(n.Line, 1), Message: "in " + name + " inside the archive"}}}
+	}
+}
+
+// baseDir returns the directory repo-relative names are relative to, from
+// a chart's absolute directory and its relative name.
+func baseDir(abs, rel string) string {
+	d := abs
+	for range strings.Split(rel, "/") {
+		if rel == "." {
+			break
+		}
+		d = filepath.Dir(d)
+	}
+	return d
+}

@@ -1,0 +1,6 @@
+{{- define "common.podSecurity" -}}
+securityContext:
+  runAsNonRoot: true
+  seccompProfile:
+    type: RuntimeDefault
+{{- end }}
