@@ -143,4 +143,68 @@ func objectFlagged(fs []scan.Finding, kind, name string) []string {
 	return rules
 }
 
-var _ = strings.Join
+const goatScenarios = "../../shared/corpus/kubernetes-goat/scenarios"
+
+// A goatExpectation is an intentionally insecure object of a Kubernetes
+// Goat scenario and the rules that must flag it.
+type goatExpectation struct {
+	scenario, kind, name string
+	rules                []string
+}
+
+// goatExpectations lists what each scenario teaches and the rules that
+// catch it. The metadata-db scenario is a Helm chart, which plain loading
+// does not render, and kyverno-namespace-exec-block is a defence, not a flaw.
+var goatExpectations = []goatExpectation{
+	// Crypto-mining in a batch Job: an unpinned image running as root.
+	{"batch-check", "Job", "batch-check-job", []string{"image-latest-tag", "run-as-root", "workload-default-serviceaccount", "serviceaccount-token-automount"}},
+	// Secrets baked into the image of a build service.
+	{"build-code", "Deployment", "build-code-deployment", []string{"image-latest-tag", "run-as-root", "workload-network-policy"}},
+	// Namespace bypass: nothing isolates secure-middleware from other namespaces.
+	{"cache-store", "Namespace", "secure-middleware", []string{"namespace-default-deny", "namespace-pss-label"}},
+	{"cache-store", "Deployment", "cache-store-deployment", []string{"workload-network-policy", "run-as-root"}},
+	// Docker CIS benchmark DaemonSet: host namespaces and host paths.
+	{"docker-bench-security", "DaemonSet", "docker-bench-security", []string{"privileged-container", "host-namespaces", "host-path-volume", "dangerous-capabilities"}},
+	// DIND: a privileged pod with the container runtime socket.
+	{"health-check", "Deployment", "health-check-deployment", []string{"privileged-container", "host-path-volume", "workload-network-policy"}},
+	{"hidden-in-layers", "Job", "hidden-in-layers", []string{"image-latest-tag", "run-as-root"}},
+	// DoS and a namespace-wide read of every core resource, Secrets included.
+	{"hunger-check", "Role", "secret-reader", []string{"rbac-wildcard"}},
+	{"hunger-check", "Namespace", "big-monolith", []string{"namespace-default-deny"}},
+	{"hunger-check", "Deployment", "hunger-check-deployment", []string{"serviceaccount-token-automount", "workload-network-policy"}},
+	// RBAC least-privilege misconfiguration: cluster-admin for a ServiceAccount.
+	{"insecure-rbac", "ClusterRoleBinding", "superadmin", []string{"cluster-admin-binding"}},
+	// SSRF into an internal API: the pod's traffic is unrestricted.
+	{"internal-proxy", "Deployment", "internal-proxy-deployment", []string{"workload-network-policy", "workload-default-serviceaccount"}},
+	// kube-bench on the control plane: tolerates and selects control-plane nodes, hostPID, host paths.
+	{"kube-bench-security", "Job", "kube-bench-master", []string{"control-plane-scheduling", "host-namespaces", "host-path-volume"}},
+	{"kube-bench-security", "Job", "kube-bench-node", []string{"host-namespaces", "host-path-volume"}},
+	{"kubernetes-goat-home", "Deployment", "kubernetes-goat-home-deployment", []string{"workload-default-serviceaccount", "workload-network-policy"}},
+	// Private registry with a :latest image.
+	{"poor-registry", "Deployment", "poor-registry-deployment", []string{"image-latest-tag"}},
+	// Host escape: privileged, host PID and IPC, the node's root mounted.
+	{"system-monitor", "Deployment", "system-monitor-deployment", []string{"privileged-container", "host-namespaces", "host-path-volume"}},
+}
+
+func TestKubernetesGoat(t *testing.T) {
+	if _, err := os.Stat(goatScenarios); err != nil {
+		t.Skipf("corpus not present: %v", err)
+	}
+	byScenario := map[string][]scan.Finding{}
+	for _, e := range goatExpectations {
+		fs, ok := byScenario[e.scenario]
+		if !ok {
+			fs = scanCorpusDir(t, filepath.Join(goatScenarios, e.scenario))
+			byScenario[e.scenario] = fs
+		}
+		got := objectFlagged(fs, e.kind, e.name)
+		for _, r := range e.rules {
+			if scan.Lookup(r) == nil {
+				t.Errorf("%s: no rule %q", e.scenario, r)
+			}
+			if !slices.Contains(got, r) {
+				t.Errorf("%s: %s %q is not flagged by %s (flagged by %s)", e.scenario, e.kind, e.name, r, strings.Join(got, ", "))
+			}
+		}
+	}
+}
