@@ -1,7 +1,7 @@
 package scan
 
 import (
-	"strings"
+	"path"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -152,11 +152,23 @@ func metaPath(o *render.Object) string {
 	return "metadata"
 }
 
-func hasPrefixAny(s string, prefixes ...string) bool {
-	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
-			return true
+// nearest picks, among n objects with the same identity, the one closest to
+// from: in the same file, else in the same directory, else the first. A
+// repository that keeps one directory per environment defines the same
+// role or ServiceAccount several times; a reference means its neighbour.
+func nearest(n int, obj func(int) *render.Object, from *render.Object) int {
+	best, score := 0, -1
+	for i := 0; i < n; i++ {
+		o, s := obj(i), 0
+		switch {
+		case o.File == from.File:
+			s = 2
+		case path.Dir(o.File) == path.Dir(from.File):
+			s = 1
+		}
+		if s > score {
+			best, score = i, s
 		}
 	}
-	return false
+	return best
 }

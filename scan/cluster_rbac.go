@@ -49,14 +49,14 @@ type binding struct {
 // An rbacGraph indexes the roles and bindings of a scan.
 type rbacGraph struct {
 	ix       *index
-	roles    map[string]*role // "ns/name" for Roles, "/name" for ClusterRoles
+	roles    map[string][]*role // "ns/name" for Roles, "/name" for ClusterRoles
 	bindings []*binding
 	order    []*role
 	eff      map[*role][]ruleRef
 }
 
 func newRBAC(p *Pass, objs []*render.Object) *rbacGraph {
-	g := &rbacGraph{ix: newIndex(p, objs), roles: map[string]*role{}, eff: map[*role][]ruleRef{}}
+	g := &rbacGraph{ix: newIndex(p, objs), roles: map[string][]*role{}, eff: map[*role][]ruleRef{}}
 	for _, o := range g.ix.kind(rbacGroup+"/Role", rbacGroup+"/ClusterRole") {
 		r := &role{obj: o, cluster: o.Kind == "ClusterRole", name: o.Name}
 		if !r.cluster {
@@ -77,10 +77,8 @@ func newRBAC(p *Pass, objs []*render.Object) *rbacGraph {
 			}
 		}
 		key := r.ns + "/" + r.name
-		if _, dup := g.roles[key]; !dup {
-			g.roles[key] = r
-			g.order = append(g.order, r)
-		}
+		g.roles[key] = append(g.roles[key], r)
+		g.order = append(g.order, r)
 	}
 	for _, o := range g.ix.kind(rbacGroup+"/RoleBinding", rbacGroup+"/ClusterRoleBinding") {
 		b := &binding{obj: o, cluster: o.Kind == "ClusterRoleBinding"}
@@ -97,15 +95,19 @@ func newRBAC(p *Pass, objs []*render.Object) *rbacGraph {
 
 // roleOf returns the role a binding refers to, or nil when it is not in the scan.
 func (g *rbacGraph) roleOf(b *binding) *role {
+	var rs []*role
 	switch b.b.RoleRef.Kind {
 	case "ClusterRole":
-		return g.roles["/"+b.b.RoleRef.Name]
+		rs = g.roles["/"+b.b.RoleRef.Name]
 	case "Role":
 		if !b.cluster {
-			return g.roles[b.ns+"/"+b.b.RoleRef.Name]
+			rs = g.roles[b.ns+"/"+b.b.RoleRef.Name]
 		}
 	}
-	return nil
+	if len(rs) == 0 {
+		return nil
+	}
+	return rs[nearest(len(rs), func(i int) *render.Object { return rs[i].obj }, b.obj)]
 }
 
 // rules returns the effective rules of r: its own and, for an aggregated
@@ -505,13 +507,19 @@ func automount(ix *index, o *render.Object, pod *Pod) (bool, *render.Object) {
 	if v := pod.Spec.AutomountServiceAccountToken; v != nil {
 		return *v, nil
 	}
+	var sas []*render.Object
 	for _, sa := range ix.inNamespace(namespaceOf(o), "/ServiceAccount") {
-		if sa.Name == serviceAccountName(pod) && sa.Has("automountServiceAccountToken") {
-			var v bool
-			if sa.Decode("automountServiceAccountToken", &v) == nil {
-				return v, sa
-			}
+		if sa.Name == serviceAccountName(pod) {
+			sas = append(sas, sa)
 		}
+	}
+	if len(sas) == 0 {
+		return true, nil
+	}
+	sa := sas[nearest(len(sas), func(i int) *render.Object { return sas[i] }, o)]
+	var v bool
+	if sa.Has("automountServiceAccountToken") && sa.Decode("automountServiceAccountToken", &v) == nil {
+		return v, sa
 	}
 	return true, nil
 }
