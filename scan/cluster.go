@@ -49,7 +49,7 @@ var (
 		ID: "rbac-escalation-verbs", Title: "Role grants escalate, bind or impersonate",
 		Checklist: []string{"auth.rbac"}, Severity: Warning, SecuritySeverity: 7.0,
 		Rationale: "RBAC prevents privilege escalation by refusing to let a subject create or bind a role with permissions it lacks; the escalate and bind verbs switch that protection off, and impersonate lets the holder act as any user, group or ServiceAccount. " +
-			"The rule reports the verb in any Role or ClusterRole, bound in the scan or not, since roles are bound outside repositories too.",
+			"The rule reports the verb in any Role or ClusterRole, bound in the scan or not, since roles are bound outside repositories too; rules limited to named objects (resourceNames) are not reported.",
 		Remediation: "Remove the verb; controllers that manage RBAC should be given bind or escalate on named roles only (resourceNames).",
 		Example:     "rules:\n  - apiGroups: [rbac.authorization.k8s.io]\n    resources: [roles]\n    verbs: [get, list]",
 		Graph:       rbacEscalationVerbs,
@@ -58,7 +58,7 @@ var (
 		ID: "rbac-exec-proxy", Title: "Role grants pods/exec, pods/attach or nodes/proxy",
 		Checklist: []string{"auth.rbac"}, Severity: Warning, SecuritySeverity: 6.5,
 		Rationale: "pods/exec and pods/attach give a shell in other workloads' containers, with their tokens and Secrets; nodes/proxy reaches the kubelet API, which runs commands in any pod on the node and is not audited per pod. " +
-			"Reported when the rule's verbs include create, get or \"*\" (exec over websockets needs only get); pods/* and nodes/* count too.",
+			"Reported when the rule's verbs include create, get or \"*\" (exec over websockets needs only get) and no resourceNames limit it; pods/* and nodes/* count too.",
 		Remediation: "Remove the subresource from the rule; grant exec only to break-glass roles, bound to people, and never nodes/proxy to workloads.",
 		Example:     "rules:\n  - apiGroups: [\"\"]\n    resources: [pods, pods/log]\n    verbs: [get, list]",
 		Graph:       rbacExecProxy,
@@ -68,7 +68,7 @@ var (
 		Checklist: []string{"auth.rbac"}, Severity: Warning, SecuritySeverity: 7.5,
 		Rationale: "get, list or watch on secrets in a ClusterRole that a ClusterRoleBinding grants to a non-system subject reads every Secret of every namespace: service-account tokens, TLS keys, passwords. " +
 			"Aggregated ClusterRoles are followed (a rule aggregated into a bound role is reported where it is written), and bindings of the built-in admin and edit roles are reported at roleRef.name. " +
-			"Explicit secrets only: a \"*\" resource is reported by rbac-wildcard.",
+			"Explicit secrets only: a \"*\" resource is reported by rbac-wildcard. Rules limited by resourceNames are not reported.",
 		Remediation: "Bind the role with RoleBindings in the namespaces that need it, or restrict the rule to named Secrets with resourceNames.",
 		Example:     "kind: RoleBinding\nmetadata:\n  namespace: shop\nroleRef:\n  kind: ClusterRole\n  name: secret-reader",
 		Graph:       rbacClusterSecrets,

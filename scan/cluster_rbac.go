@@ -320,6 +320,9 @@ func rbacEscalationVerbs(p *Pass, objs []*render.Object) {
 			continue
 		}
 		for i, rule := range r.rules {
+			if len(rule.ResourceNames) > 0 {
+				continue // limited to named objects, the recommended way to grant these
+			}
 			for j, v := range rule.Verbs {
 				if w, ok := why[strings.ToLower(v)]; ok {
 					p.Report(r.obj, ruleRef{r, i, rule}.path("verbs", j), "rule %d grants the %q verb, which %s", i, v, w)
@@ -345,7 +348,7 @@ func rbacExecProxy(p *Pass, objs []*render.Object) {
 			continue
 		}
 		for i, rule := range r.rules {
-			if !has(rule.Verbs, "create", "get", "*") {
+			if !has(rule.Verbs, "create", "get", "*") || len(rule.ResourceNames) > 0 {
 				continue // exec and attach need create (get over websockets); proxy needs get or create
 			}
 			for j, res := range rule.Resources {
@@ -382,6 +385,9 @@ func clusterWideGrant(p *Pass, objs []*render.Object, what string, match func(rb
 			continue
 		}
 		for i, rule := range r.rules {
+			if len(rule.ResourceNames) > 0 {
+				continue
+			}
 			if field, j, ok := match(rule); ok {
 				p.Report(r.obj, ruleRef{r, i, rule}.path(field, j), "rule %d %s in every namespace: the role is bound cluster-wide by ClusterRoleBinding %s", i, what, quoteAll(crbs))
 			}
