@@ -21,6 +21,7 @@ type role struct {
 	name    string
 	rules   []rbacv1.PolicyRule
 	agg     *rbacv1.AggregationRule
+	aggSel  []labels.Selector
 	labels  map[string]string
 }
 
@@ -53,10 +54,14 @@ type rbacGraph struct {
 	bindings []*binding
 	order    []*role
 	eff      map[*role][]ruleRef
+	agg      map[*role][]*role
+	parents  map[*role][]*role    // ClusterRoles that aggregate a role
+	byRole   map[*role][]*binding // bindings that refer to a role
+	granted  map[*role][]*binding // bindingsOf, memoized
 }
 
 func newRBAC(p *Pass, objs []*render.Object) *rbacGraph {
-	g := &rbacGraph{ix: newIndex(p, objs), roles: map[string][]*role{}, eff: map[*role][]ruleRef{}}
+	g := &rbacGraph{ix: newIndex(p, objs), roles: map[string][]*role{}, eff: map[*role][]ruleRef{}, agg: map[*role][]*role{}}
 	for _, o := range g.ix.kind(rbacGroup+"/Role", rbacGroup+"/ClusterRole") {
 		r := &role{obj: o, cluster: o.Kind == "ClusterRole", name: o.Name}
 		if !r.cluster {
@@ -74,6 +79,10 @@ func newRBAC(p *Pass, objs []*render.Object) *rbacGraph {
 			r.agg = &rbacv1.AggregationRule{}
 			if o.Decode("aggregationRule", r.agg) != nil {
 				r.agg = nil
+			} else {
+				for i := range r.agg.ClusterRoleSelectors {
+					r.aggSel = append(r.aggSel, selectorOf(&r.agg.ClusterRoleSelectors[i]))
+				}
 			}
 		}
 		key := r.ns + "/" + r.name
@@ -89,6 +98,17 @@ func newRBAC(p *Pass, objs []*render.Object) *rbacGraph {
 			continue
 		}
 		g.bindings = append(g.bindings, b)
+	}
+	g.parents, g.byRole, g.granted = map[*role][]*role{}, map[*role][]*binding{}, map[*role][]*binding{}
+	for _, c := range g.order {
+		for _, child := range g.aggregated(c) {
+			g.parents[child] = append(g.parents[child], c)
+		}
+	}
+	for _, b := range g.bindings {
+		if r := g.roleOf(b); r != nil {
+			g.byRole[r] = append(g.byRole[r], b)
+		}
 	}
 	return g
 }
@@ -142,13 +162,17 @@ func (g *rbacGraph) aggregated(r *role) []*role {
 	if r.agg == nil {
 		return nil
 	}
-	var out []*role
+	if out, ok := g.agg[r]; ok {
+		return out
+	}
+	out := []*role{}
+	defer func() { g.agg[r] = out }()
 	for _, c := range g.order {
 		if !c.cluster || c == r {
 			continue
 		}
-		for i := range r.agg.ClusterRoleSelectors {
-			if selectorOf(&r.agg.ClusterRoleSelectors[i]).Matches(labels.Set(c.labels)) {
+		for _, sel := range r.aggSel {
+			if sel.Matches(labels.Set(c.labels)) {
 				out = append(out, c)
 				break
 			}
@@ -157,12 +181,14 @@ func (g *rbacGraph) aggregated(r *role) []*role {
 	return out
 }
 
-// parents returns the ClusterRoles that aggregate r, transitively, and r.
+// withParents returns r and the ClusterRoles that aggregate it, transitively.
 func (g *rbacGraph) withParents(r *role) []*role {
 	out := []*role{r}
+	seen := map[*role]bool{r: true}
 	for i := 0; i < len(out); i++ {
-		for _, c := range g.order {
-			if c.cluster && !slices.Contains(out, c) && slices.Contains(g.aggregated(c), out[i]) {
+		for _, c := range g.parents[out[i]] {
+			if !seen[c] {
+				seen[c] = true
 				out = append(out, c)
 			}
 		}
@@ -173,14 +199,14 @@ func (g *rbacGraph) withParents(r *role) []*role {
 // bindingsOf returns the bindings that grant r, directly or through a
 // ClusterRole that aggregates it.
 func (g *rbacGraph) bindingsOf(r *role) []*binding {
+	if bs, ok := g.granted[r]; ok {
+		return bs
+	}
 	var out []*binding
 	for _, pr := range g.withParents(r) {
-		for _, b := range g.bindings {
-			if g.roleOf(b) == pr {
-				out = append(out, b)
-			}
-		}
+		out = append(out, g.byRole[pr]...)
 	}
+	g.granted[r] = out
 	return out
 }
 
@@ -401,10 +427,15 @@ func clusterWideGrant(p *Pass, objs []*render.Object, what string, match func(rb
 	}
 }
 
+// quoteAll names the first few of ss, and counts the rest.
 func quoteAll(ss []string) string {
-	q := make([]string, len(ss))
+	var q []string
 	for i, s := range ss {
-		q[i] = fmt.Sprintf("%q", s)
+		if i == 3 {
+			q = append(q, fmt.Sprintf("and %d more", len(ss)-3))
+			break
+		}
+		q = append(q, fmt.Sprintf("%q", s))
 	}
 	return strings.Join(q, ", ")
 }
