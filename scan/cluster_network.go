@@ -2,6 +2,7 @@ package scan
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -236,6 +237,9 @@ func calicoPolicy(o *render.Object) *netPolicy {
 	}
 }
 
+// calicoWord is a label key or value as Calico selectors write them.
+var calicoWord = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.\-/]*$`)
+
 // calicoSelector understands the common Calico selector forms joined by
 // &&: all(), has(k), !has(k), k == 'v', k != 'v', k in {'a', 'b'}. It
 // reports false for anything else, which callers treat as "may select".
@@ -243,6 +247,9 @@ func calicoSelector(s string) (func(map[string]string) bool, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" || s == "all()" {
 		return func(map[string]string) bool { return true }, true
+	}
+	if strings.Contains(s, "||") {
+		return nil, false
 	}
 	var terms []func(map[string]string) bool
 	for _, t := range strings.Split(s, "&&") {
@@ -260,10 +267,16 @@ func calicoSelector(s string) (func(map[string]string) bool, bool) {
 		case strings.Contains(t, "=="):
 			k, v, _ := strings.Cut(t, "==")
 			k, v = strings.TrimSpace(k), unq(v)
+			if !calicoWord.MatchString(k) || !calicoWord.MatchString(v) {
+				return nil, false
+			}
 			terms = append(terms, func(l map[string]string) bool { x, ok := l[k]; return ok && x == v })
 		case strings.Contains(t, "!="):
 			k, v, _ := strings.Cut(t, "!=")
 			k, v = strings.TrimSpace(k), unq(v)
+			if !calicoWord.MatchString(k) || !calicoWord.MatchString(v) {
+				return nil, false
+			}
 			terms = append(terms, func(l map[string]string) bool { return l[k] != v })
 		case strings.Contains(t, " in ") && strings.HasSuffix(t, "}"):
 			k, vs, _ := strings.Cut(t, " in ")
