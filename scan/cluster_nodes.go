@@ -84,7 +84,7 @@ func controlPlaneServiceExposed(p *Pass, objs []*render.Object) {
 		}
 		target := ""
 		for _, k := range []string{"component", "tier"} {
-			if v, ok := spec.Selector[k]; ok && slices.Contains(controlPlanePodLabels[k], v) {
+			if v, ok := spec.Selector[k]; ok && slices.Contains(controlPlanePodLabels[k], v) && target == "" {
 				target = fmt.Sprintf("%s: %s", k, v)
 			}
 		}
@@ -93,7 +93,7 @@ func controlPlaneServiceExposed(p *Pass, objs []*render.Object) {
 			sel := labels.SelectorFromSet(spec.Selector)
 			for _, w := range ix.selectWorkloads(namespaceOf(o), sel) {
 				for _, k := range []string{"component", "tier"} {
-					if v := w.pod.Meta.Labels[k]; slices.Contains(controlPlanePodLabels[k], v) {
+					if v := w.pod.Meta.Labels[k]; slices.Contains(controlPlanePodLabels[k], v) && target == "" {
 						target = fmt.Sprintf("%s %q (%s: %s)", w.obj.Kind, w.obj.Name, k, v)
 					}
 				}

@@ -229,7 +229,7 @@ func (g *rbacGraph) adminEquivalent(b *binding) (bool, string) {
 	if r := g.roleOf(b); r != nil {
 		for _, rr := range g.rules(r) {
 			if adminRule(rr.rule) {
-				return true, fmt.Sprintf("%s %q, whose rule grants every verb on every resource", r.obj.Kind, r.name)
+				return true, fmt.Sprintf("%s %q (every verb on every resource)", r.obj.Kind, r.name)
 			}
 		}
 	}
@@ -395,34 +395,41 @@ var builtinClusterRoles = map[string]struct{ secrets, createPods bool }{
 
 // clusterWideGrant reports rules of ClusterRoles that a ClusterRoleBinding
 // makes effective in every namespace, when match picks them.
-func clusterWideGrant(p *Pass, objs []*render.Object, what string, match func(rbacv1.PolicyRule) (field string, j int, ok bool), builtin func(name string) bool) {
+func clusterWideGrant(p *Pass, objs []*render.Object, what, why string, match func(rbacv1.PolicyRule) (field string, j int, ok bool), builtin func(name string) bool) {
 	g := newRBAC(p, objs)
 	for _, r := range g.order {
 		if !r.cluster || g.quiet(r) {
 			continue
 		}
-		var crbs []string
+		var crbs, via []string
 		for _, b := range g.bindingsOf(r) {
 			if b.cluster && slices.ContainsFunc(b.b.Subjects, func(s rbacv1.Subject) bool { return !systemSubject(s) }) {
 				crbs = append(crbs, b.obj.Name)
+				if br := g.roleOf(b); br != r && !slices.Contains(via, br.name) {
+					via = append(via, br.name)
+				}
 			}
 		}
 		if len(crbs) == 0 {
 			continue
+		}
+		agg := ""
+		if len(via) > 0 {
+			agg = fmt.Sprintf(" through ClusterRole %s, which aggregates it", quoteAll(via))
 		}
 		for i, rule := range r.rules {
 			if len(rule.ResourceNames) > 0 {
 				continue
 			}
 			if field, j, ok := match(rule); ok {
-				p.Report(r.obj, ruleRef{r, i, rule}.path(field, j), "rule %d %s in every namespace: the role is bound cluster-wide by ClusterRoleBinding %s", i, what, quoteAll(crbs))
+				p.Report(r.obj, ruleRef{r, i, rule}.path(field, j), "rule %d lets its subjects %s in every namespace%s: the role is bound cluster-wide by ClusterRoleBinding %s%s", i, what, why, quoteAll(crbs), agg)
 			}
 		}
 	}
 	for _, b := range g.bindings {
 		if b.cluster && b.b.RoleRef.Kind == "ClusterRole" && g.roleOf(b) == nil && builtin(b.b.RoleRef.Name) &&
 			slices.ContainsFunc(b.b.Subjects, func(s rbacv1.Subject) bool { return !systemSubject(s) }) {
-			p.Report(b.obj, "roleRef.name", "binds the built-in ClusterRole %q cluster-wide, which %s in every namespace", b.b.RoleRef.Name, what)
+			p.Report(b.obj, "roleRef.name", "binds the built-in ClusterRole %q cluster-wide, letting its subjects %s in every namespace%s", b.b.RoleRef.Name, what, why)
 		}
 	}
 }
@@ -450,14 +457,14 @@ func coreResource(rule rbacv1.PolicyRule, res string) int {
 }
 
 func rbacClusterSecrets(p *Pass, objs []*render.Object) {
-	clusterWideGrant(p, objs, "reads Secrets", func(rule rbacv1.PolicyRule) (string, int, bool) {
+	clusterWideGrant(p, objs, "read Secrets", "", func(rule rbacv1.PolicyRule) (string, int, bool) {
 		j := coreResource(rule, "secrets")
 		return "resources", j, j >= 0 && has(rule.Verbs, "get", "list", "watch", "*")
 	}, func(n string) bool { return builtinClusterRoles[n].secrets })
 }
 
 func rbacClusterPodCreate(p *Pass, objs []*render.Object) {
-	clusterWideGrant(p, objs, "creates Pods, which run as any ServiceAccount and mount any Secret of their namespace,", func(rule rbacv1.PolicyRule) (string, int, bool) {
+	clusterWideGrant(p, objs, "create Pods", " (a pod runs as any ServiceAccount and mounts any Secret of its namespace)", func(rule rbacv1.PolicyRule) (string, int, bool) {
 		j := coreResource(rule, "pods")
 		return "resources", j, j >= 0 && has(rule.Verbs, "create", "*")
 	}, func(n string) bool { return builtinClusterRoles[n].createPods })
