@@ -51,7 +51,7 @@ var kubescapeKnownDifferences = map[string]string{
 
 func TestKubescapeCorpus(t *testing.T) {
 	if _, err := os.Stat(kubescapeRules); err != nil {
-		t.Skipf("corpus not present: %v", err)
+		t.Fatalf("the kubescape corpus is read from ../shared: %v", err)
 	}
 	var ruleNames []string
 	for r := range kubescapeMapping {
@@ -188,7 +188,7 @@ var goatExpectations = []goatExpectation{
 
 func TestKubernetesGoat(t *testing.T) {
 	if _, err := os.Stat(goatScenarios); err != nil {
-		t.Skipf("corpus not present: %v", err)
+		t.Fatalf("the Kubernetes Goat corpus is read from ../shared: %v", err)
 	}
 	byScenario := map[string][]scan.Finding{}
 	for _, e := range goatExpectations {
