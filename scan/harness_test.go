@@ -28,7 +28,9 @@ type want struct {
 
 func (w want) String() string { return fmt.Sprintf("%s:%d: %s", w.file, w.line, w.rule) }
 
-var wantRE = regexp.MustCompile(`#\s*want:\s*(.*)$`)
+// `# want[default]:` is a want of the default value set of a chart, which
+// is what the harness renders; other sets' wants are render's to check.
+var wantRE = regexp.MustCompile(`#\s*want(?:\[default\])?:\s*(.*)$`)
 
 // readWants collects the `# want: rule [rule...]` comments of every file
 // under dir, and the `LINE rule...` lines of `<file>.want` sidecars for
