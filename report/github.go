@@ -129,9 +129,20 @@ func (s StepSummary) Write(w io.Writer, r *Report) error {
 	}
 	b.WriteString(".")
 	if r.Summary.Suppressed > 0 {
-		fmt.Fprintf(&b, " %s accepted by annotation.", plural(r.Summary.Suppressed, "finding"))
+		fmt.Fprintf(&b, " %s accepted by ignore annotations or comments.", plural(r.Summary.Suppressed, "finding"))
 	}
 	b.WriteString("\n\n")
+	if len(r.Charts) > 0 {
+		b.WriteString("<details><summary>Helm charts rendered: " + fmt.Sprint(len(r.Charts)) + "</summary>\n\n| chart | value sets |\n|---|---|\n")
+		for i, c := range r.Charts {
+			if i == 200 {
+				fmt.Fprintf(&b, "| %d more | |\n", len(r.Charts)-i)
+				break
+			}
+			fmt.Fprintf(&b, "| `%s` | %s |\n", mdEscape(c.Dir), mdEscape(strings.Join(c.ValueSets, ", ")))
+		}
+		b.WriteString("\n</details>\n\n")
+	}
 
 	type counts [4]int
 	sections := map[string]*counts{}

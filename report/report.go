@@ -30,6 +30,15 @@ type Report struct {
 	Tool     Tool           `json:"tool"`
 	Findings []scan.Finding `json:"findings"`
 	Summary  Summary        `json:"summary"`
+	// Charts lists the Helm charts rendered, each with its value sets, for
+	// the job summary.
+	Charts []Chart `json:"-"`
+}
+
+// A Chart is a rendered Helm chart and the value sets it was scanned with.
+type Chart struct {
+	Dir       string
+	ValueSets []string
 }
 
 // New builds a report from sorted findings and what was read.

@@ -115,3 +115,13 @@ func TestMarkdownEscaping(t *testing.T) {
 		t.Errorf("message not escaped:\n%s", b.String())
 	}
 }
+
+func TestStepSummaryCharts(t *testing.T) {
+	r := New(Tool{Name: "kubeharden", Version: "1"}, nil, 3, 5)
+	r.Charts = []Chart{{Dir: "charts/web", ValueSets: []string{"default", "prod"}}}
+	var b bytes.Buffer
+	(StepSummary{}).Write(&b, r)
+	if !strings.Contains(b.String(), "| `charts/web` | default, prod |") {
+		t.Errorf("charts not listed:\n%s", b.String())
+	}
+}

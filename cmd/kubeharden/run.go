@@ -266,6 +266,16 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError("%v", err)
 	}
 	rep := report.New(report.Tool{Name: "kubeharden", Version: version()}, findings, set.Files, len(set.Objects))
+	for _, c := range set.Charts {
+		sets := []string{render.DefaultValueSet}
+		if vs, ok := helm.ValueSets[c]; ok {
+			sets = nil
+			for _, v := range vs {
+				sets = append(sets, firstNonEmpty(v.Name, render.DefaultValueSet))
+			}
+		}
+		rep.Charts = append(rep.Charts, report.Chart{Dir: c, ValueSets: sets})
+	}
 	out := stdout
 	if *output != "" {
 		f, err := os.Create(*output)
