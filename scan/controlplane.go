@@ -208,11 +208,15 @@ func apiServerAuthz(p *Pass, o *render.Object) {
 				miss = append(miss, m)
 			}
 		}
-		switch {
-		case slices.Contains(modes, "AlwaysAllow"):
-			p.Report(o, at, "%s passes --authorization-mode=%s, which includes AlwaysAllow: every request is authorized", a.where, v)
-		case len(miss) > 0:
-			p.Report(o, at, "%s passes --authorization-mode=%s without %s", a.where, v, strings.Join(miss, " and "))
+		var why []string
+		if slices.Contains(modes, "AlwaysAllow") {
+			why = append(why, "includes AlwaysAllow, so every request is authorized")
+		}
+		if len(miss) > 0 {
+			why = append(why, "is without "+strings.Join(miss, " and "))
+		}
+		if len(why) > 0 {
+			p.Report(o, at, "%s passes --authorization-mode=%s, which %s", a.where, v, strings.Join(why, " and "))
 		}
 	}
 }
@@ -426,16 +430,15 @@ func apiServerAudit(p *Pass, o *render.Object) {
 		if !hasLog && !hasHook {
 			miss = append(miss, "--audit-log-path or --audit-webhook-config-file")
 		}
-		if hasLog && logPath != "-" {
-			for _, r := range []struct {
-				flag string
-				min  int
-			}{{"audit-log-maxage", 30}, {"audit-log-maxbackup", 10}, {"audit-log-maxsize", 100}} {
-				v, at, set := a.get(r.flag)
-				if !set {
-					miss = append(miss, "--"+r.flag)
-					continue
-				}
+		for _, r := range []struct {
+			flag string
+			min  int
+		}{{"audit-log-maxage", 30}, {"audit-log-maxbackup", 10}, {"audit-log-maxsize", 100}} {
+			v, at, set := a.get(r.flag)
+			switch {
+			case !set && hasLog && logPath != "-":
+				miss = append(miss, "--"+r.flag)
+			case set:
 				if n, err := strconv.Atoi(v); err != nil || n < r.min {
 					p.Report(o, at, "%s passes --%s=%s; keep at least %d", a.where, r.flag, v, r.min)
 				}

@@ -36,6 +36,7 @@ var (
 	kRotate      = kubeletSetting{"rotateCertificates", "rotate-certificates", "false", "false", "true"}
 	kServerTLS   = kubeletSetting{"serverTLSBootstrap", "", "false", "false", ""}
 	kTLSCertFile = kubeletSetting{"tlsCertFile", "tls-cert-file", "", "", ""}
+	kTLSKeyFile  = kubeletSetting{"tlsPrivateKeyFile", "tls-private-key-file", "", "", ""}
 )
 
 // get returns the effective value of s, where to report it, and whether
@@ -146,9 +147,16 @@ func kubeletCerts(p *Pass, k *kubeletSrc) {
 		b.add(at, "%s does not rotate its client certificate (%s is %s)", k.who, k.name(kRotate), v)
 	}
 	boot, bootAt, _ := k.get(kServerTLS)
-	cert, _, _ := k.get(kTLSCertFile)
-	if !isTrue(boot) && strings.TrimSpace(cert) == "" {
+	cert, certAt, _ := k.get(kTLSCertFile)
+	key, keyAt, _ := k.get(kTLSKeyFile)
+	cert, key = strings.TrimSpace(cert), strings.TrimSpace(key)
+	switch {
+	case !isTrue(boot) && cert == "" && key == "":
 		b.add(bootAt, "%s serves a self-signed certificate: neither serverTLSBootstrap nor %s is set", k.who, k.name(kTLSCertFile))
+	case cert != "" && key == "":
+		b.add(certAt, "%s sets %s without %s, so the certificate cannot be served", k.who, k.name(kTLSCertFile), k.name(kTLSKeyFile))
+	case cert == "" && key != "":
+		b.add(keyAt, "%s sets %s without %s, so the key cannot be served", k.who, k.name(kTLSKeyFile), k.name(kTLSCertFile))
 	}
 	if k.args == nil {
 		if k.o.String("featureGates.RotateKubeletServerCertificate") == "false" {
