@@ -115,10 +115,10 @@ var checkovChecks = map[string]peerCheck{
 // checkovKnown are the differences from checkov's expectations, each with
 // the reason we differ. The test fails when one no longer differs.
 var checkovKnown = map[string]string{
-	"CKV_K8S_74": "a kube-apiserver without --authorization-mode (and without --authorization-config) runs AlwaysAllow, its real default; checkov passes it",
-	"CKV_K8S_93": "a missing retention flag matters only for a log file: without --audit-log-path we report the missing path (CKV_K8S_91), not the missing retention; checkov fails it too",
-	"CKV_K8S_94": "as CKV_K8S_93: a missing retention flag without --audit-log-path is not reported",
-	"CKV_K8S_96": "--service-account-lookup defaults to true since 1.7; checkov fails a manifest that omits it",
+	"CKV_K8S_74":  "a kube-apiserver without --authorization-mode (and without --authorization-config) runs AlwaysAllow, its real default; checkov passes it",
+	"CKV_K8S_93":  "a missing retention flag matters only for a log file: without --audit-log-path we report the missing path (CKV_K8S_91), not the missing retention; checkov fails it too",
+	"CKV_K8S_94":  "as CKV_K8S_93: a missing retention flag without --audit-log-path is not reported",
+	"CKV_K8S_96":  "--service-account-lookup defaults to true since 1.7; checkov fails a manifest that omits it",
 	"CKV_K8S_139": "a kubelet command line without --authorization-mode runs AlwaysAllow, the flag's real default (a KubeletConfiguration file defaults to Webhook); checkov passes it",
 }
 
