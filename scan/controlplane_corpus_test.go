@@ -30,9 +30,12 @@ func pc(comp, rule, msg string) peerCheck {
 
 // corpusScan runs every rule over dir and returns, for each object that
 // runs comp, whether check found a problem with it.
-func corpusScan(t *testing.T, dir string, cfg Config, check peerCheck) (objs []*render.Object, failed map[*render.Object]bool) {
+func corpusScan(t *testing.T, dir string, cfg Config, check peerCheck, files ...string) (objs []*render.Object, failed map[*render.Object]bool) {
 	t.Helper()
-	set, err := render.Load(context.Background(), []string{"."}, render.Options{Dir: dir})
+	if files == nil {
+		files = []string{"."}
+	}
+	set, err := render.Load(context.Background(), files, render.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,4 +205,122 @@ func readJSON(t *testing.T, path string, v any) {
 	if err := json.Unmarshal(data, v); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
+}
+
+// kubescapeRules are the regolibrary rules with Pod-manifest inputs that
+// our rules answer. Rules whose inputs are Kubescape host-sensor JSON
+// (control_plane_info.json, kubelet-info.json: file permissions and the
+// kubelet's running command line collected on the node) are skipped: they
+// describe a live node, not configuration a repository holds. Uncovered
+// flag rules: DenyServiceExternalIPs, client-ca-file, request-timeout,
+// service-account-extend-token-expiration, service-account-key-file,
+// controller-manager root-ca-file, service-account-private-key-file,
+// terminated-pod-gc-threshold, use-service-account-credentials, etcd-unique-ca.
+var kubescapeRules = map[string]peerCheck{
+	"ensure-that-the-api-server-anonymous-auth-argument-is-set-to-false":                                            pc(apiServer, "apiserver-anonymous-auth", ""),
+	"ensure-that-the-api-server-audit-log-maxage-argument-is-set-to-30-or-as-appropriate":                           pc(apiServer, "apiserver-audit-log", `audit-log-maxage`),
+	"ensure-that-the-api-server-audit-log-maxbackup-argument-is-set-to-10-or-as-appropriate":                        pc(apiServer, "apiserver-audit-log", `audit-log-maxbackup`),
+	"ensure-that-the-api-server-audit-log-maxsize-argument-is-set-to-100-or-as-appropriate":                         pc(apiServer, "apiserver-audit-log", `audit-log-maxsize`),
+	"ensure-that-the-api-server-audit-log-path-argument-is-set":                                                     pc(apiServer, "apiserver-audit-log", `audit-log-path`),
+	"ensure-that-the-api-server-authorization-mode-argument-includes-Node":                                          pc(apiServer, "apiserver-authorization-mode", `without Node|defaults to AlwaysAllow`),
+	"ensure-that-the-api-server-authorization-mode-argument-includes-RBAC":                                          pc(apiServer, "apiserver-authorization-mode", `without (Node and )?RBAC|defaults to AlwaysAllow`),
+	"ensure-that-the-api-server-authorization-mode-argument-is-not-set-to-AlwaysAllow":                              pc(apiServer, "apiserver-authorization-mode", `AlwaysAllow`),
+	"ensure-that-the-api-server-encryption-provider-config-argument-is-set-as-appropriate":                          pc(apiServer, "secrets-encryption-at-rest", `encryption-provider-config`),
+	"ensure-that-the-api-server-etcd-cafile-argument-is-set-as-appropriate":                                         pc(apiServer, "apiserver-tls", `--etcd-cafile`),
+	"ensure-that-the-api-server-etcd-certfile-and-etcd-keyfile-arguments-are-set-as-appropriate":                    pc(apiServer, "apiserver-tls", `--etcd-(certfile|keyfile)`),
+	"ensure-that-the-api-server-kubelet-certificate-authority-argument-is-set-as-appropriate":                       pc(apiServer, "apiserver-tls", `--kubelet-certificate-authority`),
+	"ensure-that-the-api-server-kubelet-client-certificate-and-kubelet-client-key-arguments-are-set-as-appropriate": pc(apiServer, "apiserver-tls", `--kubelet-client-(certificate|key)`),
+	"ensure-that-the-api-server-profiling-argument-is-set-to-false":                                                 pc(apiServer, "profiling-enabled", ""),
+	"ensure-that-the-api-server-secure-port-argument-is-not-set-to-0":                                               pc(apiServer, "insecure-port", `secure-port=0`),
+	"ensure-that-the-api-server-service-account-lookup-argument-is-set-to-true":                                     pc(apiServer, "service-account-lookup", ""),
+	"ensure-that-the-api-server-tls-cert-file-and-tls-private-key-file-arguments-are-set-as-appropriate":            pc(apiServer, "apiserver-tls", `--tls-(cert-file|private-key-file)`),
+	"ensure-that-the-api-server-token-auth-file-parameter-is-not-set":                                               pc(apiServer, "static-credential-files", `token-auth-file`),
+	"ensure-that-the-controller-manager-RotateKubeletServerCertificate-argument-is-set-to-true":                     pc(controllerManager, "kubelet-serving-certificates", `RotateKubeletServerCertificate`),
+	"ensure-that-the-controller-manager-bind-address-argument-is-set-to-127.0.0.1":                                  pc(controllerManager, "control-plane-bind-address", ""),
+	"ensure-that-the-controller-manager-profiling-argument-is-set-to-false":                                         pc(controllerManager, "profiling-enabled", ""),
+	"ensure-that-the-scheduler-bind-address-argument-is-set-to-127.0.0.1":                                           pc(schedulerBin, "control-plane-bind-address", ""),
+	"ensure-that-the-scheduler-profiling-argument-is-set-to-false":                                                  pc(schedulerBin, "profiling-enabled", ""),
+	"etcd-auto-tls-disabled":      pc(etcdServer, "etcd-tls", `--auto-tls`),
+	"etcd-client-auth-cert":       pc(etcdServer, "etcd-tls", `--client-cert-auth`),
+	"etcd-peer-auto-tls-disabled": pc(etcdServer, "etcd-tls", `--peer-auto-tls`),
+	"etcd-peer-client-auth-cert":  pc(etcdServer, "etcd-tls", `--peer-client-cert-auth`),
+	"etcd-peer-tls-enabled":       pc(etcdServer, "etcd-tls", `--peer-(cert-file|key-file)`),
+	"etcd-tls-enabled":            pc(etcdServer, "etcd-tls", `--(cert-file|key-file)`),
+}
+
+// kubescapeKnown are the differences from regolibrary's expectations,
+// keyed rule/case, each with the reason.
+var kubescapeKnown = map[string]string{
+	"ensure-that-the-api-server-audit-log-maxage-argument-is-set-to-30-or-as-appropriate/failed":       noLogPath,
+	"ensure-that-the-api-server-audit-log-maxbackup-argument-is-set-to-10-or-as-appropriate/failed":    noLogPath,
+	"ensure-that-the-api-server-audit-log-maxsize-argument-is-set-to-100-or-as-appropriate/failed":     noLogPath,
+	"ensure-that-the-api-server-audit-log-maxbackup-argument-is-set-to-10-or-as-appropriate/rke2-args": "--audit-log-maxbackup=10 meets the threshold; regolibrary asks for a review of any value in rke2 args",
+	"ensure-that-the-api-server-audit-log-maxsize-argument-is-set-to-100-or-as-appropriate/rke2-args":  "--audit-log-maxsize=100 meets the threshold; regolibrary asks for a review of any value in rke2 args",
+	"ensure-that-the-api-server-service-account-lookup-argument-is-set-to-true/failed":                 oneItem,
+	"ensure-that-the-api-server-token-auth-file-parameter-is-not-set/failed":                           oneItem,
+	"ensure-that-the-api-server-secure-port-argument-is-not-set-to-0/failed":                           "the manifest passes --secure-port=0 and later --secure-port=8443; kube-apiserver (pflag) takes the last value, so the TLS port is on",
+	"ensure-that-the-controller-manager-bind-address-argument-is-set-to-127.0.0.1/rke2-args-fail":      "--bind-address=192.168.0.1 is a private address, not every address; we report only 0.0.0.0 and ::, regolibrary wants exactly 127.0.0.1",
+}
+
+const (
+	noLogPath = "without --audit-log-path we report the missing path, not missing retention flags; regolibrary reports both"
+	oneItem   = "a command item holding two flags separated by a space (\"--a=x --token-auth-file=f\") is one argument to the exec'd binary: the second flag is part of the first flag's value, so it is not set; regolibrary splits the item"
+)
+
+func TestKubescapeControlPlane(t *testing.T) {
+	root := filepath.Join(corpus, "kubescape-regolibrary/rules")
+	cases, agree := 0, 0
+	for rule, check := range kubescapeRules {
+		dirs, _ := filepath.Glob(filepath.Join(root, rule, "test", "*"))
+		if len(dirs) == 0 {
+			t.Errorf("%s: no test cases in the corpus", rule)
+		}
+		for _, dir := range dirs {
+			yamls, _ := filepath.Glob(filepath.Join(dir, "input", "*.yaml"))
+			if len(yamls) == 0 {
+				continue // host-sensor JSON only
+			}
+			id := rule + "/" + filepath.Base(dir)
+			t.Run(id, func(t *testing.T) {
+				var files []string
+				for _, y := range yamls {
+					files = append(files, filepath.Join("input", filepath.Base(y)))
+				}
+				var exp []struct {
+					AlertObject struct {
+						K8sAPIObjects []struct {
+							Metadata struct {
+								Name string `json:"name"`
+							} `json:"metadata"`
+						} `json:"k8sApiObjects"`
+					} `json:"alertObject"`
+				}
+				readJSON(t, filepath.Join(dir, "expected.json"), &exp)
+				var want []string
+				for _, a := range exp {
+					for _, o := range a.AlertObject.K8sAPIObjects {
+						want = append(want, o.Metadata.Name)
+					}
+				}
+				objs, failed := corpusScan(t, dir, Config{}, check, files...)
+				var got []string
+				for _, o := range objs {
+					if failed[o] {
+						got = append(got, o.Name)
+					}
+				}
+				want, got = slices.Sorted(slices.Values(want)), slices.Sorted(slices.Values(got))
+				var diffs []string
+				if !slices.Equal(want, got) {
+					diffs = append(diffs, fmt.Sprintf("failing %v, kubescape %v", got, want))
+				}
+				compareKnown(t, id, kubescapeKnown, diffs)
+				cases++
+				if len(diffs) == 0 {
+					agree++
+				}
+			})
+		}
+	}
+	t.Logf("kubescape: %d of %d Pod-manifest cases agree", agree, cases)
 }
