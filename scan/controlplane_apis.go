@@ -254,7 +254,7 @@ func unsupportedVersion(p *Pass, objs []*render.Object) {
 			continue // "stable" and other labels resolve at install time
 		}
 		if end, ok := past(minor); ok {
-			p.Report(o, "kubernetesVersion", "kubernetesVersion %s: Kubernetes 1.%d reached end of support on %s", v, minor, end)
+			p.Report(o, "kubernetesVersion", "kubernetesVersion %s: Kubernetes 1.%d %s", v, minor, eolText(minor, end))
 		}
 	}
 	if p.Config.KubeVersion == "" {
@@ -269,8 +269,15 @@ func unsupportedVersion(p *Pass, objs []*render.Object) {
 		return
 	}
 	if o := firstControlPlane(p, objs); o != nil {
-		p.Report(o, "", "the target Kubernetes version %s (--kube-version) reached end of support on %s", p.Config.KubeVersion, end)
+		p.Report(o, "", "the target Kubernetes version %s (--kube-version) %s", p.Config.KubeVersion, eolText(minor, end))
 	}
+}
+
+func eolText(minor int, end string) string {
+	if first := supportWindows[0].minor; minor < first {
+		return fmt.Sprintf("is older than 1.%d, which reached end of support on %s", first, end)
+	}
+	return "reached end of support on " + end
 }
 
 func firstControlPlane(p *Pass, objs []*render.Object) *render.Object {

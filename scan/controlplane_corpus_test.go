@@ -324,3 +324,108 @@ func TestKubescapeControlPlane(t *testing.T) {
 	}
 	t.Logf("kubescape: %d of %d Pod-manifest cases agree", agree, cases)
 }
+
+// TestKubeNoTrouble checks every kind kube-no-trouble flags at a ruleset
+// version is flagged by removed-api at that version ("future" rulesets, not
+// tied to a Kubernetes release, by deprecated-api), and no other object of
+// the fixture is.
+func TestKubeNoTrouble(t *testing.T) {
+	var exp struct {
+		Cases []struct {
+			Ruleset  string   `json:"ruleset"`
+			Fixtures []string `json:"fixtures"`
+			Kinds    []string `json:"expected_deprecated_kinds"`
+		}
+	}
+	dir := filepath.Join(corpus, "kube-no-trouble")
+	readJSON(t, filepath.Join(dir, "expected.json"), &exp)
+	agree := 0
+	for _, c := range exp.Cases {
+		t.Run(c.Ruleset+"/"+strings.Join(c.Fixtures, ","), func(t *testing.T) {
+			cfg, rule := Config{}, "deprecated-api"
+			if c.Ruleset != "future" {
+				cfg.KubeVersion = "1." + strings.TrimPrefix(c.Ruleset, "1")
+				rule = "removed-api"
+			}
+			set, err := render.Load(context.Background(), c.Fixtures, render.Options{Dir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs, err := Run(context.Background(), set, All, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range fs {
+				if f.Rule == rule {
+					got = append(got, f.Object.Kind)
+				}
+			}
+			got = slices.Sorted(slices.Values(got))
+			want := slices.Sorted(slices.Values(c.Kinds))
+			if !slices.Equal(got, want) {
+				t.Errorf("%s at %s: flagged %v, kube-no-trouble %v", rule, c.Ruleset, got, want)
+				return
+			}
+			agree++
+		})
+	}
+	t.Logf("kube-no-trouble: %d of %d cases agree", agree, len(exp.Cases))
+}
+
+// TestKubernetesTestdata runs the rules over configuration files from
+// kubernetes/kubernetes and the audit policy of the Kubernetes docs.
+func TestKubernetesTestdata(t *testing.T) {
+	type verdict struct {
+		file, rule, path string
+		want             bool // a finding of rule at path (any path when "")
+	}
+	enc := "k8s-kubernetes-testdata/staging/src/k8s.io/apiserver/pkg/server/options/encryptionconfig/testdata/valid-configs/"
+	kubeadm := "k8s-kubernetes-testdata/cmd/kubeadm/app/util/config/testdata/defaulting/controlplane/defaulted.yaml"
+	for _, v := range []verdict{
+		{enc + "identity-first.yaml", "secrets-encryption-at-rest", "resources[0].providers[0]", true},
+		{enc + "aes-gcm-first.yaml", "secrets-encryption-at-rest", "", false},
+		{enc + "kmsv2-first.yaml", "secrets-encryption-at-rest", "", false},
+		{"k8s-website-examples/content/en/examples/audit/audit-policy.yaml", "audit-policy", "", false},
+		// kubeadm writes Node,RBAC, loopback bind addresses and etcd TLS
+		// into its manifests; it leaves anonymous auth, profiling, the
+		// kubelet CA, encryption and audit to the user.
+		{kubeadm, "apiserver-authorization-mode", "", false},
+		{kubeadm, "control-plane-bind-address", "", false},
+		{kubeadm, "etcd-tls", "", false},
+		{kubeadm, "apiserver-anonymous-auth", "apiServer", true},
+		{kubeadm, "secrets-encryption-at-rest", "apiServer", true},
+		{kubeadm, "apiserver-audit-log", "apiServer", true},
+		// Its defaulted KubeletConfiguration: anonymous off, Webhook,
+		// client CA, rotation on; read-only port 0.
+		{kubeadm, "kubelet-anonymous-auth", "", false},
+		{kubeadm, "kubelet-authorization-mode", "", false},
+		{kubeadm, "kubelet-authentication", "", false},
+		{kubeadm, "insecure-port", "", false},
+		{kubeadm, "unsupported-kubernetes-version", "kubernetesVersion", true},
+		{"k8s-kubernetes-testdata/cmd/kubeadm/app/util/config/strict/testdata/valid_kubeletcfg.yaml", "kubelet-anonymous-auth", "", false},
+	} {
+		t.Run(filepath.Base(v.file)+"/"+v.rule, func(t *testing.T) {
+			set, err := render.Load(context.Background(), []string{v.file}, render.Options{Dir: corpus})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs, err := Run(context.Background(), set, All, Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range fs {
+				if f.Rule == v.rule && (v.path == "" || f.Path == v.path) {
+					got = append(got, fmt.Sprintf("%d: %s", f.Line, f.Message))
+				}
+			}
+			if v.want && len(got) == 0 {
+				t.Errorf("no %s finding at %q", v.rule, v.path)
+			}
+			if !v.want && len(got) > 0 {
+				t.Errorf("unexpected %s: %s", v.rule, strings.Join(got, "\n"))
+			}
+		})
+	}
+}
