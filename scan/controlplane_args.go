@@ -296,13 +296,15 @@ func extraArgs(o *render.Object, field string) *argv {
 }
 
 // isControlPlaneConfig reports whether o is control-plane or node
-// configuration: a static Pod of a component or a config file kind.
+// configuration: a config file kind, or a static Pod (kind Pod) that runs
+// a component. An etcd StatefulSet among app manifests is checked by the
+// etcd rules but does not make the folder control-plane configuration.
 func isControlPlaneConfig(p *Pass, o *render.Object) bool {
 	switch group(o.APIVersion) {
 	case "kubeadm.k8s.io", "kubelet.config.k8s.io", "audit.k8s.io", "apiserver.config.k8s.io", "apiserver.k8s.io", "kubeproxy.config.k8s.io":
 		return true
 	}
-	return len(allArgs(p, o)) > 0
+	return o.Kind == "Pod" && len(allArgs(p, o)) > 0
 }
 
 // A flag value is true unless it says false, as pflag reads booleans.
