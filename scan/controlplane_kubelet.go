@@ -63,6 +63,11 @@ func (k *kubeletSrc) get(s kubeletSetting) (value, at string, explicit bool) {
 		}
 		return s.configDef, k.args.at, false
 	}
+	if _, ok := k.args.explicit("config"); ok {
+		// A flag left out takes the config file's value, which is not
+		// scanned here; judge it by the file format's default.
+		return s.configDef, k.args.at, false
+	}
 	return s.flagDef, k.args.at, false
 }
 
