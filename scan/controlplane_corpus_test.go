@@ -137,12 +137,17 @@ type checkovTest struct {
 func TestCheckovControlPlane(t *testing.T) {
 	var exp struct{ Tests []checkovTest }
 	readJSON(t, filepath.Join(corpus, "checkov-k8s/expected.json"), &exp)
-	agree := 0
+	agree, compared := 0, 0
 	for _, ct := range exp.Tests {
 		check, ok := checkovChecks[ct.CheckID]
 		if !ok {
 			continue
 		}
+		if ct.ExpectedFailed == nil && ct.ExpectedPassed == nil && ct.Failing == nil && ct.Passing == nil {
+			t.Logf("%s: checkov's test asserts no counts or resources here; not compared", ct.CheckID)
+			continue
+		}
+		compared++
 		t.Run(ct.CheckID+"/"+filepath.Base(ct.Dir), func(t *testing.T) {
 			objs, failed := corpusScan(t, filepath.Join(corpus, "checkov-k8s", ct.Dir), Config{}, check)
 			var diffs []string
@@ -178,7 +183,7 @@ func TestCheckovControlPlane(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("checkov: %d of %d mapped control-plane checks agree", agree, len(checkovChecks))
+	t.Logf("checkov: %d of %d compared control-plane checks agree (%d mapped)", agree, compared, len(checkovChecks))
 }
 
 // compareKnown fails on a difference without a recorded reason and on a
