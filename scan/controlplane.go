@@ -265,11 +265,6 @@ func bindAddress(p *Pass, o *render.Object) {
 					break
 				}
 			}
-		case apiServer:
-			if f, ok := a.explicit("insecure-bind-address"); ok && openHost(f.value) {
-				// insecure-port reports the insecure listener itself.
-				continue
-			}
 		}
 	}
 }
@@ -364,16 +359,18 @@ func weakCipher(name string) string {
 
 func weakTLS(p *Pass, objs []*render.Object) {
 	check := func(o *render.Object, who, minVer, minAt string, suites []string, suiteAt func(i int) string) {
+		b := newBatch(o)
 		if minVer != "" {
 			if n, ok := tlsVersions[minVer]; !ok || n < 12 {
-				p.Report(o, minAt, "%s allows TLS older than 1.2 (minimum version %s)", who, minVer)
+				b.add(minAt, "%s allows TLS older than 1.2 (minimum version %s)", who, minVer)
 			}
 		}
 		for i, s := range suites {
 			if why := weakCipher(s); why != "" {
-				p.Report(o, suiteAt(i), "%s allows cipher suite %s (%s)", who, s, why)
+				b.add(suiteAt(i), "%s allows cipher suite %s (%s)", who, s, why)
 			}
 		}
+		b.report(p)
 	}
 	for _, o := range objs {
 		if o.Kind == "KubeletConfiguration" {
