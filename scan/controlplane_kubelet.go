@@ -156,6 +156,9 @@ func kubeletCerts(p *Pass, k *kubeletSrc) {
 	key, keyAt, _ := k.get(kTLSKeyFile)
 	cert, key = strings.TrimSpace(cert), strings.TrimSpace(key)
 	switch {
+	case k.args != nil && k.args.kubeadm && cert == "" && key == "":
+		// Serving certificates are configured in the KubeletConfiguration
+		// kubeadm is given, which is judged on its own.
 	case !isTrue(boot) && cert == "" && key == "":
 		b.add(bootAt, "%s serves a self-signed certificate: neither serverTLSBootstrap nor %s is set", k.who, k.name(kTLSCertFile))
 	case cert != "" && key == "":
