@@ -18,7 +18,8 @@ var (
 		ID: "apiserver-anonymous-auth", Title: "API server accepts anonymous requests",
 		Checklist: []string{"auth.no-anonymous"}, Severity: Error, SecuritySeverity: 7.5,
 		Rationale: "With --anonymous-auth true, a request without credentials is served as system:anonymous, and any binding that grants that user or system:unauthenticated is open to the network. " +
-			"The flag defaults to true in every kube-apiserver release, and kubeadm does not set it, so a manifest or ClusterConfiguration that omits it is anonymous-enabled.",
+			"The flag defaults to true in every kube-apiserver release, and kubeadm does not set it, so a manifest or ClusterConfiguration that omits it is anonymous-enabled. " +
+			"With --authentication-config the anonymous settings live in that file, which is not judged here.",
 		Remediation: "Pass --anonymous-auth=false to kube-apiserver (in kubeadm: apiServer.extraArgs), or restrict anonymous access to health endpoints with an AuthenticationConfiguration.",
 		Example:     "command:\n  - kube-apiserver\n  - --anonymous-auth=false",
 		Object:      apiServerAnonymous,
@@ -181,6 +182,9 @@ var controlPlaneRules = []*Check{
 
 func apiServerAnonymous(p *Pass, o *render.Object) {
 	for _, a := range componentArgs(p, o, apiServer) {
+		if _, ok := a.explicit("authentication-config"); ok {
+			continue // structured authentication: anonymous access is set in that file
+		}
 		v, at, set := a.get("anonymous-auth")
 		switch {
 		case !set:

@@ -270,26 +270,26 @@ func extraArgs(o *render.Object, field string) *argv {
 		}
 		return a
 	}
-	{
-		var list []struct {
-			Name  string `json:"name"`
-			Value string `json:"value"`
-		}
-		if err := o.Decode(field, &list); err == nil {
-			for i, e := range list {
-				p := fmt.Sprintf("%s[%d].value", field, i)
-				if !o.Has(p) {
-					p = fmt.Sprintf("%s[%d]", field, i)
-				}
-				a.flags[e.Name] = flagArg{e.Value, p}
+	var list []map[string]any
+	if err := o.Decode(field, &list); err == nil {
+		for i, e := range list {
+			name, _ := e["name"].(string)
+			p := fmt.Sprintf("%s[%d].value", field, i)
+			if !o.Has(p) {
+				p = fmt.Sprintf("%s[%d]", field, i)
 			}
-			return a
-		}
-		var m map[string]any
-		if err := o.Decode(field, &m); err == nil {
-			for k, v := range m {
-				a.flags[k] = flagArg{strings.TrimSpace(fmt.Sprint(v)), render.Join(field, render.Key(k))}
+			v := ""
+			if e["value"] != nil {
+				v = strings.TrimSpace(fmt.Sprint(e["value"]))
 			}
+			a.flags[name] = flagArg{v, p}
+		}
+		return a
+	}
+	var m map[string]any
+	if err := o.Decode(field, &m); err == nil {
+		for k, v := range m {
+			a.flags[k] = flagArg{strings.TrimSpace(fmt.Sprint(v)), render.Join(field, render.Key(k))}
 		}
 	}
 	return a
