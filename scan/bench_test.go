@@ -120,3 +120,33 @@ func BenchmarkLoadAndScan(b *testing.B) {
 	b.StopTimer()
 	report(b, objects, size)
 }
+
+// kubePrometheusStack is the largest chart of the corpus, dependencies vendored.
+const kubePrometheusStack = "../../shared/corpus/prometheus-community-helm-charts/charts/kube-prometheus-stack"
+
+// BenchmarkHelmRender renders kube-prometheus-stack with the Helm library
+// and nothing else of ours: the baseline for BenchmarkHelmRenderAndScan.
+func BenchmarkHelmRender(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		set, err := render.Load(context.Background(), []string{kubePrometheusStack}, render.Options{})
+		if err != nil || len(set.Objects) == 0 {
+			b.Fatalf("render: %v, %d objects", err, len(set.Objects))
+		}
+		b.ReportMetric(float64(len(set.Objects)), "objects")
+	}
+}
+
+// BenchmarkHelmRenderAndScan renders kube-prometheus-stack and runs every rule.
+func BenchmarkHelmRenderAndScan(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		set, err := render.Load(context.Background(), []string{kubePrometheusStack}, render.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := scan.Run(context.Background(), set, scan.All, scan.Config{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

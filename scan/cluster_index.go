@@ -44,7 +44,7 @@ func newIndex(p *Pass, objs []*render.Object) *index {
 				ix.namespaces[o.Name] = o
 			}
 		}
-		if pod := p.Pod(o); pod != nil {
+		if pod := p.Pod(o); pod != nil && !staticControlPlane(p, o) {
 			ix.workloads = append(ix.workloads, &workload{obj: o, pod: pod, ns: ns})
 		}
 	}
@@ -171,4 +171,21 @@ func nearest(n int, obj func(int) *render.Object, from *render.Object) int {
 		}
 	}
 	return best
+}
+
+// staticControlPlane reports a static Pod of a control-plane component
+// (kube-apiserver, etcd, kube-controller-manager, kube-scheduler): the
+// kubelet runs it from a file, it cannot use a ServiceAccount, and it is
+// not a workload that namespace NetworkPolicy or RBAC rules govern.
+func staticControlPlane(p *Pass, o *render.Object) bool {
+	if o.Kind != "Pod" || group(o.APIVersion) != "" {
+		return false
+	}
+	for _, a := range allArgs(p, o) {
+		switch a.comp {
+		case "kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler":
+			return true
+		}
+	}
+	return false
 }

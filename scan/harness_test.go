@@ -96,6 +96,7 @@ func fixtureConfig(t *testing.T, dir string) scan.Config {
 	var fc struct {
 		PSSVersion        string   `yaml:"pssVersion"`
 		AllowedRegistries []string `yaml:"allowedRegistries"`
+		KubeVersion       string   `yaml:"kubeVersion"`
 	}
 	data, err := os.ReadFile(filepath.Join(dir, ".kubeharden.yaml"))
 	if err == nil {
@@ -103,7 +104,7 @@ func fixtureConfig(t *testing.T, dir string) scan.Config {
 			t.Fatal(err)
 		}
 	}
-	return scan.Config{PSSVersion: fc.PSSVersion, AllowedRegistries: fc.AllowedRegistries}
+	return scan.Config{PSSVersion: fc.PSSVersion, AllowedRegistries: fc.AllowedRegistries, KubeVersion: fc.KubeVersion}
 }
 
 func scanDir(t *testing.T, dir string, cfg scan.Config) ([]scan.Finding, *render.Set) {

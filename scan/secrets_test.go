@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-const corpus = "../../shared/corpus"
+// corpus (the shared test corpus) is declared in controlplane_corpus_test.go.
 
 // corpusTexts returns the text files of the corpus (no NUL byte, under 2 MiB).
 func corpusTexts(t testing.TB, root string) map[string][]byte {

@@ -230,6 +230,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if _, err := scan.ParsePSSVersion(cfg.PSSVersion); err != nil {
 		return usageError("--pss-version: %v", err)
 	}
+	if cfg.KubeVersion != "" {
+		if _, err := scan.ParseKubeVersion(cfg.KubeVersion); err != nil {
+			return usageError("--kube-version: %v", err)
+		}
+	}
 	threshold, err := parseFailOn(firstNonEmpty(*failOn, fc.FailOn, "error"))
 	if err != nil {
 		return usageError("--fail-on: %v", err)

@@ -139,6 +139,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"scan", "--fail-on", "fatal", "."}, exitUsage},
 		{[]string{"scan", "--format", "xml", "."}, exitUsage},
 		{[]string{"scan", "--pss-version", "v2.x", "."}, exitUsage},
+		{[]string{"scan", "--kube-version", "2.0", "."}, exitUsage},
+		{[]string{"scan", "--kube-version", "v1.37", "testdata/examples/hardened"}, 0},
 		{[]string{"scan", "--no-such-flag"}, exitUsage},
 		{[]string{"scan", "does/not/exist"}, exitUsage},
 		{[]string{"explain", "no-such-rule"}, exitUsage},
