@@ -11,9 +11,14 @@ import (
 // RulesTable lists rules as aligned text: id, severity, checklist ids, title.
 func RulesTable(w io.Writer, checks []*scan.Check) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-24s %-8s %-42s %s\n", "RULE", "SEVERITY", "CHECKLIST", "TITLE")
+	idw, clw := len("RULE"), len("CHECKLIST")
 	for _, c := range checks {
-		fmt.Fprintf(&b, "%-24s %-8s %-42s %s\n", c.ID, c.Severity, strings.Join(c.Checklist, ","), c.Title)
+		idw = max(idw, len(c.ID))
+		clw = max(clw, len(strings.Join(c.Checklist, ",")))
+	}
+	fmt.Fprintf(&b, "%-*s  %-8s  %-*s  %s\n", idw, "RULE", "SEVERITY", clw, "CHECKLIST", "TITLE")
+	for _, c := range checks {
+		fmt.Fprintf(&b, "%-*s  %-8s  %-*s  %s\n", idw, c.ID, c.Severity, clw, strings.Join(c.Checklist, ","), c.Title)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -288,3 +288,7 @@ func firstControlPlane(p *Pass, objs []*render.Object) *render.Object {
 	}
 	return nil
 }
+
+// NewestMinor is the newest Kubernetes minor version the embedded tables
+// know, the default target.
+func NewestMinor() int { return newestMinor }

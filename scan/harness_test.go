@@ -289,3 +289,19 @@ func checklistItems(t *testing.T) map[string]bool {
 	}
 	return items
 }
+
+// TestEveryChecklistItemHasARule: each item of the checklist is served by
+// at least one rule that `kubeharden rules` lists.
+func TestEveryChecklistItemHasARule(t *testing.T) {
+	served := map[string]bool{}
+	for _, c := range scan.All {
+		for _, id := range c.Checklist {
+			served[id] = true
+		}
+	}
+	for id := range checklistItems(t) {
+		if !served[id] {
+			t.Errorf("checklist item %s has no rule", id)
+		}
+	}
+}

@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return report.Explain(stdout, c)
 	case "version", "--version":
-		_, err := fmt.Fprintf(stdout, "kubeharden %s\n", version())
+		_, err := fmt.Fprintf(stdout, "kubeharden %s\nKubernetes support data updated %s (newest minor known: 1.%d)\n", version(), scan.SupportTableUpdated, scan.NewestMinor())
 		return err
 	case "help", "-h", "--help":
 		_, err := fmt.Fprint(stdout, usage)
