@@ -274,6 +274,11 @@ func chartTexts(dir string, opt Options) ([]Text, []Problem) {
 			return nil
 		}
 		if d.IsDir() {
+			// CRD schemas (a chart's crds/) hold no credentials; they are
+			// megabytes of descriptions full of words like key and token.
+			if d.Name() == "crds" && p != dir {
+				return filepath.SkipDir
+			}
 			return nil
 		}
 		switch strings.ToLower(filepath.Ext(p)) {

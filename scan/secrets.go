@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"regexp"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -463,8 +464,30 @@ func plaintextSecrets(p *Pass, set *render.Set) {
 			byFile[o.File] = append(byFile[o.File], o)
 		}
 	}
-	for _, t := range set.Texts {
-		if excluded(p.Config.SecretsExclude, t.File) {
+	// gitleaks is the cost of a scan: search the texts on every core, then
+	// report in order.
+	leaks := make([][]leak, len(set.Texts))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ti := range next {
+				t := set.Texts[ti]
+				if !excluded(p.Config.SecretsExclude, t.File) && !onlyCRDs(byFile[t.File]) {
+					leaks[ti] = d.findLeaks(t.File, t.Data)
+				}
+			}
+		}()
+	}
+	for ti := range set.Texts {
+		next <- ti
+	}
+	close(next)
+	wg.Wait()
+	for ti, t := range set.Texts {
+		if excluded(p.Config.SecretsExclude, t.File) || onlyCRDs(byFile[t.File]) {
 			continue
 		}
 		type hit struct {
@@ -503,7 +526,7 @@ func plaintextSecrets(p *Pass, set *render.Set) {
 				}
 			}
 		}
-		for _, l := range d.findLeaks(t.File, t.Data) {
+		for _, l := range leaks[ti] {
 			if l.rule == "kubernetes-secret-yaml" {
 				continue // secret-manifest reports Secret manifests, knowing SOPS and sealed forms
 			}
@@ -658,4 +681,15 @@ func globRE(g string) *regexp.Regexp {
 	}
 	b.WriteString("(?:/.*)?$")
 	return regexp.MustCompile(b.String())
+}
+
+// onlyCRDs reports a file of CustomResourceDefinitions alone: schemas hold
+// no credentials, and their descriptions are full of gitleaks' keywords.
+func onlyCRDs(objs []*render.Object) bool {
+	for _, o := range objs {
+		if o.Kind != "CustomResourceDefinition" {
+			return false
+		}
+	}
+	return len(objs) > 0
 }
