@@ -449,7 +449,7 @@ func (k *kustomizer) kustomize(ctx context.Context, found []string) (*kustResult
 	}
 	built := map[*kustDir]bool{}
 	tried := map[*kustDir]bool{}
-	for len(queue) > 0 {
+	for len(queue) > 0 || k.orphans(all, tried, &queue) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -482,6 +482,24 @@ func (k *kustomizer) kustomize(ctx context.Context, found []string) (*kustResult
 		}
 	}
 	return res, nil
+}
+
+// orphans queues the kustomizations no build reached (a cycle of bases
+// using each other has no root), so kustomize says why they do not build.
+func (k *kustomizer) orphans(all []*kustDir, tried map[*kustDir]bool, queue *[]*kustDir) bool {
+	covered := map[*kustDir]bool{}
+	for d := range tried {
+		for _, c := range k.closure(d) {
+			covered[c] = true
+		}
+	}
+	for _, d := range all {
+		if !covered[d] && !d.component && within(k.root, d.dir) {
+			*queue = append(*queue, d)
+			return true
+		}
+	}
+	return false
 }
 
 func containsDir(ds []*kustDir, d *kustDir) bool {
