@@ -580,3 +580,42 @@ func (k *kustomizer) buildProblem(chain []*kustDir, fs *treeFS, err error) Probl
 	}
 	return Problem{Kind: Invalid, Pos: pos, Message: fmt.Sprintf("%s: kustomize build of %s failed: %s", pos.File, relPath(k.opt.Dir, chain[0].dir), msg)}
 }
+
+// BuildKustomization builds the kustomization in dir as a root, reading
+// nothing outside tree, and returns its objects with their positions, or
+// the problems that stopped the build.
+func BuildKustomization(ctx context.Context, tree, dir string, opt Options) ([]*Object, []Problem, error) {
+	if opt.Dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, nil, err
+		}
+		opt.Dir = wd
+	}
+	var err error
+	if opt.Dir, err = filepath.Abs(opt.Dir); err != nil {
+		return nil, nil, err
+	}
+	if opt.MaxFileSize <= 0 {
+		opt.MaxFileSize = DefaultMaxFileSize
+	}
+	if tree, err = filepath.Abs(filepath.Join(opt.Dir, tree)); err != nil {
+		return nil, nil, err
+	}
+	if dir, err = filepath.Abs(filepath.Join(opt.Dir, dir)); err != nil {
+		return nil, nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	k := newKustomizer(tree, opt, &fileCache{maxSize: opt.MaxFileSize, files: map[string]cached{}})
+	d := k.get(dir)
+	if d == nil {
+		return nil, nil, fmt.Errorf("%s holds no kustomization", relPath(opt.Dir, dir))
+	}
+	objs, _, probs := k.build(d)
+	for _, c := range k.closure(d) {
+		probs = append(probs, c.notes...)
+	}
+	return objs, probs, nil
+}
