@@ -536,7 +536,8 @@ func (k *kustomizer) build(d *kustDir) ([]*Object, map[string]bool, []Problem) {
 	g := &kustGraph{k: k, root: d}
 	var objs []*Object
 	for _, r := range rm.Resources() {
-		data, err := r.AsYAML()
+		text, err := r.RNode.String()
+		data := []byte(text)
 		if err != nil {
 			return nil, nil, []Problem{k.buildProblem(chain, fs, err)}
 		}

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -238,4 +239,149 @@ func TestKustomizeBuildProblems(t *testing.T) {
 		}
 	}
 	t.Errorf("kustomization.yaml text not kept for secret detection")
+}
+
+// TestKustomizeLocations: each field of a built object points at the line
+// that set it: the base file, a patch, a transformer or generator entry.
+func TestKustomizeLocations(t *testing.T) {
+	tripwires(t)
+	dir := t.TempDir()
+	write(t, dir, "base/kustomization.yaml", []byte("resources:\n  - deployment.yaml\n"))
+	write(t, dir, "base/deployment.yaml", []byte(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  template:
+    spec:
+      containers:
+        - name: side
+          image: side:1.0.0
+        - name: app
+          image: app:1.0.0
+          securityContext:
+            runAsUser: 1000
+`))
+	write(t, dir, "prod/kustomization.yaml", []byte(`resources:
+  - ../base
+namePrefix: prod-
+namespace: shop
+commonLabels:
+  team: payments
+replicas:
+  - name: web
+    count: 3
+patchesStrategicMerge:
+  - user.yaml
+configMapGenerator:
+  - name: settings
+    literals:
+      - MODE=fast
+    files:
+      - app.properties
+    envs:
+      - extra.env
+secretGenerator:
+  - name: creds
+    literals:
+      - token=abc
+`))
+	write(t, dir, "prod/user.yaml", []byte(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          securityContext:
+            runAsUser: 0
+`))
+	write(t, dir, "prod/app.properties", []byte("a=b\n"))
+	write(t, dir, "prod/extra.env", []byte("FROM_ENV=1\n"))
+	set := loadTree(t, dir)
+	if len(set.Problems) != 0 {
+		t.Fatalf("problems: %+v", set.Problems)
+	}
+	byKind := map[string]*Object{}
+	for _, o := range set.Objects {
+		byKind[o.Kind] = o
+		if o.Source.Kind != "kustomize" || o.Source.Root != "prod" {
+			t.Errorf("%s source %+v", o.Kind, o.Source)
+		}
+	}
+	// The strategic merge puts the patched container first.
+	app, side := "containers[0]", "containers[1]"
+	if byKind["Deployment"].String("spec.template.spec.containers[0].name") != "app" {
+		app, side = side, app
+	}
+	for _, c := range []struct {
+		kind, path, file string
+		line             int
+		related          string
+	}{
+		{"Deployment", "", "base/deployment.yaml", 1, ""},
+		{"Deployment", "spec.template.spec." + app + ".image", "base/deployment.yaml", 13, ""},
+		{"Deployment", "spec.template.spec." + app + ".securityContext.runAsUser", "prod/user.yaml", 11, "base: base/deployment.yaml:15"},
+		{"Deployment", "spec.template.spec." + side + ".name", "base/deployment.yaml", 10, ""},
+		{"Deployment", "spec.replicas", "prod/kustomization.yaml", 9, "base: base/deployment.yaml:6"},
+		{"Deployment", "metadata.name", "prod/kustomization.yaml", 3, "base: base/deployment.yaml:4"},
+		{"Deployment", "metadata.namespace", "prod/kustomization.yaml", 4, ""},
+		{"Deployment", "metadata.labels.team", "prod/kustomization.yaml", 6, ""},
+		{"ConfigMap", "", "prod/kustomization.yaml", 13, ""},
+		{"ConfigMap", "data.MODE", "prod/kustomization.yaml", 15, ""},
+		{"ConfigMap", `data["app.properties"]`, "prod/kustomization.yaml", 17, ""},
+		{"ConfigMap", "data.FROM_ENV", "prod/kustomization.yaml", 19, ""},
+		{"Secret", "data.token", "prod/kustomization.yaml", 23, ""},
+	} {
+		o := byKind[c.kind]
+		if o == nil {
+			t.Fatalf("no %s built", c.kind)
+		}
+		l := o.Locate(c.path)
+		if l.File != c.file || l.Line != c.line {
+			t.Errorf("%s %s: at %s:%d, want %s:%d", c.kind, c.path, l.File, l.Line, c.file, c.line)
+		}
+		rel := ""
+		if len(l.Related) > 0 {
+			rel = l.Related[0].Message
+		}
+		if rel != c.related {
+			t.Errorf("%s %s: related %q, want %q", c.kind, c.path, rel, c.related)
+		}
+	}
+	if byKind["Deployment"].File != "base/deployment.yaml" || byKind["ConfigMap"].File != "prod/kustomization.yaml" {
+		t.Errorf("object files %s, %s", byKind["Deployment"].File, byKind["ConfigMap"].File)
+	}
+	for _, f := range []string{"prod/user.yaml", "prod/app.properties", "prod/extra.env", "prod/kustomization.yaml", "base/deployment.yaml"} {
+		if !slices.ContainsFunc(set.Texts, func(tx Text) bool { return tx.File == f }) {
+			t.Errorf("no text for %s", f)
+		}
+	}
+}
+
+// TestKustomizeSharedBase: a base built through two overlays gives two
+// objects that locate a base field at the same line, told apart by their
+// root, which is what merging findings across overlays keys on.
+func TestKustomizeSharedBase(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "base/kustomization.yaml", []byte("resources:\n  - deployment.yaml\n"))
+	write(t, dir, "base/deployment.yaml", []byte(kustDeployment))
+	write(t, dir, "a/kustomization.yaml", []byte("namespace: a\nresources:\n  - ../base\n"))
+	write(t, dir, "b/kustomization.yaml", []byte("namespace: b\nresources:\n  - ../base\n"))
+	set := loadTree(t, dir)
+	var locs []Location
+	roots := map[string]bool{}
+	for _, o := range set.Objects {
+		locs = append(locs, o.Locate("spec.template.spec.containers[0].image"))
+		roots[o.Source.Root] = true
+	}
+	if len(locs) != 2 || !roots["a"] || !roots["b"] || locs[0].Pos != locs[1].Pos || locs[0].Pos != (Pos{File: "base/deployment.yaml", Line: 10, Column: 11}) {
+		t.Errorf("roots %v, locations %+v", roots, locs)
+	}
+	if set.Files != 4 {
+		t.Errorf("files %d, want 4 (each read once)", set.Files)
+	}
 }
