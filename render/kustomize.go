@@ -165,12 +165,12 @@ func (k *kustomizer) at(d *kustDir, n *yaml.Node) Pos {
 func (k *kustomizer) ref(d *kustDir, n *yaml.Node, value, what string) string {
 	if remote(value) {
 		d.fatal = append(d.fatal, Problem{Kind: Invalid, Pos: k.at(d, n), Message: fmt.Sprintf(
-			"%s: remote %s %q is not fetched (kubeharden reads only the scanned tree), so this kustomization is not built", d.rel, what, value)})
+			"names remote %s %q, which is not fetched (kubeharden reads only the scanned tree), so this kustomization is not built", what, value)})
 		return ""
 	}
 	if filepath.IsAbs(value) {
 		d.fatal = append(d.fatal, Problem{Kind: Invalid, Pos: k.at(d, n), Message: fmt.Sprintf(
-			"%s: %s %q is an absolute path, which kustomize refuses; this kustomization is not built", d.rel, what, value)})
+			"names %s %q, an absolute path, which kustomize refuses; this kustomization is not built", what, value)})
 		return ""
 	}
 	p := filepath.Join(d.dir, value)
@@ -181,7 +181,7 @@ func (k *kustomizer) ref(d *kustDir, n *yaml.Node, value, what string) string {
 			how = "is a symbolic link that leaves the scanned tree"
 		}
 		d.fatal = append(d.fatal, Problem{Kind: Invalid, Pos: k.at(d, n), Message: fmt.Sprintf(
-			"%s: %s %q %s; it is not read, so this kustomization is not built", d.rel, what, value, how)})
+			"names %s %q, which %s; it is not read, so this kustomization is not built", what, value, how)})
 		return ""
 	}
 	return p
@@ -291,8 +291,8 @@ func (k *kustomizer) analyse(d *kustDir) {
 			}
 		}
 		d.notes = append(d.notes, Problem{Kind: Skipped, Pos: k.at(d, kn), Message: fmt.Sprintf(
-			"%s: %s (%s) are not rendered yet: kubeharden does not run helm for kustomizations, so their objects are not checked; the rest of the kustomization is built",
-			d.rel, key, strings.Join(names, ", "))})
+			"has %s (%s), which are not rendered yet: kubeharden does not run helm for kustomizations, so their objects are not checked; the rest of the kustomization is built",
+			key, strings.Join(names, ", "))})
 	}
 }
 
@@ -328,8 +328,8 @@ func (k *kustomizer) plugins(d *kustDir, n *yaml.Node, data []byte) {
 			}
 		}
 		d.fatal = append(d.fatal, Problem{Kind: Invalid, Pos: k.at(d, n), Message: fmt.Sprintf(
-			"%s: %s %s (%s) is not run: kubeharden runs only kustomize's built-in generators and transformers, so this kustomization is not built",
-			d.rel, kind, api, how)})
+			"names %s %s (%s), which is not run: kubeharden runs only kustomize's built-in generators and transformers, so this kustomization is not built",
+			kind, api, how)})
 	}
 }
 
@@ -579,7 +579,7 @@ func (k *kustomizer) buildProblem(chain []*kustDir, fs *treeFS, err error) Probl
 	if at != nil {
 		pos = k.at(best, at)
 	}
-	return Problem{Kind: Invalid, Pos: pos, Message: fmt.Sprintf("%s: kustomize build of %s failed: %s", pos.File, relPath(k.opt.Dir, chain[0].dir), msg)}
+	return Problem{Kind: Invalid, Pos: pos, Message: fmt.Sprintf("does not build (kustomize build %s): %s", relPath(k.opt.Dir, chain[0].dir), msg)}
 }
 
 // BuildKustomization builds the kustomization in dir as a root, reading
