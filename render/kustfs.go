@@ -14,9 +14,9 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
-// errEscape marks a path that leaves the scanned tree, lexically or
+// errEscape marks a path that leaves the repository, lexically or
 // through a symbolic link.
-var errEscape = errors.New("leaves the scanned tree")
+var errEscape = errors.New("leaves the repository")
 
 // within reports whether p is root or below it; both are clean and absolute.
 func within(root, p string) bool {

@@ -46,16 +46,35 @@ type kustDir struct {
 
 // A kustomizer discovers and builds the kustomizations of one scanned tree.
 type kustomizer struct {
-	opt   Options
-	root  string // the scanned tree; nothing outside it is read
-	dirs  map[string]*kustDir
-	cache *fileCache
-	files *sourceFiles
+	opt Options
+	// root is the repository the scanned tree is in; nothing outside it is
+	// read. Only kustomizations under scan are built as roots.
+	root, scan string
+	dirs       map[string]*kustDir
+	cache      *fileCache
+	files      *sourceFiles
 }
 
-func newKustomizer(root string, opt Options, cache *fileCache) *kustomizer {
-	return &kustomizer{opt: opt, root: root, dirs: map[string]*kustDir{}, cache: cache,
+func newKustomizer(root, scan string, opt Options, cache *fileCache) *kustomizer {
+	return &kustomizer{opt: opt, root: root, scan: scan, dirs: map[string]*kustDir{}, cache: cache,
 		files: &sourceFiles{dir: opt.Dir, cache: cache, parsed: map[string]*sourceFile{}}}
+}
+
+// RepositoryRoot returns the nearest directory at or above dir that holds
+// .git, or dir itself: kustomize builds read nothing outside it, so an
+// overlay may use a base beside the scanned directory but never a file
+// outside the repository.
+func RepositoryRoot(dir string) string {
+	for d := dir; ; {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		p := filepath.Dir(d)
+		if p == d {
+			return dir
+		}
+		d = p
+	}
 }
 
 // kustomizationFile returns the kustomization file of dir, or "".
@@ -165,7 +184,7 @@ func (k *kustomizer) at(d *kustDir, n *yaml.Node) Pos {
 func (k *kustomizer) ref(d *kustDir, n *yaml.Node, value, what string) string {
 	if remote(value) {
 		d.fatal = append(d.fatal, Problem{Kind: Invalid, Pos: k.at(d, n), Message: fmt.Sprintf(
-			"names remote %s %q, which is not fetched (kubeharden reads only the scanned tree), so this kustomization is not built", what, value)})
+			"names remote %s %q, which is not fetched (kubeharden reads only the repository), so this kustomization is not built", what, value)})
 		return ""
 	}
 	if filepath.IsAbs(value) {
@@ -176,9 +195,9 @@ func (k *kustomizer) ref(d *kustDir, n *yaml.Node, value, what string) string {
 	p := filepath.Join(d.dir, value)
 	f := newTreeFS(k.root, k.cache, nil)
 	if _, err := f.check(p); err != nil {
-		how := "leaves the scanned tree"
+		how := "leaves the repository"
 		if strings.Contains(err.Error(), "symbolic link") {
-			how = "is a symbolic link that leaves the scanned tree"
+			how = "is a symbolic link that leaves the repository"
 		}
 		d.fatal = append(d.fatal, Problem{Kind: Invalid, Pos: k.at(d, n), Message: fmt.Sprintf(
 			"names %s %q, which %s; it is not read, so this kustomization is not built", what, value, how)})
@@ -430,7 +449,7 @@ func (k *kustomizer) kustomize(ctx context.Context, found []string) (*kustResult
 		for _, r := range d.refs {
 			res.consumed[r] = true
 		}
-		if !d.component && !used[d.dir] && within(k.root, d.dir) {
+		if !d.component && !used[d.dir] && within(k.scan, d.dir) {
 			queue = append(queue, d)
 		}
 	}
@@ -494,7 +513,7 @@ func (k *kustomizer) orphans(all []*kustDir, tried map[*kustDir]bool, queue *[]*
 		}
 	}
 	for _, d := range all {
-		if !covered[d] && !d.component && within(k.root, d.dir) {
+		if !covered[d] && !d.component && within(k.scan, d.dir) {
 			*queue = append(*queue, d)
 			return true
 		}
@@ -556,7 +575,7 @@ func (k *kustomizer) buildProblem(chain []*kustDir, fs *treeFS, err error) Probl
 	msg := err.Error()
 	msg = strings.ReplaceAll(msg, k.opt.Dir+string(filepath.Separator), "")
 	if len(fs.refused) > 0 {
-		msg = fmt.Sprintf("%s is outside the scanned tree and was not read: %s", relPath(k.opt.Dir, fs.refused[0]), msg)
+		msg = fmt.Sprintf("%s is outside the repository and was not read: %s", relPath(k.opt.Dir, fs.refused[0]), msg)
 	}
 	best, bestLen := chain[0], 0
 	var at *yaml.Node
@@ -609,7 +628,7 @@ func BuildKustomization(ctx context.Context, tree, dir string, opt Options) ([]*
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	k := newKustomizer(tree, opt, &fileCache{maxSize: opt.MaxFileSize, files: map[string]cached{}})
+	k := newKustomizer(tree, tree, opt, &fileCache{maxSize: opt.MaxFileSize, files: map[string]cached{}})
 	d := k.get(dir)
 	if d == nil {
 		return nil, nil, fmt.Errorf("%s holds no kustomization", relPath(opt.Dir, dir))

@@ -118,11 +118,11 @@ func TestKustomizeSafety(t *testing.T) {
 	}{
 		{name: "escaping resource path", files: map[string]string{
 			"app/kustomization.yaml": "resources:\n  - ../../outside/secret.yaml\n",
-		}, file: "app/kustomization.yaml", line: 2, text: "leaves the scanned tree"},
+		}, file: "app/kustomization.yaml", line: 2, text: "leaves the repository"},
 		{name: "escaping base", files: map[string]string{
 			"app/kustomization.yaml": "resources:\n  - deployment.yaml\n  - ../../outside\n",
 			"app/deployment.yaml":    kustDeployment,
-		}, file: "app/kustomization.yaml", line: 3, text: "leaves the scanned tree"},
+		}, file: "app/kustomization.yaml", line: 3, text: "leaves the repository"},
 		{name: "symbolic link out of the tree", files: map[string]string{
 			"app/kustomization.yaml": "resources:\n  - deployment.yaml\n  - linked.yaml\n",
 			"app/deployment.yaml":    kustDeployment,
@@ -383,5 +383,34 @@ func TestKustomizeSharedBase(t *testing.T) {
 	}
 	if set.Files != 4 {
 		t.Errorf("files %d, want 4 (each read once)", set.Files)
+	}
+}
+
+// TestKustomizeRepositoryRoot: scanning an overlay's directory builds it
+// with its base beside it in the same repository; a path out of the
+// repository is still refused.
+func TestKustomizeRepositoryRoot(t *testing.T) {
+	tripwires(t)
+	tree, _ := outside(t)
+	if err := os.Mkdir(filepath.Join(tree, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, tree, "deploy/base/kustomization.yaml", []byte("resources:\n  - deployment.yaml\n"))
+	write(t, tree, "deploy/base/deployment.yaml", []byte(kustDeployment))
+	write(t, tree, "deploy/prod/kustomization.yaml", []byte("resources:\n  - ../base\n"))
+	write(t, tree, "deploy/leak/kustomization.yaml", []byte("resources:\n  - ../../../outside\n"))
+	for _, dir := range []string{"deploy/prod", "deploy/leak"} {
+		set, err := Load(context.Background(), []string{dir}, Options{Dir: tree})
+		if err != nil {
+			t.Fatal(err)
+		}
+		neverRead(t, set)
+		if dir == "deploy/prod" {
+			if len(set.Objects) != 1 || set.Objects[0].File != "deploy/base/deployment.yaml" || set.Objects[0].Source.Root != "deploy/prod" || len(set.Problems) != 0 {
+				t.Errorf("%s: objects %v, problems %+v", dir, refs(set.Objects), set.Problems)
+			}
+			continue
+		}
+		problemAt(t, set, "deploy/leak/kustomization.yaml", 2, Invalid, "leaves the repository")
 	}
 }

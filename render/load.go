@@ -30,7 +30,7 @@ const (
 	// Invalid marks a file that is not valid YAML or JSON.
 	Invalid ProblemKind = "invalid"
 	// Skipped marks a file that was not read: too large, binary, or a link
-	// that leaves the scanned tree.
+	// that leaves the repository.
 	Skipped ProblemKind = "skipped"
 )
 
@@ -170,7 +170,7 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 	cache := &fileCache{maxSize: opt.MaxFileSize, files: map[string]cached{}}
 	consumed := map[string]bool{}
 	for _, tree := range trees {
-		k := newKustomizer(tree, opt, cache)
+		k := newKustomizer(RepositoryRoot(tree), tree, opt, cache)
 		res, err := k.kustomize(ctx, kusts[tree])
 		if err != nil {
 			return nil, err
@@ -281,7 +281,7 @@ func readInput(in input, maxSize int64) ([]byte, *Problem) {
 			root = in.root
 		}
 		if r, err := filepath.Rel(root, target); err != nil || r == ".." || strings.HasPrefix(r, "../") {
-			return nil, skip("is a symbolic link that leaves the scanned tree; not read")
+			return nil, skip("is a symbolic link that leaves the repository; not read")
 		}
 	}
 	fi, err := os.Stat(in.abs)
