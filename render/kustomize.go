@@ -330,7 +330,16 @@ func (k *kustomizer) plugins(d *kustDir, n *yaml.Node, data []byte) {
 			continue
 		}
 		api, kind := scalar(m, "apiVersion"), scalar(m, "kind")
-		if api == "builtin" || api == "" {
+		if api == "builtin" {
+			// Built-in plugins load their files through kustomize, which
+			// fetches URLs.
+			if u := remoteValue(m); u != "" {
+				d.fatal = append(d.fatal, Problem{Kind: Invalid, Pos: k.at(d, n), Message: fmt.Sprintf(
+					"names %s configuration that reads remote file %q, which is not fetched (kubeharden reads only the repository), so this kustomization is not built", kind, u)})
+			}
+			continue
+		}
+		if api == "" {
 			continue
 		}
 		how := "a legacy plugin"
@@ -350,6 +359,42 @@ func (k *kustomizer) plugins(d *kustDir, n *yaml.Node, data []byte) {
 			"names %s %s (%s), which is not run: kubeharden runs only kustomize's built-in generators and transformers, so this kustomization is not built",
 			kind, api, how)})
 	}
+}
+
+// remoteValue returns the first remote reference among the file fields
+// (path, files, envs, env, resources) of a built-in plugin configuration.
+func remoteValue(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			v := deref(n.Content[i+1])
+			if v == nil {
+				continue
+			}
+			switch n.Content[i].Value {
+			case "path", "files", "envs", "env", "resources":
+				vals := []*yaml.Node{v}
+				if v.Kind == yaml.SequenceNode {
+					vals = v.Content
+				}
+				for _, x := range vals {
+					if x.Kind == yaml.ScalarNode && remote(x.Value[strings.Index(x.Value, "=")+1:]) {
+						return x.Value
+					}
+				}
+			}
+			if u := remoteValue(v); u != "" {
+				return u
+			}
+		}
+	case yaml.SequenceNode:
+		for _, it := range n.Content {
+			if u := remoteValue(deref(it)); u != "" {
+				return u
+			}
+		}
+	}
+	return ""
 }
 
 // serve returns the kustomization as kustomize is given it: origin and

@@ -145,6 +145,11 @@ func TestKustomizeSafety(t *testing.T) {
 			"app/kustomization.yaml": "resources:\n  - deployment.yaml\npatches:\n  - path: https://example.com/patch.yaml\n",
 			"app/deployment.yaml":    kustDeployment,
 		}, file: "app/kustomization.yaml", line: 4, text: "remote patch"},
+		{name: "built-in transformer with a remote patch", files: map[string]string{
+			"app/kustomization.yaml": "resources:\n  - deployment.yaml\ntransformers:\n  - patch.yaml\n",
+			"app/deployment.yaml":    kustDeployment,
+			"app/patch.yaml":         "apiVersion: builtin\nkind: PatchTransformer\nmetadata:\n  name: p\npath: https://example.com/patch.yaml\ntarget:\n  kind: Deployment\n",
+		}, file: "app/kustomization.yaml", line: 4, text: "remote file"},
 		{name: "exec function", files: map[string]string{
 			"app/kustomization.yaml": "resources:\n  - deployment.yaml\ntransformers:\n  - fn.yaml\n",
 			"app/deployment.yaml":    kustDeployment,
