@@ -145,7 +145,29 @@ func (g *kustGraph) object(data []byte) (*Object, error) {
 		o.File = g.root.rel
 	}
 	o.Locator = l.locate
+	l.relines()
 	return o, nil
+}
+
+// relines gives the built nodes the lines and columns of the fields as
+// written in the object's own file, as a parsed manifest has them, so that
+// code reading o.File's text by line (secret detection) finds the field.
+// Fields not written in that file get line 0.
+func (l *kustLoc) relines() {
+	for n, segs := range l.paths {
+		n.Line, n.Column = 0, 0
+		if p, exact := l.basePos(segs); exact && p.File == l.o.File {
+			n.Line, n.Column = p.Line, p.Column
+		}
+		if v := ValueAt(l.o.Node, segs); v != nil && v.Kind == yaml.ScalarNode && !segs[len(segs)-1].IsIdx {
+			v.Line, v.Column = n.Line, n.Column
+		}
+	}
+	m := l.o.Node
+	m.Line, m.Column = 1, 1
+	if p, _ := l.basePos(nil); p.File == l.o.File {
+		m.Line, m.Column = p.Line, p.Column
+	}
 }
 
 func indexPaths(n *yaml.Node, prefix []Segment, into map[*yaml.Node][]Segment) {

@@ -357,6 +357,16 @@ spec:
 			t.Errorf("%s %s: related %q, want %q", c.kind, c.path, rel, c.related)
 		}
 	}
+	// Built nodes carry the lines of their own file, as parsed ones do.
+	for _, c := range []struct {
+		kind, path string
+		line       int
+	}{{"ConfigMap", "data.MODE", 15}, {"Deployment", "spec.template.spec." + side + ".image", 11}, {"Deployment", "spec.replicas", 6}, {"Deployment", "metadata.namespace", 0}} {
+		segs, _ := ParsePath(c.path)
+		if m, _ := Resolve(byKind[c.kind].Node, segs); m.Line != c.line {
+			t.Errorf("%s %s: node line %d, want %d", c.kind, c.path, m.Line, c.line)
+		}
+	}
 	if byKind["Deployment"].File != "base/deployment.yaml" || byKind["ConfigMap"].File != "prod/kustomization.yaml" {
 		t.Errorf("object files %s, %s", byKind["Deployment"].File, byKind["ConfigMap"].File)
 	}
