@@ -99,6 +99,12 @@ func (k *kustomizer) get(dir string) *kustDir {
 	}
 	d := &kustDir{dir: dir, file: file, rel: relPath(k.opt.Dir, file)}
 	k.dirs[dir] = d
+	if _, err := newTreeFS(k.root, k.cache, nil).check(file); err != nil {
+		d.fatal = append(d.fatal, Problem{Kind: Skipped, Pos: Pos{File: d.rel, Line: 1, Column: 1},
+			Message: "is a symbolic link that leaves the repository; not read, so this kustomization is not built"})
+		d.doc = &yaml.Node{Kind: yaml.MappingNode}
+		return d
+	}
 	d.data, d.err = k.cache.read(file)
 	if d.err != nil {
 		d.fatal = append(d.fatal, Problem{Kind: Skipped, Pos: Pos{File: d.rel, Line: 1, Column: 1}, Message: d.err.Error()})

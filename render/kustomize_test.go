@@ -115,7 +115,12 @@ func TestKustomizeSafety(t *testing.T) {
 		file  string
 		line  int
 		text  string
+		kind  ProblemKind
 	}{
+		{name: "kustomization linked out of the tree", files: map[string]string{
+			"app/deployment.yaml": kustDeployment,
+		}, link: [2]string{"app/kustomization.yaml", "kustomization.yaml"}, file: "app/kustomization.yaml", line: 1, text: "symbolic link", kind: Skipped},
+
 		{name: "escaping resource path", files: map[string]string{
 			"app/kustomization.yaml": "resources:\n  - ../../outside/secret.yaml\n",
 		}, file: "app/kustomization.yaml", line: 2, text: "leaves the repository"},
@@ -182,7 +187,10 @@ func TestKustomizeSafety(t *testing.T) {
 			write(t, tree, "plain/cm.yaml", []byte(configMap))
 			set := loadTree(t, tree)
 			neverRead(t, set)
-			problemAt(t, set, c.file, c.line, Invalid, c.text)
+			if c.kind == "" {
+				c.kind = Invalid
+			}
+			problemAt(t, set, c.file, c.line, c.kind, c.text)
 			if _, err := os.Stat(ran); err == nil {
 				data, _ := os.ReadFile(ran)
 				t.Errorf("a program ran during the scan: %s", data)
@@ -412,7 +420,12 @@ func TestKustomizeRepositoryRoot(t *testing.T) {
 	}
 	write(t, tree, "deploy/base/kustomization.yaml", []byte("resources:\n  - deployment.yaml\n"))
 	write(t, tree, "deploy/base/deployment.yaml", []byte(kustDeployment))
-	write(t, tree, "deploy/prod/kustomization.yaml", []byte("resources:\n  - ../base\n"))
+	write(t, tree, "deploy/prod/kustomization.yaml", []byte("resources:\n  - ../base\n  - cm.yaml\n"))
+	// A link between directories of the repository is followed.
+	write(t, tree, "shared/cm.yaml", []byte(configMap))
+	if err := os.Symlink("../../shared/cm.yaml", filepath.Join(tree, "deploy/prod/cm.yaml")); err != nil {
+		t.Fatal(err)
+	}
 	write(t, tree, "deploy/leak/kustomization.yaml", []byte("resources:\n  - ../../../outside\n"))
 	for _, dir := range []string{"deploy/prod", "deploy/leak"} {
 		set, err := Load(context.Background(), []string{dir}, Options{Dir: tree})
@@ -421,7 +434,12 @@ func TestKustomizeRepositoryRoot(t *testing.T) {
 		}
 		neverRead(t, set)
 		if dir == "deploy/prod" {
-			if len(set.Objects) != 1 || set.Objects[0].File != "deploy/base/deployment.yaml" || set.Objects[0].Source.Root != "deploy/prod" || len(set.Problems) != 0 {
+			files := map[string]string{}
+			for _, o := range set.Objects {
+				files[o.Kind] = o.File + " " + o.Source.Root
+			}
+			if len(set.Objects) != 2 || files["Deployment"] != "deploy/base/deployment.yaml deploy/prod" ||
+				files["ConfigMap"] != "deploy/prod/cm.yaml deploy/prod" || len(set.Problems) != 0 {
 				t.Errorf("%s: objects %v, problems %+v", dir, refs(set.Objects), set.Problems)
 			}
 			continue
