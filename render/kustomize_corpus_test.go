@@ -193,9 +193,11 @@ func TestKustomizeCorpusUnbuildable(t *testing.T) {
 	}
 }
 
-// BenchmarkKustomizeCorpus builds every kustomize root of the corpus
-// trees with positions (Load of each repository); krusty-alone builds
-// the same roots with kustomize only, on its own on-disk file system.
+// BenchmarkKustomizeCorpus builds every kustomization listed in
+// expected-render/kustomize with positions (kubeharden), Loads the four
+// repositories they are in (discovery, the roots' builds and the plain
+// manifests: load-repos), and builds the listed kustomizations with
+// kustomize alone on its on-disk file system (krusty-alone).
 func BenchmarkKustomizeCorpus(b *testing.B) {
 	trees := corpusTrees(b)
 	b.Run("kubeharden", func(b *testing.B) {
@@ -204,6 +206,19 @@ func BenchmarkKustomizeCorpus(b *testing.B) {
 				objs, _, err := BuildKustomization(context.Background(), tr.repo, tr.dir, Options{Dir: corpus})
 				if err != nil || len(objs) != len(tr.want) {
 					b.Fatalf("%s: %d objects, %v", tr.dir, len(objs), err)
+				}
+			}
+		}
+	})
+	repos := map[string]bool{}
+	for _, tr := range trees {
+		repos[tr.repo] = true
+	}
+	b.Run("load-repos", func(b *testing.B) {
+		for b.Loop() {
+			for repo := range repos {
+				if _, err := Load(context.Background(), []string{repo}, Options{Dir: corpus}); err != nil {
+					b.Fatal(err)
 				}
 			}
 		}
