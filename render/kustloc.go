@@ -3,7 +3,6 @@ package render
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -47,10 +46,7 @@ func parseDocs(data []byte) []*yaml.Node {
 	for {
 		var doc yaml.Node
 		if err := dec.Decode(&doc); err != nil {
-			if err != io.EOF {
-				return docs
-			}
-			return docs
+			return docs // io.EOF, or a syntax error kustomize reports
 		}
 		if n := deref(&doc); n != nil {
 			docs = append(docs, n)
@@ -400,10 +396,11 @@ func (l *kustLoc) generatorPos(segs []Segment) (Pos, bool) {
 			}
 		}
 	}
-	if segs[0].Key == "metadata" && len(segs) == 2 && segs[1].Key == "name" {
-		return item, true
+	if len(segs) == 2 && (segs[0].Key == "data" || segs[0].Key == "binaryData") {
+		return item, false // a key the entry does not name
 	}
-	return item, false
+	// Everything else of a generated object is made by its entry.
+	return item, true
 }
 
 func envNode(item *yaml.Node) []*yaml.Node {

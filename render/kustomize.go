@@ -165,8 +165,7 @@ func items(m *yaml.Node, key string) []*yaml.Node {
 }
 
 var (
-	schemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
-	scpRE    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*@`)
+	scpRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*@`)
 )
 
 // remote reports the references kustomize would fetch: URLs, git
@@ -174,7 +173,7 @@ var (
 func remote(ref string) bool {
 	s := strings.ToLower(strings.TrimSpace(ref))
 	s = strings.TrimPrefix(s, "git::")
-	return schemeRE.MatchString(s) || strings.Contains(s, "://") || scpRE.MatchString(s) ||
+	return strings.Contains(s, "://") || scpRE.MatchString(s) ||
 		strings.HasPrefix(s, "github.com/") || strings.HasPrefix(s, "github.com:")
 }
 
