@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,7 +30,7 @@ const (
 	// Invalid marks a file that is not valid YAML or JSON.
 	Invalid ProblemKind = "invalid"
 	// Skipped marks a file that was not read: too large, binary, or a link
-	// that leaves the scanned tree.
+	// that leaves the repository.
 	Skipped ProblemKind = "skipped"
 )
 
@@ -105,6 +106,9 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 	var inputs []input
 	var charts []string
 	seen := map[string]bool{}
+	// Kustomization directories found, by the scanned tree they are in.
+	kusts := map[string][]string{}
+	var trees []string
 	for _, p := range paths {
 		abs, err := filepath.Abs(filepath.Join(opt.Dir, p))
 		if filepath.IsAbs(p) {
@@ -128,6 +132,14 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 			continue
 		}
 		if !fi.IsDir() {
+			if slices.Contains(KustomizationNames, filepath.Base(abs)) {
+				dir := filepath.Dir(abs)
+				if _, ok := kusts[dir]; !ok {
+					trees = append(trees, dir)
+				}
+				kusts[dir] = append(kusts[dir], dir)
+				continue
+			}
 			if !seen[abs] {
 				seen[abs] = true
 				inputs = append(inputs, input{abs: abs, rel: relPath(opt.Dir, abs), root: filepath.Dir(abs)})
@@ -150,6 +162,12 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 					}
 					return filepath.SkipDir
 				}
+				if kustomizationFile(path) != "" {
+					if _, ok := kusts[abs]; !ok {
+						trees = append(trees, abs)
+					}
+					kusts[abs] = append(kusts[abs], path)
+				}
 				return nil
 			}
 			if !isManifestName(d.Name()) || seen[path] {
@@ -163,8 +181,40 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 			return nil, err
 		}
 	}
+	// Kustomizations are built first: the files they consume are not
+	// scanned again as plain manifests, but their text is kept.
+	cache := &fileCache{maxSize: opt.MaxFileSize, files: map[string]cached{}}
+	consumed := map[string]bool{}
+	for _, tree := range trees {
+		k := newKustomizer(RepositoryRoot(tree), tree, opt, cache)
+		res, err := k.kustomize(ctx, kusts[tree])
+		if err != nil {
+			return nil, err
+		}
+		set.Objects = append(set.Objects, res.objects...)
+		set.Problems = append(set.Problems, res.problems...)
+		for f := range res.consumed {
+			consumed[f] = true
+		}
+	}
+	var plain []input
+	for _, in := range inputs {
+		if !consumed[in.abs] {
+			plain = append(plain, in)
+		}
+	}
+	inputs = plain
+	var kustTexts []Text
+	for f := range consumed {
+		if data, err := cache.read(f); err == nil {
+			kustTexts = append(kustTexts, Text{File: relPath(opt.Dir, f), Data: data})
+		}
+	}
+	sort.Slice(kustTexts, func(i, j int) bool { return kustTexts[i].File < kustTexts[j].File })
+	set.Texts = append(set.Texts, kustTexts...)
+
 	sort.Slice(inputs, func(i, j int) bool { return inputs[i].rel < inputs[j].rel })
-	set.Files = len(inputs)
+	set.Files = len(inputs) + len(kustTexts)
 
 	type result struct {
 		objs  []*Object
@@ -346,7 +396,7 @@ func readInput(in input, maxSize int64) ([]byte, *Problem) {
 			root = in.root
 		}
 		if r, err := filepath.Rel(root, target); err != nil || r == ".." || strings.HasPrefix(r, "../") {
-			return nil, skip("is a symbolic link that leaves the scanned tree; not read")
+			return nil, skip("is a symbolic link that leaves the repository; not read")
 		}
 	}
 	fi, err := os.Stat(in.abs)

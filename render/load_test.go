@@ -129,7 +129,7 @@ func TestParserErrorLines(t *testing.T) {
 	}
 }
 
-// TestSymlinkOutsideTree: a link that leaves the scanned tree is not read.
+// TestSymlinkOutsideTree: a link that leaves the repository is not read.
 func TestSymlinkOutsideTree(t *testing.T) {
 	outside := t.TempDir()
 	write(t, outside, "secret.yaml", []byte("apiVersion: v1\nkind: Secret\nmetadata:\n  name: outside\n"))
@@ -150,7 +150,7 @@ func TestSymlinkOutsideTree(t *testing.T) {
 			t.Errorf("read %s through a link that leaves the tree", o.File)
 		}
 	}
-	if len(set.Problems) != 1 || set.Problems[0].Pos.File != "link.yaml" || !strings.Contains(set.Problems[0].Message, "leaves the scanned tree") {
+	if len(set.Problems) != 1 || set.Problems[0].Pos.File != "link.yaml" || !strings.Contains(set.Problems[0].Message, "leaves the repository") {
 		t.Errorf("problems = %+v", set.Problems)
 	}
 	if len(set.Objects) != 2 {

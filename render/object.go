@@ -86,7 +86,8 @@ func (o *Object) Ref() Ref {
 }
 
 // Pos returns the position of the field at path, or of its nearest existing
-// parent when the field is missing; exact reports which.
+// parent when the field is missing, mapped through the renderer's Locator;
+// exact reports which, and is false for a position a renderer estimated.
 func (o *Object) Pos(path string) (pos Pos, exact bool) {
 	segs, err := ParsePath(path)
 	if err != nil {
@@ -95,6 +96,11 @@ func (o *Object) Pos(path string) (pos Pos, exact bool) {
 	m, exact := Resolve(o.Node, segs)
 	if m == nil {
 		m = o.Node
+	}
+	if o.Locator != nil {
+		if l := o.Locator(m); l.File != "" {
+			return Pos{File: l.File, Line: max(l.Line, 1), Column: max(l.Column, 1)}, exact && err == nil && !l.Approx
+		}
 	}
 	return Pos{File: o.File, Line: max(m.Line, 1), Column: max(m.Column, 1)}, exact && err == nil
 }

@@ -1,0 +1,251 @@
+package render
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+)
+
+// errEscape marks a path that leaves the repository, lexically or
+// through a symbolic link.
+var errEscape = errors.New("leaves the repository")
+
+// within reports whether p is root or below it; both are clean and absolute.
+func within(root, p string) bool {
+	if p == root {
+		return true
+	}
+	return strings.HasPrefix(p, strings.TrimSuffix(root, string(filepath.Separator))+string(filepath.Separator))
+}
+
+// resolve follows the symbolic links of the longest existing prefix of p.
+func resolve(p string) string {
+	rest := ""
+	for cur := p; ; {
+		if r, err := filepath.EvalSymlinks(cur); err == nil {
+			return filepath.Join(r, rest)
+		}
+		parent := filepath.Dir(cur)
+		if parent == cur {
+			return p
+		}
+		rest = filepath.Join(filepath.Base(cur), rest)
+		cur = parent
+	}
+}
+
+// A fileCache holds the files kustomize builds read, shared by the builds
+// of one Load: an overlay and its base read the base's files once.
+type fileCache struct {
+	mu      sync.Mutex
+	maxSize int64
+	files   map[string]cached
+}
+
+type cached struct {
+	data []byte
+	err  error
+}
+
+func (c *fileCache) read(abs string) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.files[abs]; ok {
+		return e.data, e.err
+	}
+	// Callers check that abs stays in the repository (treeFS.check); the
+	// root given here only keeps readInput's own link check from refusing
+	// links between directories of the repository.
+	data, prob := readInput(input{abs: abs, rel: abs, root: string(filepath.Separator)}, c.maxSize)
+	e := cached{data: data}
+	if prob != nil {
+		e.err = fmt.Errorf("%s %s", abs, prob.Message)
+	}
+	c.files[abs] = e
+	return e.data, e.err
+}
+
+// A treeFS is the read-only file system kustomize builds see: the scanned
+// tree, and nothing outside it. A path that leaves the tree, lexically or
+// through a symbolic link, is refused and recorded; kustomization files
+// are served as rewritten (origin annotations on, Helm charts off).
+type treeFS struct {
+	root, real string // the scanned tree, as given and with links resolved
+	cache      *fileCache
+	override   map[string][]byte
+	// read records the files a build read; refused the paths it was refused.
+	read    map[string]bool
+	refused []string
+}
+
+var _ filesys.FileSystem = (*treeFS)(nil)
+
+func newTreeFS(root string, cache *fileCache, override map[string][]byte) *treeFS {
+	real := root
+	if r, err := filepath.EvalSymlinks(root); err == nil {
+		real = r
+	}
+	return &treeFS{root: root, real: real, cache: cache, override: override, read: map[string]bool{}}
+}
+
+// check returns the clean absolute form of p, or errEscape.
+func (f *treeFS) check(p string) (string, error) {
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(f.root, p)
+	}
+	p = filepath.Clean(p)
+	if !within(f.root, p) && !within(f.real, p) {
+		f.refused = append(f.refused, p)
+		return "", fmt.Errorf("%s %w", p, errEscape)
+	}
+	if !within(f.real, resolve(p)) {
+		f.refused = append(f.refused, p)
+		return "", fmt.Errorf("%s is a symbolic link that %w", p, errEscape)
+	}
+	return p, nil
+}
+
+var errReadOnly = errors.New("the scanned tree is read-only")
+
+func (f *treeFS) Create(string) (filesys.File, error) { return nil, errReadOnly }
+func (f *treeFS) Mkdir(string) error                  { return errReadOnly }
+func (f *treeFS) MkdirAll(string) error               { return errReadOnly }
+func (f *treeFS) RemoveAll(string) error              { return errReadOnly }
+func (f *treeFS) WriteFile(string, []byte) error      { return errReadOnly }
+
+func (f *treeFS) Open(p string) (filesys.File, error) {
+	data, err := f.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	return &memFile{Reader: bytes.NewReader(data), name: filepath.Base(p), size: int64(len(data))}, nil
+}
+
+func (f *treeFS) IsDir(p string) bool {
+	p, err := f.check(p)
+	if err != nil {
+		return false
+	}
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+func (f *treeFS) ReadDir(p string) ([]string, error) {
+	p, err := f.check(p)
+	if err != nil {
+		return nil, err
+	}
+	es, err := os.ReadDir(p)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	return names, nil
+}
+
+func (f *treeFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
+	p, err := f.check(p)
+	if err != nil {
+		return "", "", err
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return "", "", err
+	}
+	if fi.IsDir() {
+		return filesys.ConfirmedDir(p), "", nil
+	}
+	return filesys.ConfirmedDir(filepath.Dir(p)), filepath.Base(p), nil
+}
+
+func (f *treeFS) Exists(p string) bool {
+	p, err := f.check(p)
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(p)
+	return err == nil
+}
+
+func (f *treeFS) Glob(pattern string) ([]string, error) {
+	if _, err := f.check(filepath.Dir(pattern)); err != nil {
+		return nil, err
+	}
+	ms, err := filepath.Glob(pattern)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range ms {
+		if _, err := f.check(m); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func (f *treeFS) ReadFile(p string) ([]byte, error) {
+	p, err := f.check(p)
+	if err != nil {
+		return nil, err
+	}
+	if data, ok := f.override[p]; ok {
+		f.read[p] = true
+		return data, nil
+	}
+	data, err := f.cache.read(p)
+	if err != nil {
+		return nil, err
+	}
+	f.read[p] = true
+	return data, nil
+}
+
+func (f *treeFS) Walk(p string, fn filepath.WalkFunc) error {
+	p, err := f.check(p)
+	if err != nil {
+		return err
+	}
+	return filepath.Walk(p, func(q string, info fs.FileInfo, err error) error {
+		if _, cerr := f.check(q); cerr != nil {
+			return nil
+		}
+		return fn(q, info, err)
+	})
+}
+
+// A memFile is a file of the tree opened for reading.
+type memFile struct {
+	*bytes.Reader
+	name string
+	size int64
+}
+
+func (m *memFile) Write([]byte) (int, error) { return 0, errReadOnly }
+func (m *memFile) Close() error              { return nil }
+func (m *memFile) Stat() (os.FileInfo, error) {
+	return memInfo{name: m.name, size: m.size}, nil
+}
+
+type memInfo struct {
+	name string
+	size int64
+}
+
+func (i memInfo) Name() string       { return i.name }
+func (i memInfo) Size() int64        { return i.size }
+func (i memInfo) Mode() fs.FileMode  { return 0o444 }
+func (i memInfo) ModTime() time.Time { return time.Time{} }
+func (i memInfo) IsDir() bool        { return false }
+func (i memInfo) Sys() any           { return nil }

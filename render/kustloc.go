@@ -1,0 +1,813 @@
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// A sourceFile is a file of the tree parsed for position mapping.
+type sourceFile struct {
+	rel  string
+	docs []*yaml.Node // the content node of each document
+	objs []*Object
+}
+
+// sourceFiles parses the files builds read, once a Load.
+type sourceFiles struct {
+	dir    string
+	cache  *fileCache
+	parsed map[string]*sourceFile
+}
+
+func (s *sourceFiles) get(abs string) *sourceFile {
+	if f, ok := s.parsed[abs]; ok {
+		return f
+	}
+	f := &sourceFile{rel: relPath(s.dir, abs)}
+	s.parsed[abs] = f
+	data, err := s.cache.read(abs)
+	if err != nil {
+		return f
+	}
+	f.docs = parseDocs(data)
+	f.objs, _ = Parse(f.rel, data)
+	return f
+}
+
+func parseDocs(data []byte) []*yaml.Node {
+	var docs []*yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			return docs // io.EOF, or a syntax error kustomize reports
+		}
+		if n := deref(&doc); n != nil {
+			docs = append(docs, n)
+		}
+	}
+}
+
+// A kustGraph maps the objects of one root's build to their sources.
+type kustGraph struct {
+	k    *kustomizer
+	root *kustDir
+}
+
+type origin struct {
+	Path         string `yaml:"path"`
+	ConfiguredIn string `yaml:"configuredIn"`
+	ConfiguredBy struct {
+		Kind string `yaml:"kind"`
+	} `yaml:"configuredBy"`
+}
+
+// stripAnnotations removes kustomize's tracking annotations from the
+// object and returns the origin annotation's value.
+func stripAnnotations(m *yaml.Node) string {
+	meta := ValueAt(m, []Segment{{Key: "metadata"}})
+	ann := ValueAt(meta, []Segment{{Key: "annotations"}})
+	if ann == nil || ann.Kind != yaml.MappingNode {
+		return ""
+	}
+	value := ""
+	var keep []*yaml.Node
+	for i := 0; i+1 < len(ann.Content); i += 2 {
+		switch ann.Content[i].Value {
+		case originAnnotation:
+			value = ann.Content[i+1].Value
+			continue
+		case transformationsAnnotation:
+			continue
+		}
+		keep = append(keep, ann.Content[i], ann.Content[i+1])
+	}
+	ann.Content = keep
+	if len(keep) == 0 {
+		for i := 0; i+1 < len(meta.Content); i += 2 {
+			if meta.Content[i].Value == "annotations" {
+				meta.Content = append(meta.Content[:i], meta.Content[i+2:]...)
+				break
+			}
+		}
+	}
+	return value
+}
+
+// object turns one built resource into an Object whose Locator maps its
+// fields to the files a human edits.
+func (g *kustGraph) object(data []byte) (*Object, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	m := deref(&doc)
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("built resource is not a mapping")
+	}
+	var org origin
+	if s := stripAnnotations(m); s != "" {
+		if err := yaml.Unmarshal([]byte(s), &org); err != nil {
+			return nil, fmt.Errorf("reading origin annotation: %w", err)
+		}
+	}
+	o := &Object{Node: m, Source: Source{Kind: "kustomize", Root: relPath(g.k.opt.Dir, g.root.dir)}}
+	o.APIVersion, o.Kind = o.String("apiVersion"), o.String("kind")
+	o.Name, o.Namespace = o.String("metadata.name"), o.String("metadata.namespace")
+	l := &kustLoc{g: g, o: o, paths: map[*yaml.Node][]Segment{}}
+	indexPaths(m, nil, l.paths)
+	switch {
+	case org.Path != "":
+		file := filepath.Join(g.root.dir, org.Path)
+		l.src = g.k.files.get(file)
+		l.layers = g.layers(func(d *kustDir) bool { return listsFile(d, file) })
+		l.base = matchObject(l.src.objs, o)
+		o.File = l.src.rel
+	case org.ConfiguredIn != "":
+		file := filepath.Join(g.root.dir, org.ConfiguredIn)
+		l.layers = g.layers(func(d *kustDir) bool { return d.file == file })
+		if len(l.layers) > 0 {
+			l.gen = l.layers[0]
+			l.genItem = generatorItem(l.gen, org.ConfiguredBy.Kind, o.Name)
+		}
+		o.File = relPath(g.k.opt.Dir, file)
+	default:
+		o.File = g.root.rel
+	}
+	o.Locator = l.locate
+	l.relines()
+	return o, nil
+}
+
+// relines gives the built nodes the lines and columns of the fields as
+// written in the object's own file, as a parsed manifest has them, so that
+// code reading o.File's text by line (secret detection) finds the field.
+// Fields not written in that file get line 0.
+func (l *kustLoc) relines() {
+	for n, segs := range l.paths {
+		n.Line, n.Column = 0, 0
+		if p, exact := l.basePos(segs); exact && p.File == l.o.File {
+			n.Line, n.Column = p.Line, p.Column
+		}
+		if v := ValueAt(l.o.Node, segs); v != nil && v.Kind == yaml.ScalarNode && !segs[len(segs)-1].IsIdx {
+			v.Line, v.Column = n.Line, n.Column
+		}
+	}
+	m := l.o.Node
+	m.Line, m.Column = 1, 1
+	if p, _ := l.basePos(nil); p.File == l.o.File {
+		m.Line, m.Column = p.Line, p.Column
+	}
+}
+
+func indexPaths(n *yaml.Node, prefix []Segment, into map[*yaml.Node][]Segment) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := append(prefix[:len(prefix):len(prefix)], Segment{Key: n.Content[i].Value})
+			into[n.Content[i]] = p
+			indexPaths(n.Content[i+1], p, into)
+		}
+	case yaml.SequenceNode:
+		for i, it := range n.Content {
+			p := append(prefix[:len(prefix):len(prefix)], Segment{Index: i, IsIdx: true})
+			into[it] = p
+			indexPaths(it, p, into)
+		}
+	}
+}
+
+func listsFile(d *kustDir, file string) bool {
+	for _, n := range list(d.doc, "resources") {
+		if filepath.Join(d.dir, n.Value) == file {
+			return true
+		}
+	}
+	for _, n := range list(d.doc, "bases") {
+		if filepath.Join(d.dir, n.Value) == file {
+			return true
+		}
+	}
+	return false
+}
+
+// layers returns the kustomizations whose transformers reached an object
+// of the kustomization that holds matches, innermost first: the
+// components applied after it and every kustomization up to the root.
+func (g *kustGraph) layers(holds func(*kustDir) bool) []*kustDir {
+	type step struct {
+		d         *kustDir
+		component int // index in the parent's components, or -1
+	}
+	var path []step
+	seen := map[*kustDir]bool{}
+	var dfs func(d *kustDir, comp int) bool
+	dfs = func(d *kustDir, comp int) bool {
+		if d == nil || seen[d] {
+			return false
+		}
+		seen[d] = true
+		path = append(path, step{d, comp})
+		if holds(d) {
+			return true
+		}
+		for _, n := range list(d.doc, "resources") {
+			if dfs(g.k.get(filepath.Join(d.dir, n.Value)), -1) {
+				return true
+			}
+		}
+		for _, n := range list(d.doc, "bases") {
+			if dfs(g.k.get(filepath.Join(d.dir, n.Value)), -1) {
+				return true
+			}
+		}
+		for i, n := range list(d.doc, "components") {
+			if dfs(g.k.get(filepath.Join(d.dir, n.Value)), i) {
+				return true
+			}
+		}
+		path = path[:len(path)-1]
+		return false
+	}
+	if !dfs(g.root, -1) {
+		return nil
+	}
+	var out []*kustDir
+	comps := func(d *kustDir, from int) {
+		for _, n := range list(d.doc, "components")[from:] {
+			if c := g.k.get(filepath.Join(d.dir, n.Value)); c != nil {
+				out = append(out, c)
+			}
+		}
+	}
+	// The holder's own transformers run after its components.
+	last := path[len(path)-1]
+	comps(last.d, 0)
+	out = append(out, last.d)
+	for i := len(path) - 2; i >= 0; i-- {
+		p, child := path[i].d, path[i+1]
+		if child.component >= 0 {
+			comps(p, child.component+1)
+		} else {
+			comps(p, 0)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// matchObject finds the object of a source file a built object came
+// from: the same kind, and the name the built name was made from.
+func matchObject(objs []*Object, o *Object) *Object {
+	var best *Object
+	score := -1
+	for _, c := range objs {
+		if c.Kind != o.Kind {
+			continue
+		}
+		s := 0
+		switch {
+		case c.Name == o.Name:
+			s = 3
+		case c.Name != "" && strings.Contains(o.Name, c.Name):
+			s = 2
+		}
+		if c.Namespace == o.Namespace {
+			s++
+		}
+		if s > score {
+			best, score = c, s
+		}
+	}
+	return best
+}
+
+func generatorItem(d *kustDir, kind, name string) *yaml.Node {
+	key := "configMapGenerator"
+	if kind == "SecretGenerator" {
+		key = "secretGenerator"
+	}
+	var best *yaml.Node
+	for _, it := range items(d.doc, key) {
+		n := scalar(it, "name")
+		if n != "" && strings.Contains(name, n) && (best == nil || len(n) > len(scalar(best, "name"))) {
+			best = it
+		}
+	}
+	return best
+}
+
+// A kustLoc is the Locator of one built object.
+type kustLoc struct {
+	g      *kustGraph
+	o      *Object
+	paths  map[*yaml.Node][]Segment
+	layers []*kustDir // innermost first
+	// src and base: the resource file and its object; gen and genItem: the
+	// kustomization and generator entry that made the object.
+	src     *sourceFile
+	base    *Object
+	gen     *kustDir
+	genItem *yaml.Node
+}
+
+func (l *kustLoc) locate(n *yaml.Node) Location {
+	segs := l.paths[n] // the object's own node has no path
+	v := ValueAt(l.o.Node, segs)
+	leaf := v != nil && v.Kind == yaml.ScalarNode
+	base, exact := l.basePos(segs)
+	if leaf || !exact {
+		order := make([]*kustDir, len(l.layers))
+		copy(order, l.layers)
+		if leaf {
+			for i, j := 0, len(order)-1; i < j; i, j = i+1, j-1 {
+				order[i], order[j] = order[j], order[i]
+			}
+		}
+		for _, d := range order {
+			if loc, ok := l.contribution(d, segs, v); ok {
+				if exact && base.File != "" && (base.File != loc.File || base.Line != loc.Line) {
+					loc.Related = append(loc.Related, Related{File: base.File, Line: base.Line, Column: base.Column,
+						Message: fmt.Sprintf("base: %s:%d", base.File, base.Line)})
+				}
+				return loc
+			}
+		}
+	}
+	if base.File == "" {
+		return Location{Pos: Pos{File: l.g.root.rel, Line: 1, Column: 1}, Approx: true}
+	}
+	return Location{Pos: base, Approx: !exact}
+}
+
+// basePos is the position of segs in the resource file or generator
+// entry the object came from, and whether the field is written there.
+func (l *kustLoc) basePos(segs []Segment) (Pos, bool) {
+	switch {
+	case l.base != nil:
+		m, exact := follow(l.base.Node, l.o.Node, segs)
+		return Pos{File: l.src.rel, Line: max(m.Line, 1), Column: max(m.Column, 1)}, exact
+	case l.genItem != nil:
+		return l.generatorPos(segs)
+	case l.src != nil:
+		return Pos{File: l.src.rel, Line: 1, Column: 1}, false
+	}
+	return Pos{}, false
+}
+
+func (l *kustLoc) generatorPos(segs []Segment) (Pos, bool) {
+	at := func(n *yaml.Node) Pos { return l.g.k.at(l.gen, n) }
+	item := at(l.genItem)
+	if nk, _ := lookupKey(l.genItem, "name", 0); nk != nil {
+		item = at(nk)
+	}
+	if len(segs) == 0 {
+		return item, true
+	}
+	if len(segs) == 2 && (segs[0].Key == "data" || segs[0].Key == "binaryData" || segs[0].Key == "stringData") {
+		key := segs[1].Key
+		for _, n := range list(l.genItem, "literals") {
+			if k, _, _ := strings.Cut(n.Value, "="); strings.TrimSpace(k) == key {
+				return at(n), true
+			}
+		}
+		for _, n := range list(l.genItem, "files") {
+			k, p, ok := strings.Cut(n.Value, "=")
+			if !ok {
+				k = filepath.Base(p)
+				if k == "." || p == "" {
+					k = filepath.Base(n.Value)
+				}
+			}
+			if k == key {
+				return at(n), true
+			}
+		}
+		for _, n := range append(list(l.genItem, "envs"), envNode(l.genItem)...) {
+			data, err := l.g.k.cache.read(filepath.Join(l.gen.dir, n.Value))
+			if err == nil && regexp.MustCompile(`(?m)^\s*`+regexp.QuoteMeta(key)+`\s*=`).Match(data) {
+				return at(n), true
+			}
+		}
+	}
+	if len(segs) == 2 && (segs[0].Key == "data" || segs[0].Key == "binaryData") {
+		return item, false // a key the entry does not name
+	}
+	// Everything else of a generated object is made by its entry.
+	return item, true
+}
+
+func envNode(item *yaml.Node) []*yaml.Node {
+	if _, v := lookupKey(item, "env", 0); v != nil && v.Kind == yaml.ScalarNode {
+		return []*yaml.Node{v}
+	}
+	return nil
+}
+
+// follow resolves segs of the built tree in a source tree, matching list
+// items by their identity (name, containerPort, mountPath...) rather than
+// by index, since patches add and reorder items.
+func follow(src, built *yaml.Node, segs []Segment) (*yaml.Node, bool) {
+	cur, b := deref(src), deref(built)
+	marker := cur
+	for _, s := range segs {
+		if cur == nil {
+			return marker, false
+		}
+		if s.IsIdx {
+			if cur.Kind != yaml.SequenceNode || b == nil || b.Kind != yaml.SequenceNode || s.Index >= len(b.Content) {
+				return marker, false
+			}
+			bi := deref(b.Content[s.Index])
+			j := matchItem(cur, bi, s.Index)
+			if j < 0 {
+				return marker, false
+			}
+			marker = cur.Content[j]
+			cur, b = deref(cur.Content[j]), bi
+			continue
+		}
+		k, v := lookupKey(cur, s.Key, 0)
+		if k == nil {
+			return marker, false
+		}
+		marker = k
+		cur = deref(v)
+		if b != nil {
+			_, bv := lookupKey(b, s.Key, 0)
+			b = deref(bv)
+		}
+	}
+	return marker, true
+}
+
+var identityKeys = []string{"name", "containerPort", "mountPath", "devicePath", "ip", "key", "path", "topologyKey", "port"}
+
+// matchItem finds the item of seq that is the built item bi.
+func matchItem(seq, bi *yaml.Node, index int) int {
+	if bi != nil && bi.Kind == yaml.MappingNode {
+		for _, k := range identityKeys {
+			want := scalar(bi, k)
+			if want == "" {
+				continue
+			}
+			for j, it := range seq.Content {
+				if scalar(deref(it), k) == want {
+					return j
+				}
+			}
+			return -1
+		}
+	}
+	if bi != nil && bi.Kind == yaml.ScalarNode {
+		for j, it := range seq.Content {
+			if d := deref(it); d != nil && d.Kind == yaml.ScalarNode && d.Value == bi.Value {
+				return j
+			}
+		}
+		return -1
+	}
+	if index < len(seq.Content) {
+		return index
+	}
+	return -1
+}
+
+// A patchDoc is one patch document, in a patch file or inline in a
+// kustomization, with the offset of inline text.
+type patchDoc struct {
+	file            string
+	root            *yaml.Node
+	lineOff, colOff int
+	approx          bool
+	at              Pos
+	target          *yaml.Node
+}
+
+func (p patchDoc) pos(n *yaml.Node) Location {
+	if p.approx {
+		return Location{Pos: p.at, Approx: true}
+	}
+	return Location{Pos: Pos{File: p.file, Line: n.Line + p.lineOff, Column: n.Column + p.colOff}}
+}
+
+// patches returns the patch documents of d in the order kustomize
+// applies them.
+func (l *kustLoc) patches(d *kustDir, key string) []patchDoc {
+	var out []patchDoc
+	add := func(file string, docs []*yaml.Node, target *yaml.Node, off patchDoc) {
+		for _, doc := range docs {
+			p := off
+			p.file, p.root, p.target = file, doc, target
+			out = append(out, p)
+		}
+	}
+	fromFile := func(n *yaml.Node, target *yaml.Node) {
+		f := l.g.k.files.get(filepath.Join(d.dir, n.Value))
+		add(f.rel, f.docs, target, patchDoc{})
+	}
+	fromInline := func(n *yaml.Node, target *yaml.Node) {
+		off := patchDoc{at: l.g.k.at(d, n)}
+		if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+			off.lineOff = n.Line
+			off.colOff = inlineIndent(l.g.k.cache, d.file, n.Line+1)
+		} else {
+			off.approx = true
+		}
+		add(d.rel, parseDocs([]byte(n.Value)), target, off)
+	}
+	switch key {
+	case "patchesStrategicMerge":
+		for _, n := range list(d.doc, key) {
+			if inline(n.Value) {
+				fromInline(n, nil)
+			} else {
+				fromFile(n, nil)
+			}
+		}
+	default:
+		for _, it := range items(d.doc, key) {
+			_, target := lookupKey(it, "target", 0)
+			if _, v := lookupKey(it, "path", 0); v != nil && v.Kind == yaml.ScalarNode {
+				fromFile(v, target)
+			}
+			if _, v := lookupKey(it, "patch", 0); v != nil && v.Kind == yaml.ScalarNode {
+				fromInline(v, target)
+			}
+		}
+	}
+	return out
+}
+
+// inlineIndent is the indentation of line of file: the column offset of
+// a block scalar's content.
+func inlineIndent(c *fileCache, file string, line int) int {
+	data, err := c.read(file)
+	if err != nil {
+		return 0
+	}
+	l := lineAt(data, line)
+	return len(l) - len(bytes.TrimLeft(l, " "))
+}
+
+func lineAt(text []byte, n int) []byte {
+	for i := 1; i < n; i++ {
+		j := bytes.IndexByte(text, '\n')
+		if j < 0 {
+			return nil
+		}
+		text = text[j+1:]
+	}
+	if j := bytes.IndexByte(text, '\n'); j >= 0 {
+		text = text[:j]
+	}
+	return text
+}
+
+// targets reports whether a patch selector (kind, name regex, namespace)
+// selects o; label and annotation selectors are taken as matching.
+func (l *kustLoc) targets(sel *yaml.Node) bool {
+	sel = deref(sel)
+	if sel == nil {
+		return true
+	}
+	match := func(field, value string) bool {
+		want := scalar(sel, field)
+		if want == "" {
+			return true
+		}
+		re, err := regexp.Compile("^(?:" + want + ")$")
+		if err != nil {
+			return want == value
+		}
+		return re.MatchString(value) || strings.Contains(value, want)
+	}
+	group, version := "", l.o.APIVersion
+	if i := strings.LastIndex(l.o.APIVersion, "/"); i >= 0 {
+		group, version = l.o.APIVersion[:i], l.o.APIVersion[i+1:]
+	}
+	return match("kind", l.o.Kind) && match("name", l.o.Name) && match("group", group) && match("version", version)
+}
+
+// contribution returns where kustomization d sets the field at segs of
+// the object, if it does: a patch line or a transformer entry.
+func (l *kustLoc) contribution(d *kustDir, segs []Segment, v *yaml.Node) (Location, bool) {
+	at := func(n *yaml.Node) Location { return Location{Pos: l.g.k.at(d, n)} }
+	leafValue := ""
+	if v != nil && v.Kind == yaml.ScalarNode {
+		leafValue = v.Value
+	}
+	path := segmentsString(segs)
+	// Later transformers win; kustomize runs them in this order:
+	// patchesStrategicMerge, patches, namespace, namePrefix, nameSuffix,
+	// labels, annotations, patchesJson6902, replicas, images.
+	if strings.HasSuffix(path, ".image") && leafValue != "" {
+		imgs := items(d.doc, "images")
+		for i := len(imgs) - 1; i >= 0; i-- {
+			it := imgs[i]
+			repo := imageRepo(leafValue)
+			if repo != scalar(it, "name") && repo != scalar(it, "newName") {
+				continue
+			}
+			for _, key := range []string{"digest", "newTag", "newName"} {
+				if k, _ := lookupKey(it, key, 0); k != nil {
+					return at(k), true
+				}
+			}
+			return at(it), true
+		}
+	}
+	if path == "spec.replicas" {
+		for _, it := range items(d.doc, "replicas") {
+			if n := scalar(it, "name"); n != "" && strings.Contains(l.o.Name, n) {
+				if k, _ := lookupKey(it, "count", 0); k != nil {
+					return at(k), true
+				}
+				return at(it), true
+			}
+		}
+	}
+	for _, p := range reversed(l.patches(d, "patchesJson6902")) {
+		if loc, ok := l.json6902(p, segs, leafValue); ok {
+			return loc, true
+		}
+	}
+	if len(segs) >= 2 && segs[len(segs)-2].Key == "annotations" {
+		if k, _ := lookupKey(ValueAt(d.doc, []Segment{{Key: "commonAnnotations"}}), segs[len(segs)-1].Key, 0); k != nil {
+			return at(k), true
+		}
+	}
+	if len(segs) >= 2 && (segs[len(segs)-2].Key == "labels" || segs[len(segs)-2].Key == "matchLabels" || segs[len(segs)-2].Key == "selector") {
+		key := segs[len(segs)-1].Key
+		if k, _ := lookupKey(ValueAt(d.doc, []Segment{{Key: "commonLabels"}}), key, 0); k != nil {
+			return at(k), true
+		}
+		for _, it := range items(d.doc, "labels") {
+			if k, _ := lookupKey(ValueAt(it, []Segment{{Key: "pairs"}}), key, 0); k != nil {
+				return at(k), true
+			}
+		}
+	}
+	if path == "metadata.name" {
+		for _, key := range []string{"nameSuffix", "namePrefix"} {
+			if k, _ := lookupKey(d.doc, key, 0); k != nil {
+				return at(k), true
+			}
+		}
+	}
+	if path == "metadata.namespace" {
+		if k, _ := lookupKey(d.doc, "namespace", 0); k != nil {
+			return at(k), true
+		}
+	}
+	for _, key := range []string{"patches", "patchesStrategicMerge"} {
+		for _, p := range reversed(l.patches(d, key)) {
+			if p.root.Kind == yaml.SequenceNode {
+				if loc, ok := l.json6902(p, segs, leafValue); ok {
+					return loc, true
+				}
+				continue
+			}
+			if loc, ok := l.strategic(p, segs, leafValue); ok {
+				return loc, true
+			}
+		}
+	}
+	return Location{}, false
+}
+
+func reversed(ps []patchDoc) []patchDoc {
+	for i, j := 0, len(ps)-1; i < j; i, j = i+1, j-1 {
+		ps[i], ps[j] = ps[j], ps[i]
+	}
+	return ps
+}
+
+func segmentsString(segs []Segment) string {
+	var b strings.Builder
+	for _, s := range segs {
+		if s.IsIdx {
+			fmt.Fprintf(&b, "[%d]", s.Index)
+			continue
+		}
+		b.WriteString(Key(s.Key))
+	}
+	return strings.TrimPrefix(b.String(), ".")
+}
+
+func imageRepo(image string) string {
+	if i := strings.Index(image, "@"); i >= 0 {
+		image = image[:i]
+	}
+	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
+		image = image[:i]
+	}
+	return image
+}
+
+// strategic reports whether a strategic merge patch sets the field.
+func (l *kustLoc) strategic(p patchDoc, segs []Segment, leafValue string) (Location, bool) {
+	if p.root.Kind != yaml.MappingNode || !l.targets(p.target) {
+		return Location{}, false
+	}
+	if p.target == nil {
+		if kind := scalar(p.root, "kind"); kind != "" && kind != l.o.Kind {
+			return Location{}, false
+		}
+		if name := ValueAt(p.root, []Segment{{Key: "metadata"}, {Key: "name"}}); name != nil && !strings.Contains(l.o.Name, name.Value) {
+			return Location{}, false
+		}
+	}
+	m, exact := follow(p.root, l.o.Node, segs)
+	if !exact || len(segs) == 0 {
+		return Location{}, false
+	}
+	if leafValue != "" {
+		if pv := valueAfter(p.root, l.o.Node, segs); pv == nil || pv.Kind != yaml.ScalarNode || pv.Value != leafValue {
+			return Location{}, false
+		}
+	}
+	return p.pos(m), true
+}
+
+// valueAfter returns the value node at segs in src, following like follow.
+func valueAfter(src, built *yaml.Node, segs []Segment) *yaml.Node {
+	if len(segs) == 0 {
+		return deref(src)
+	}
+	m, exact := follow(src, built, segs)
+	if !exact {
+		return nil
+	}
+	if segs[len(segs)-1].IsIdx {
+		return deref(m)
+	}
+	parent := valueAfter(src, built, segs[:len(segs)-1])
+	_, v := lookupKey(parent, segs[len(segs)-1].Key, 0)
+	return deref(v)
+}
+
+// json6902 reports whether an add or replace operation sets the field.
+func (l *kustLoc) json6902(p patchDoc, segs []Segment, leafValue string) (Location, bool) {
+	if p.root.Kind != yaml.SequenceNode || !l.targets(p.target) {
+		return Location{}, false
+	}
+	for i := len(p.root.Content) - 1; i >= 0; i-- {
+		op := deref(p.root.Content[i])
+		if op == nil || op.Kind != yaml.MappingNode {
+			continue
+		}
+		if kind := scalar(op, "op"); kind != "add" && kind != "replace" {
+			continue
+		}
+		ptr := strings.Split(strings.TrimPrefix(scalar(op, "path"), "/"), "/")
+		if len(ptr) > len(segs) {
+			continue
+		}
+		ok, appended := true, false
+		for j, tok := range ptr {
+			tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+			s := segs[j]
+			switch {
+			case s.IsIdx && tok == "-":
+				appended = true
+			case s.IsIdx:
+				n, err := strconv.Atoi(tok)
+				ok = ok && err == nil && n == s.Index
+			default:
+				ok = ok && tok == s.Key
+			}
+		}
+		if !ok {
+			continue
+		}
+		vk, vv := lookupKey(op, "value", 0)
+		if vk == nil {
+			continue
+		}
+		rest := segs[len(ptr):]
+		built := ValueAt(l.o.Node, segs[:len(ptr)])
+		marker, exact := vk, true
+		target := deref(vv)
+		if len(rest) > 0 {
+			marker, exact = follow(vv, built, rest)
+			target = valueAfter(vv, built, rest)
+		}
+		if !exact {
+			continue
+		}
+		if leafValue != "" && (target == nil || target.Kind != yaml.ScalarNode || target.Value != leafValue) {
+			continue
+		}
+		loc := p.pos(marker)
+		loc.Approx = loc.Approx || appended
+		return loc, true
+	}
+	return Location{}, false
+}
