@@ -373,6 +373,7 @@ func renderValueSet(dir, rel string, vs ValueSet, h HelmOptions, kv *chartutil.K
 		}
 		for _, o := range parsed {
 			o.Source = src
+			o.DefaultNamespace = h.Namespace // helm install -n puts it there
 			o.Locator = newHelmLocator(o, name, srcs, inst, m, vctx)
 			objs = append(objs, helmObject{Object: o, template: name})
 		}

@@ -206,3 +206,23 @@ spec:
 		t.Errorf("ParsePath: %+v %v", segs, err)
 	}
 }
+
+// TestHelmReleaseNamespace: objects a chart renders without a namespace
+// land in the release namespace, as helm install -n puts them.
+func TestHelmReleaseNamespace(t *testing.T) {
+	set, err := Load(context.Background(), []string{"../testdata/helm/secrets"}, Options{Helm: HelmOptions{Namespace: "shop"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Objects) == 0 {
+		t.Fatal("nothing rendered")
+	}
+	for _, o := range set.Objects {
+		if o.Namespace != "" {
+			t.Errorf("%s/%s: namespace %q written by the template", o.Kind, o.Name, o.Namespace)
+		}
+		if got := o.EffectiveNamespace(); got != "shop" {
+			t.Errorf("%s/%s lands in %q, want the release namespace shop", o.Kind, o.Name, got)
+		}
+	}
+}

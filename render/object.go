@@ -59,9 +59,12 @@ type Object struct {
 	APIVersion string
 	Kind       string
 	Namespace  string // as written; empty when the manifest sets none
-	Name       string
-	File       string // relative to the working directory, slash-separated
-	Source     Source
+	// DefaultNamespace is where the object lands when it names none: a
+	// Helm release's namespace; empty means the cluster's "default".
+	DefaultNamespace string
+	Name             string
+	File             string // relative to the working directory, slash-separated
+	Source           Source
 
 	// Node is the mapping node of the object; every field path resolves
 	// against it.
@@ -220,4 +223,15 @@ func normalize(v any) any {
 		return t
 	}
 	return v
+}
+
+// EffectiveNamespace is the namespace a namespaced object is applied in.
+func (o *Object) EffectiveNamespace() string {
+	switch {
+	case o.Namespace != "":
+		return o.Namespace
+	case o.DefaultNamespace != "":
+		return o.DefaultNamespace
+	}
+	return "default"
 }

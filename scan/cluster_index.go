@@ -120,10 +120,7 @@ func namespaceOf(o *render.Object) string {
 	if clusterScopedKinds[o.Kind] {
 		return ""
 	}
-	if o.Namespace == "" {
-		return "default"
-	}
-	return o.Namespace
+	return o.EffectiveNamespace()
 }
 
 // selectorOf converts a LabelSelector; a nil selector matches nothing, an

@@ -414,10 +414,7 @@ func namespaceAdmission(p *Pass, objs []*render.Object) {
 		if pod == nil || o.Kind == "Namespace" {
 			continue
 		}
-		ns := o.Namespace
-		if ns == "" {
-			ns = "default"
-		}
+		ns := o.EffectiveNamespace()
 		lv, ok := levels[ns]
 		if !ok {
 			continue
