@@ -150,3 +150,24 @@ func BenchmarkHelmRenderAndScan(b *testing.B) {
 		}
 	}
 }
+
+// kustomizeRepos are the corpus repositories with kustomize trees.
+var kustomizeRepos = []string{"../../shared/corpus/podinfo", "../../shared/corpus/microservices-demo/kustomize",
+	"../../shared/corpus/kustomize/examples", "../../shared/corpus/ingress-nginx/deploy"}
+
+// BenchmarkKustomizeBuildAndScan builds every kustomize root of the corpus
+// repositories and runs every rule (render's BenchmarkKustomizeCorpus
+// times the builds alone and krusty alone).
+func BenchmarkKustomizeBuildAndScan(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		set, err := render.Load(context.Background(), kustomizeRepos, render.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := scan.Run(context.Background(), set, scan.All, scan.Config{}); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(len(set.Objects)), "objects")
+	}
+}
