@@ -249,3 +249,23 @@ func TestHelmValueSetsFromConfig(t *testing.T) {
 		t.Errorf("--values without a chart: exit %d", code)
 	}
 }
+
+// TestChartProblemsDoNotStopTheScan: a chart with a missing dependency or a
+// failing required is a located finding, the plain file beside it is still
+// scanned, and the exit code reflects the findings.
+func TestChartProblemsDoNotStopTheScan(t *testing.T) {
+	out, _, code := runCLI(t, "scan", "--format", "json", "testdata/helm/problems")
+	if code != exitFindings {
+		t.Errorf("exit %d, want %d", code, exitFindings)
+	}
+	for _, want := range []string{
+		`"file": "testdata/helm/problems/missing-dep/Chart.yaml"`,
+		`"file": "testdata/helm/problems/required/templates/secret.yaml"`,
+		`"file": "testdata/helm/problems/plain.yaml"`,
+		"helm dependency build",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s", want)
+		}
+	}
+}
