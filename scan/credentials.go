@@ -14,7 +14,8 @@ var (
 		ID: "plaintext-secret", Title: "Credential in plain text",
 		Checklist: []string{"network.no-plaintext-credentials"}, Severity: Error, SecuritySeverity: 8.5,
 		Rationale: "A credential committed to a repository is readable by everyone with access to it, forever, in its history. " +
-			"Detection uses gitleaks' default rules, in-process, over every file the scan reads; the values of Secret data are base64-decoded first, since base64 is not encryption. " +
+			"Detection uses gitleaks' default rules, in-process, over every file the scan reads (chart templates and values, kustomizations and the files their generators read); the values of Secret data are base64-decoded first, since base64 is not encryption; " +
+			"and over what charts and overlays render, so that a credential a template assembles is found at the template line that builds it. " +
 			"The credential itself never appears in any output: findings name the key, the gitleaks rule and a fingerprint. " +
 			"CustomResourceDefinition schemas (files of CRDs only, a chart's crds/ directory) are not searched: they hold no values, only descriptions.",
 		Remediation: "Remove the credential, rotate it, and load it from a Secret managed outside the repository (External Secrets, Sealed Secrets, SOPS); a false positive is accepted with a kubeharden:ignore or gitleaks:allow comment on its line.",

@@ -541,6 +541,7 @@ func plaintextSecrets(p *Pass, set *render.Set) {
 			p.reportLeak(t.File, line, h.column, h.o, h.path, settingName(h.o, h.path, lineAt(t.Data, line)), h.rule, h.description, h.how)
 		}
 	}
+	renderedSecrets(p, d, set)
 }
 
 func isGeneric(rule string) bool { return strings.Contains(rule, "generic") }
@@ -692,4 +693,99 @@ func onlyCRDs(objs []*render.Object) bool {
 		}
 	}
 	return len(objs) > 0
+}
+
+// renderedSecrets searches what charts and overlays render, so that a
+// credential a template or a generator assembles is found too. Only string
+// values that the file their field maps to does not hold verbatim are
+// searched: a value copied from a values file was searched there. A
+// finding is placed where the object's locator maps the field (the values
+// line, the kustomization literal).
+func renderedSecrets(p *Pass, d *secrets, set *render.Set) {
+	reported := map[string]bool{}
+	for _, f := range p.scan.findings {
+		if f.Rule == p.Check.ID {
+			reported[fmt.Sprintf("%s:%d", f.File, f.Line)] = true
+		}
+	}
+	sources := map[string]string{}
+	// Every token of every text read, split at blanks and quotes: a value
+	// found here was searched where it is written.
+	tokens := map[string]bool{}
+	for _, t := range set.Texts {
+		sources[t.File] = string(t.Data)
+		for _, tok := range strings.FieldsFunc(sources[t.File], func(r rune) bool {
+			return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '"' || r == '\''
+		}) {
+			tokens[tok] = true
+		}
+	}
+	type leaf struct {
+		o          *render.Object
+		path, name string
+		loc        render.Location
+		line       int // in the fragment
+	}
+	var leaves []leaf
+	var frag strings.Builder
+	line := 1
+	for _, o := range set.Objects {
+		if o.Source.Kind == "file" || o.Kind == "CustomResourceDefinition" || encrypted(o) {
+			continue
+		}
+		walkStrings(o.Node, "", func(path, value string) {
+			// An assembled credential is short; a private key fits in 4 KiB.
+			// Larger values are documents (dashboards, scripts) that a
+			// template filled in.
+			if len(value) < 8 || len(value) > 4096 || tokens[value] {
+				return
+			}
+			loc := o.Locate(path)
+			if src, ok := sources[loc.File]; ok && strings.Contains(src, value) {
+				return
+			}
+			name := path[strings.LastIndexAny(path, ".]")+1:]
+			leaves = append(leaves, leaf{o, path, strings.Trim(name, `"[`), loc, line})
+			fmt.Fprintf(&frag, "%s: %s\n", name, value)
+			line += strings.Count(value, "\n") + 1
+		})
+	}
+	if len(leaves) == 0 {
+		return
+	}
+	for _, l := range d.findLeaks("rendered", []byte(frag.String())) {
+		j := sort.Search(len(leaves), func(j int) bool { return leaves[j].line > l.line }) - 1
+		if j < 0 || l.rule == "kubernetes-secret-yaml" {
+			continue
+		}
+		lf := leaves[j]
+		at := fmt.Sprintf("%s:%d", lf.loc.File, lf.loc.Line)
+		if reported[at] {
+			continue
+		}
+		reported[at] = true
+		name := lf.name
+		if n := settingName(lf.o, lf.path, nil); n != "" {
+			name = n
+		}
+		p.reportLeak(lf.loc.File, lf.loc.Line, lf.loc.Column, lf.o, lf.path, name, l.rule, l.description, "rendered ")
+	}
+}
+
+// walkStrings calls fn for every string scalar under n with its field path.
+func walkStrings(n *yaml.Node, path string, fn func(path, value string)) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			walkStrings(n.Content[i+1], render.Join(path, render.Key(n.Content[i].Value)), fn)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			walkStrings(c, fmt.Sprintf("%s[%d]", path, i), fn)
+		}
+	case yaml.ScalarNode:
+		if n.Tag == "!!str" || n.Tag == "" {
+			fn(path, n.Value)
+		}
+	}
 }

@@ -7,9 +7,9 @@ import (
 	"testing"
 )
 
-// decodedSecrets are planted base64-encoded; they must not be printed
-// decoded either.
-var decodedSecrets = []string{"AKIAQX7RZ2KD4NWYP3LM"}
+// decodedSecrets are planted base64-encoded or in parts that a template
+// joins; they must not be printed whole either.
+var decodedSecrets = []string{"AKIAQX7RZ2KD4NWYP3LM", "ghp_Q7wE3rT9yU1iO5pA8sD2fG6hJ4kL0zX7cV3bN1mQ"}
 
 // fakeSecrets are credentials planted in the credential fixtures.
 var fakeSecrets = []string{
@@ -21,6 +21,7 @@ var fakeSecrets = []string{
 	"opensesame42",
 	"correct-horse-battery",
 	"ghp_Z8mQ2rT5vW9xB3nK7pL1sD4fG6hJ0cV2aE8u",
+	"ghp_Q7wE3rT9yU1iO5pA8sD2", "fG6hJ4kL0zX7cV3bN1mQ",
 }
 
 var credentialFixtures = []string{"testdata/checks/plaintext-secret", "testdata/checks/secret-manifest", "testdata/checks/credential-literal", "testdata/helm/secrets"}
