@@ -552,11 +552,13 @@ func inlineIndent(c *fileCache, file string, line int) int {
 	if err != nil {
 		return 0
 	}
-	l := lineAt(data, line)
+	l := LineAt(data, line)
 	return len(l) - len(bytes.TrimLeft(l, " "))
 }
 
-func lineAt(text []byte, n int) []byte {
+// LineAt returns line n (1-based) of text, without its newline; nil past
+// the end.
+func LineAt(text []byte, n int) []byte {
 	for i := 1; i < n; i++ {
 		j := bytes.IndexByte(text, '\n')
 		if j < 0 {

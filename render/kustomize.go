@@ -133,23 +133,13 @@ func scalar(m *yaml.Node, key string) string {
 }
 
 // list returns the scalar items of the sequence at key.
-func list(m *yaml.Node, key string) []*yaml.Node {
-	_, v := lookupKey(m, key, 0)
-	v = deref(v)
-	if v == nil || v.Kind != yaml.SequenceNode {
-		return nil
-	}
-	var out []*yaml.Node
-	for _, it := range v.Content {
-		if it = deref(it); it != nil && it.Kind == yaml.ScalarNode {
-			out = append(out, it)
-		}
-	}
-	return out
-}
+func list(m *yaml.Node, key string) []*yaml.Node { return seqOf(m, key, yaml.ScalarNode) }
 
 // items returns the mapping items of the sequence at key.
-func items(m *yaml.Node, key string) []*yaml.Node {
+func items(m *yaml.Node, key string) []*yaml.Node { return seqOf(m, key, yaml.MappingNode) }
+
+// seqOf returns the items of one kind of the sequence at key.
+func seqOf(m *yaml.Node, key string, kind yaml.Kind) []*yaml.Node {
 	_, v := lookupKey(m, key, 0)
 	v = deref(v)
 	if v == nil || v.Kind != yaml.SequenceNode {
@@ -157,7 +147,7 @@ func items(m *yaml.Node, key string) []*yaml.Node {
 	}
 	var out []*yaml.Node
 	for _, it := range v.Content {
-		if it = deref(it); it != nil && it.Kind == yaml.MappingNode {
+		if it = deref(it); it != nil && it.Kind == kind {
 			out = append(out, it)
 		}
 	}

@@ -383,20 +383,6 @@ func mayBeEncoded(line []byte) bool {
 // lineKey returns the YAML key written on a line, or "".
 var keyOnLine = regexp.MustCompile(`^\s*(?:-\s+)?["']?([A-Za-z0-9_.\-/]+)["']?\s*[:=]`)
 
-func lineAt(text []byte, n int) []byte {
-	for i := 1; i < n; i++ {
-		j := bytes.IndexByte(text, '\n')
-		if j < 0 {
-			return nil
-		}
-		text = text[j+1:]
-	}
-	if j := bytes.IndexByte(text, '\n'); j >= 0 {
-		text = text[:j]
-	}
-	return text
-}
-
 // objectAt finds the object of file whose document holds line, and the
 // path of the deepest field written on that line.
 func objectAt(objs []*render.Object, line int) (*render.Object, string) {
@@ -538,7 +524,7 @@ func plaintextSecrets(p *Pass, set *render.Set) {
 		}
 		for _, line := range slices.Sorted(maps.Keys(best)) {
 			h := best[line]
-			p.reportLeak(t.File, line, h.column, h.o, h.path, settingName(h.o, h.path, lineAt(t.Data, line)), h.rule, h.description, h.how)
+			p.reportLeak(t.File, line, h.column, h.o, h.path, settingName(h.o, h.path, render.LineAt(t.Data, line)), h.rule, h.description, h.how)
 		}
 	}
 	renderedSecrets(p, d, set)
@@ -603,7 +589,7 @@ func applyInlineIgnores(fs []Finding, texts []render.Text) {
 		if !ok || f.Suppressed != nil {
 			continue
 		}
-		line := string(lineAt(data, f.Line))
+		line := string(render.LineAt(data, f.Line))
 		marker := IgnoreComment
 		j := strings.Index(line, marker)
 		if j < 0 && isCredentialRule(f.Rule) {
