@@ -22,9 +22,10 @@ var fakeSecrets = []string{
 	"correct-horse-battery",
 	"ghp_Z8mQ2rT5vW9xB3nK7pL1sD4fG6hJ0cV2aE8u",
 	"ghp_Q7wE3rT9yU1iO5pA8sD2", "fG6hJ4kL0zX7cV3bN1mQ",
+	"Tr0ub4dor-and-3", "V9x!q2Lm#8Rt4Zp6Yw1",
 }
 
-var credentialFixtures = []string{"testdata/checks/plaintext-secret", "testdata/checks/secret-manifest", "testdata/checks/credential-literal", "testdata/helm/secrets"}
+var credentialFixtures = []string{"testdata/checks/plaintext-secret", "testdata/checks/secret-manifest", "testdata/checks/credential-literal", "testdata/helm/secrets", "testdata/kustomize/generator"}
 
 // TestSecretsNeverPrinted scans fixtures with known fake credentials and
 // checks that no output format, no GitHub file and no log holds any.
