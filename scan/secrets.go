@@ -361,20 +361,30 @@ func (s *secrets) hidesKeyword(line []byte) bool {
 	return false
 }
 
-// mayBeEncoded is a cheap superset of the decoder's patterns: a percent or
-// unicode escape, or a run of 16 characters of the base64 or hex alphabets.
+// mayBeEncoded is a cheap test before gitleaks' decoder: a percent or
+// unicode escape, or a run of 16 characters of the base64 or hex alphabets
+// that mixes classes as encoded data does (a digit, + or /, or both cases);
+// all-lowercase words joined by hyphens (kube-prometheus-stack-operator)
+// do not decode to text. TestWindowsMatchWholeFiles holds it to gitleaks'
+// own results on the corpus.
 func mayBeEncoded(line []byte) bool {
 	run := 0
+	var digit, upper, lower, sym bool
 	for i, c := range line {
 		switch {
 		case c == '%' || (c == '\\' && i+1 < len(line) && (line[i+1] == 'u' || line[i+1] == 'U')) || (c == 'U' && i+1 < len(line) && line[i+1] == '+'):
 			return true
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '/', c == '+', c == '-':
-			if run++; run >= 16 {
+			run++
+			digit = digit || (c >= '0' && c <= '9')
+			upper = upper || (c >= 'A' && c <= 'Z')
+			lower = lower || (c >= 'a' && c <= 'z')
+			sym = sym || c == '+' || c == '/'
+			if run >= 16 && (digit || sym || (upper && lower)) {
 				return true
 			}
 		default:
-			run = 0
+			run, digit, upper, lower, sym = 0, false, false, false, false
 		}
 	}
 	return false
@@ -698,13 +708,23 @@ func renderedSecrets(p *Pass, d *secrets, set *render.Set) {
 	// Every token of every text read, split at blanks and quotes: a value
 	// found here was searched where it is written.
 	tokens := map[string]bool{}
+	blankOrQuote := func(r rune) bool {
+		return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '"' || r == '\''
+	}
 	for _, t := range set.Texts {
 		sources[t.File] = string(t.Data)
-		for _, tok := range strings.FieldsFunc(sources[t.File], func(r rune) bool {
-			return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '"' || r == '\''
-		}) {
+		for _, tok := range strings.FieldsFunc(sources[t.File], blankOrQuote) {
 			tokens[tok] = true
 		}
+	}
+	// A value whose every token stands in some text read was searched there.
+	searched := func(value string) bool {
+		for _, tok := range strings.FieldsFunc(value, blankOrQuote) {
+			if !tokens[tok] {
+				return false
+			}
+		}
+		return true
 	}
 	type leaf struct {
 		o          *render.Object
@@ -723,7 +743,7 @@ func renderedSecrets(p *Pass, d *secrets, set *render.Set) {
 			// An assembled credential is short; a private key fits in 4 KiB.
 			// Larger values are documents (dashboards, scripts) that a
 			// template filled in.
-			if len(value) < 8 || len(value) > 4096 || tokens[value] {
+			if len(value) < 8 || len(value) > 4096 || searched(value) {
 				return
 			}
 			loc := o.Locate(path)
