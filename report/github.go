@@ -143,6 +143,17 @@ func (s StepSummary) Write(w io.Writer, r *Report) error {
 		}
 		b.WriteString("\n</details>\n\n")
 	}
+	if len(r.Overlays) > 0 {
+		b.WriteString("<details><summary>Kustomize overlays built: " + fmt.Sprint(len(r.Overlays)) + "</summary>\n\n")
+		for i, o := range r.Overlays {
+			if i == 200 {
+				fmt.Fprintf(&b, "- %d more\n", len(r.Overlays)-i)
+				break
+			}
+			fmt.Fprintf(&b, "- `%s`\n", mdEscape(o))
+		}
+		b.WriteString("\n</details>\n\n")
+	}
 
 	type counts [4]int
 	sections := map[string]*counts{}

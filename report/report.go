@@ -33,6 +33,8 @@ type Report struct {
 	// Charts lists the Helm charts rendered, each with its value sets, for
 	// the job summary.
 	Charts []Chart `json:"-"`
+	// Overlays lists the kustomizations built as roots.
+	Overlays []string `json:"-"`
 }
 
 // A Chart is a rendered Helm chart and the value sets it was scanned with.

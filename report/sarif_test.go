@@ -119,9 +119,10 @@ func TestMarkdownEscaping(t *testing.T) {
 func TestStepSummaryCharts(t *testing.T) {
 	r := New(Tool{Name: "kubeharden", Version: "1"}, nil, 3, 5)
 	r.Charts = []Chart{{Dir: "charts/web", ValueSets: []string{"default", "prod"}}}
+	r.Overlays = []string{"deploy/overlays/prod"}
 	var b bytes.Buffer
 	(StepSummary{}).Write(&b, r)
-	if !strings.Contains(b.String(), "| `charts/web` | default, prod |") {
-		t.Errorf("charts not listed:\n%s", b.String())
+	if !strings.Contains(b.String(), "| `charts/web` | default, prod |") || !strings.Contains(b.String(), "- `deploy/overlays/prod`") {
+		t.Errorf("charts or overlays not listed:\n%s", b.String())
 	}
 }

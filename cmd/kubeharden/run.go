@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -281,6 +282,14 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		rep.Charts = append(rep.Charts, report.Chart{Dir: c, ValueSets: sets})
 	}
+	roots := map[string]bool{}
+	for _, o := range set.Objects {
+		if o.Source.Kind == "kustomize" && o.Source.Root != "" && !roots[o.Source.Root] {
+			roots[o.Source.Root] = true
+			rep.Overlays = append(rep.Overlays, o.Source.Root)
+		}
+	}
+	slices.Sort(rep.Overlays)
 	out := stdout
 	if *output != "" {
 		f, err := os.Create(*output)
