@@ -263,7 +263,7 @@ type window struct{ start, end, line int }
 
 // Context lines kept around a keyword: enough for gitleaks' expressions,
 // which match within a line, plus the neighbours a value may wrap onto.
-const windowContext = 2
+const windowContext = 1
 
 // multilineSpan is how many lines a multi-line secret (a PEM block) may take.
 const multilineSpan = 200
