@@ -268,6 +268,7 @@ func Run(ctx context.Context, set *render.Set, checks []*Check, cfg Config) ([]F
 		if s.secrets, err = loadSecrets(cfg.GitleaksConfig); err != nil {
 			return nil, fmt.Errorf("secret detection: %w", err)
 		}
+		s.secrets = s.secrets.forScan()
 	}
 	for _, pr := range set.Problems {
 		s.problem(pr)

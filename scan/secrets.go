@@ -47,6 +47,17 @@ type secrets struct {
 	// all runs every rule, on lines whose decoded form (base64, hex,
 	// percent or unicode escapes) holds a keyword the raw text hides.
 	all *detect.Detector
+	// decoded caches hidesKeyword's verdict by line within one scan:
+	// templates and values repeat lines, and decoding is a quarter of the
+	// search. nil means no cache.
+	decoded *sync.Map
+}
+
+// forScan returns the detector with a cache of its own for one scan.
+func (s *secrets) forScan() *secrets {
+	c := *s
+	c.decoded = &sync.Map{}
+	return &c
 }
 
 type ruleDetector struct {
@@ -346,7 +357,18 @@ func (s *secrets) hidesKeyword(line []byte) bool {
 	if !mayBeEncoded(line) {
 		return false
 	}
-	cur := string(line)
+	if s.decoded == nil {
+		return s.decodeHidesKeyword(string(line))
+	}
+	if v, ok := s.decoded.Load(string(line)); ok {
+		return v.(bool)
+	}
+	hides := s.decodeHidesKeyword(string(line))
+	s.decoded.Store(string(line), hides)
+	return hides
+}
+
+func (s *secrets) decodeHidesKeyword(cur string) bool {
 	var segs []*codec.EncodedSegment
 	dec := codec.NewDecoder()
 	for depth := 0; depth < s.d.MaxDecodeDepth; depth++ {
