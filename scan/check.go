@@ -177,6 +177,9 @@ type scanner struct {
 	pss      *pssEvaluator
 	secrets  *secrets
 	ignores  map[*render.Object]map[string]string
+	// index and rbac are built by the first cross-object rule that needs them.
+	index *index
+	rbac  *rbacGraph
 }
 
 type podEntry struct {

@@ -27,7 +27,16 @@ type workload struct {
 	ns  string
 }
 
+// newIndex returns the scan's index of objs, built once for every
+// cross-object rule.
 func newIndex(p *Pass, objs []*render.Object) *index {
+	if p.scan.index == nil {
+		p.scan.index = buildIndex(p, objs)
+	}
+	return p.scan.index
+}
+
+func buildIndex(p *Pass, objs []*render.Object) *index {
 	ix := &index{
 		objs:       objs,
 		byKind:     map[string][]*render.Object{},

@@ -60,7 +60,16 @@ type rbacGraph struct {
 	granted  map[*role][]*binding // bindingsOf, memoized
 }
 
+// newRBAC returns the scan's RBAC graph, built once for every RBAC rule;
+// its memoised role expansions are shared too.
 func newRBAC(p *Pass, objs []*render.Object) *rbacGraph {
+	if p.scan.rbac == nil {
+		p.scan.rbac = buildRBAC(p, objs)
+	}
+	return p.scan.rbac
+}
+
+func buildRBAC(p *Pass, objs []*render.Object) *rbacGraph {
 	g := &rbacGraph{ix: newIndex(p, objs), roles: map[string][]*role{}, eff: map[*role][]ruleRef{}, agg: map[*role][]*role{}}
 	for _, o := range g.ix.kind(rbacGroup+"/Role", rbacGroup+"/ClusterRole") {
 		r := &role{obj: o, cluster: o.Kind == "ClusterRole", name: o.Name}
