@@ -82,30 +82,9 @@ type helmObject struct {
 func loadChart(ctx context.Context, dir string, opt Options) ([]helmObject, []Problem) {
 	h := opt.Helm.withDefaults()
 	rel := relPath(opt.Dir, dir)
-	chartFile := path.Join(rel, "Chart.yaml")
-	invalid := func(file string, line int, format string, args ...any) []Problem {
-		return []Problem{{Kind: Invalid, Pos: Pos{File: file, Line: max(line, 1), Column: 1}, Message: fmt.Sprintf(format, args...)}}
-	}
-	ch, err := loader.LoadDir(dir)
-	if err != nil {
-		name := rel
-		if rel == "." {
-			name = filepath.Base(dir)
-		}
-		return nil, invalid(chartFile, 1, "Helm chart %s cannot be loaded: %v", name, err)
-	}
-	if ch.Metadata.Type == "library" {
-		return nil, nil // library charts only lend templates to the charts that use them
-	}
-	if probs := missingDependencies(ch, dir, rel); len(probs) > 0 {
+	kv, library, probs := preflight(dir, rel, h)
+	if library || len(probs) > 0 {
 		return nil, probs
-	}
-	kv, err := chartutil.ParseKubeVersion(h.KubeVersion)
-	if err != nil {
-		return nil, invalid(chartFile, 1, "kube version %q: %v", h.KubeVersion, err)
-	}
-	if c := ch.Metadata.KubeVersion; c != "" && !chartutil.IsCompatibleRange(c, kv.String()) {
-		return nil, invalid(chartFile, keyLine(dir, "kubeVersion"), "chart requires kubeVersion %s, incompatible with Kubernetes %s (the kube version the chart is rendered for)", c, kv.String())
 	}
 	var sets []ValueSet
 	for k, v := range opt.Helm.ValueSets {
@@ -117,7 +96,6 @@ func loadChart(ctx context.Context, dir string, opt Options) ([]helmObject, []Pr
 		sets = []ValueSet{{Name: DefaultValueSet}}
 	}
 	var objs []helmObject
-	var probs []Problem
 	for _, vs := range sets {
 		if err := ctx.Err(); err != nil {
 			return objs, probs
@@ -130,6 +108,38 @@ func loadChart(ctx context.Context, dir string, opt Options) ([]helmObject, []Pr
 		probs = append(probs, p...)
 	}
 	return objs, probs
+}
+
+// preflight loads the chart at dir once to say whether it can be
+// rendered: a library chart is not (it only lends templates), nor is one
+// with a missing dependency or a kubeVersion the options do not meet.
+func preflight(dir, rel string, h HelmOptions) (kv *chartutil.KubeVersion, library bool, probs []Problem) {
+	chartFile := path.Join(rel, "Chart.yaml")
+	invalid := func(file string, line int, format string, args ...any) []Problem {
+		return []Problem{{Kind: Invalid, Pos: Pos{File: file, Line: max(line, 1), Column: 1}, Message: fmt.Sprintf(format, args...)}}
+	}
+	ch, err := loader.LoadDir(dir)
+	if err != nil {
+		name := rel
+		if rel == "." {
+			name = filepath.Base(dir)
+		}
+		return nil, false, invalid(chartFile, 1, "Helm chart %s cannot be loaded: %v", name, err)
+	}
+	if ch.Metadata.Type == "library" {
+		return nil, true, nil
+	}
+	if probs := missingDependencies(ch, dir, rel); len(probs) > 0 {
+		return nil, false, probs
+	}
+	kv, err = chartutil.ParseKubeVersion(h.KubeVersion)
+	if err != nil {
+		return nil, false, invalid(chartFile, 1, "kube version %q: %v", h.KubeVersion, err)
+	}
+	if c := ch.Metadata.KubeVersion; c != "" && !chartutil.IsCompatibleRange(c, kv.String()) {
+		return nil, false, invalid(chartFile, keyLine(dir, "kubeVersion"), "chart requires kubeVersion %s, incompatible with Kubernetes %s (the kube version the chart is rendered for)", c, kv.String())
+	}
+	return kv, false, nil
 }
 
 // keyLine returns the line of a top-level key of dir/Chart.yaml, or 1.
@@ -282,15 +292,32 @@ func fileOf(srcs map[string]*chartSource, name string) (file string, inArchive b
 }
 
 func renderValueSet(dir, rel string, vs ValueSet, h HelmOptions, kv *chartutil.KubeVersion) ([]helmObject, []Problem) {
+	user, vfiles, prob := userValues(dir, rel, vs)
+	if prob != nil {
+		return nil, []Problem{*prob}
+	}
+	return renderChart(dir, rel, chartValues{set: vs.Name, user: user, files: vfiles}, h, kv)
+}
+
+// chartValues are the values one rendering of a chart is given, merged,
+// with the files (or kustomization entries) they were read from.
+type chartValues struct {
+	set   string // the value set's name
+	user  map[string]any
+	files []valuesFile
+	// apiVersions are added to .Capabilities.APIVersions.
+	apiVersions []string
+}
+
+// renderChart renders the chart at dir with the given values.
+func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.KubeVersion) ([]helmObject, []Problem) {
+	vs := ValueSet{Name: cv.set}
+	user, vfiles := cv.user, cv.files
 	// The loader hands out a fresh tree: dependency processing prunes and
 	// rewrites it per value set.
 	ch, err := loader.LoadDir(dir)
 	if err != nil {
 		return nil, []Problem{{Kind: Invalid, Pos: Pos{File: path.Join(rel, "Chart.yaml"), Line: 1, Column: 1}, Message: fmt.Sprintf("Helm chart %s cannot be loaded: %v", rel, err)}}
-	}
-	user, vfiles, prob := userValues(dir, rel, vs)
-	if prob != nil {
-		return nil, []Problem{*prob}
 	}
 	srcs := map[string]*chartSource{}
 	chartSources(ch, &chartSource{dir: rel}, dir, srcs)
@@ -303,6 +330,9 @@ func renderValueSet(dir, rel string, vs ValueSet, h HelmOptions, kv *chartutil.K
 	}
 	caps := chartutil.DefaultCapabilities.Copy()
 	caps.KubeVersion = *kv
+	if len(cv.apiVersions) > 0 { // a copy: the default's slice is shared
+		caps.APIVersions = append(append(chartutil.VersionSet{}, caps.APIVersions...), cv.apiVersions...)
+	}
 	opts := chartutil.ReleaseOptions{Name: h.ReleaseName, Namespace: h.Namespace, Revision: 1, IsInstall: true}
 	// Schema validation is left out: a values.schema.json may $ref a URL.
 	vals, err := chartutil.ToRenderValuesWithSchemaValidation(ch, user, opts, caps, true)

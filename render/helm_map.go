@@ -816,6 +816,7 @@ func (l *helmLocator) find(n *yaml.Node) Location {
 			if loc, ok := l.valuesLocation(id, nil, n, tpos); ok {
 				if info.value.Kind == yaml.ScalarNode {
 					loc.Related = append(loc.Related, l.otherValues(n, info.value, id, loc.Pos)...)
+					loc = l.vctx.strongest(loc)
 				}
 				return loc
 			}
@@ -850,6 +851,8 @@ func (l *helmLocator) find(n *yaml.Node) Location {
 
 // otherValues lists the other values lines a scalar is built from, as in
 // image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}".
+const alsoBuiltFrom = "the value is also built from this line"
+
 func (l *helmLocator) otherValues(key, v *yaml.Node, first int, primary Pos) []Related {
 	off, ok := l.m.offset(v.Line, v.Column)
 	if !ok {
@@ -873,7 +876,7 @@ func (l *helmLocator) otherValues(key, v *yaml.Node, first int, primary Pos) []R
 			continue
 		}
 		done[loc.Pos] = true
-		rs = append(rs, Related{File: loc.File, Line: loc.Line, Column: loc.Column, Message: "the value is also built from this line"})
+		rs = append(rs, Related{File: loc.File, Line: loc.Line, Column: loc.Column, Message: alsoBuiltFrom})
 	}
 	return rs
 }

@@ -143,3 +143,33 @@ func (vc *valuesContext) resolve(c *chartSource, p []string, rel []Segment, hint
 	}
 	return Pos{}, false, false, false
 }
+
+// strongest makes the primary position of a value built from several
+// values lines the line of the strongest values file among them: a value
+// set's file (or a kustomization's inline values) over the chart's
+// defaults, the one a human changed for this rendering.
+func (vc *valuesContext) strongest(loc Location) Location {
+	rank := func(file string) int {
+		for i := len(vc.sets) - 1; i >= 0; i-- {
+			if vc.sets[i].file == file {
+				return i + 1
+			}
+		}
+		return 0
+	}
+	best, bestRank := -1, rank(loc.File)
+	for i, r := range loc.Related {
+		if r.Message == alsoBuiltFrom {
+			if k := rank(r.File); k > bestRank {
+				best, bestRank = i, k
+			}
+		}
+	}
+	if best < 0 {
+		return loc
+	}
+	r := loc.Related[best]
+	loc.Related[best] = Related{File: loc.File, Line: loc.Line, Column: loc.Column, Message: alsoBuiltFrom}
+	loc.Pos = Pos{File: r.File, Line: r.Line, Column: r.Column}
+	return loc
+}

@@ -76,7 +76,8 @@ func (c *fileCache) read(abs string) ([]byte, error) {
 // A treeFS is the read-only file system kustomize builds see: the scanned
 // tree, and nothing outside it. A path that leaves the tree, lexically or
 // through a symbolic link, is refused and recorded; kustomization files
-// are served as rewritten (origin annotations on, Helm charts off).
+// are served as rewritten (origin annotations on, Helm charts replaced by
+// the files of their rendered objects, which are served too).
 type treeFS struct {
 	root, real string // the scanned tree, as given and with links resolved
 	cache      *fileCache
@@ -159,6 +160,9 @@ func (f *treeFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
 	if err != nil {
 		return "", "", err
 	}
+	if _, ok := f.override[p]; ok {
+		return filesys.ConfirmedDir(filepath.Dir(p)), filepath.Base(p), nil
+	}
 	fi, err := os.Stat(p)
 	if err != nil {
 		return "", "", err
@@ -173,6 +177,9 @@ func (f *treeFS) Exists(p string) bool {
 	p, err := f.check(p)
 	if err != nil {
 		return false
+	}
+	if _, ok := f.override[p]; ok {
+		return true
 	}
 	_, err = os.Stat(p)
 	return err == nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+	"sigs.k8s.io/kustomize/api/konfig"
 )
 
 // A sourceFile is a file of the tree parsed for position mapping.
@@ -58,6 +59,9 @@ func parseDocs(data []byte) []*yaml.Node {
 type kustGraph struct {
 	k    *kustomizer
 	root *kustDir
+	// charts are the Helm charts rendered for this build, by the file
+	// served in their place.
+	charts map[string]*chartRender
 }
 
 type origin struct {
@@ -68,22 +72,25 @@ type origin struct {
 	} `yaml:"configuredBy"`
 }
 
-// stripAnnotations removes kustomize's tracking annotations from the
-// object and returns the origin annotation's value.
-func stripAnnotations(m *yaml.Node) string {
+// stripAnnotations removes kustomize's tracking annotations (and the
+// number of a chart's object) from the object and returns the origin
+// annotation's value and the chart object's number.
+func stripAnnotations(m *yaml.Node) (value, chartObject string) {
 	meta := ValueAt(m, []Segment{{Key: "metadata"}})
 	ann := ValueAt(meta, []Segment{{Key: "annotations"}})
 	if ann == nil || ann.Kind != yaml.MappingNode {
-		return ""
+		return "", ""
 	}
-	value := ""
 	var keep []*yaml.Node
 	for i := 0; i+1 < len(ann.Content); i += 2 {
 		switch ann.Content[i].Value {
 		case originAnnotation:
 			value = ann.Content[i+1].Value
 			continue
-		case transformationsAnnotation:
+		case chartObjectAnnotation:
+			chartObject = ann.Content[i+1].Value
+			continue
+		case transformationsAnnotation, konfig.HelmGeneratedAnnotation:
 			continue
 		}
 		keep = append(keep, ann.Content[i], ann.Content[i+1])
@@ -97,7 +104,7 @@ func stripAnnotations(m *yaml.Node) string {
 			}
 		}
 	}
-	return value
+	return value, chartObject
 }
 
 // object turns one built resource into an Object whose Locator maps its
@@ -112,7 +119,8 @@ func (g *kustGraph) object(data []byte) (*Object, error) {
 		return nil, fmt.Errorf("built resource is not a mapping")
 	}
 	var org origin
-	if s := stripAnnotations(m); s != "" {
+	s, chartObject := stripAnnotations(m)
+	if s != "" {
 		if err := yaml.Unmarshal([]byte(s), &org); err != nil {
 			return nil, fmt.Errorf("reading origin annotation: %w", err)
 		}
@@ -122,9 +130,19 @@ func (g *kustGraph) object(data []byte) (*Object, error) {
 	o.Name, o.Namespace = o.String("metadata.name"), o.String("metadata.namespace")
 	l := &kustLoc{g: g, o: o, paths: map[*yaml.Node][]Segment{}}
 	indexPaths(m, nil, l.paths)
+	file := filepath.Join(g.root.dir, org.Path)
+	chart := g.charts[file]
 	switch {
+	case chart != nil:
+		i, err := strconv.Atoi(chartObject)
+		if err != nil || i < 0 || i >= len(chart.objs) {
+			return nil, fmt.Errorf("object %s/%s of Helm chart %s lost its number", o.Kind, o.Name, chart.chart.rel)
+		}
+		l.helm = chart.objs[i]
+		l.layers = g.layers(func(d *kustDir) bool { return d == chart.chart.owner })
+		o.File = l.helm.File
+		o.Source.Chart = chart.chart.rel
 	case org.Path != "":
-		file := filepath.Join(g.root.dir, org.Path)
 		l.src = g.k.files.get(file)
 		l.layers = g.layers(func(d *kustDir) bool { return listsFile(d, file) })
 		l.base = matchObject(l.src.objs, o)
@@ -310,7 +328,9 @@ type kustLoc struct {
 	paths  map[*yaml.Node][]Segment
 	layers []*kustDir // innermost first
 	// src and base: the resource file and its object; gen and genItem: the
-	// kustomization and generator entry that made the object.
+	// kustomization and generator entry that made the object; helm: the
+	// object of a Helm chart the kustomization rendered.
+	helm    *Object
 	src     *sourceFile
 	base    *Object
 	gen     *kustDir
@@ -343,13 +363,32 @@ func (l *kustLoc) locate(n *yaml.Node) Location {
 	if base.File == "" {
 		return Location{Pos: Pos{File: l.g.root.rel, Line: 1, Column: 1}, Approx: true}
 	}
+	if l.helm != nil {
+		return l.helmLoc(segs)
+	}
 	return Location{Pos: base, Approx: !exact}
 }
 
-// basePos is the position of segs in the resource file or generator
-// entry the object came from, and whether the field is written there.
+// helmLoc is where the chart puts the field at segs: the template or
+// values line, as the chart's own locator says.
+func (l *kustLoc) helmLoc(segs []Segment) Location {
+	m, exact := follow(l.helm.Node, l.o.Node, segs)
+	if l.helm.Locator != nil {
+		if loc := l.helm.Locator(m); loc.File != "" {
+			loc.Approx = loc.Approx || !exact
+			return loc
+		}
+	}
+	return Location{Pos: Pos{File: l.helm.File, Line: max(m.Line, 1), Column: max(m.Column, 1)}, Approx: !exact}
+}
+
+// basePos is the position of segs in the resource file, generator entry
+// or chart the object came from, and whether the field is written there.
 func (l *kustLoc) basePos(segs []Segment) (Pos, bool) {
 	switch {
+	case l.helm != nil:
+		loc := l.helmLoc(segs)
+		return loc.Pos, !loc.Approx
 	case l.base != nil:
 		m, exact := follow(l.base.Node, l.o.Node, segs)
 		return Pos{File: l.src.rel, Line: max(m.Line, 1), Column: max(m.Column, 1)}, exact

@@ -40,8 +40,11 @@ type kustDir struct {
 	refs []string
 	// fatal problems stop a build (remote, escaping, plugin); notes do not.
 	fatal, notes []Problem
-	served       []byte
-	err          error
+	// charts are its helmCharts entries that can be rendered; chartDirs
+	// the vendored charts its entries name (absolute).
+	charts    []*kustChart
+	chartDirs []string
+	err       error
 }
 
 // A kustomizer discovers and builds the kustomizations of one scanned tree.
@@ -121,7 +124,6 @@ func (k *kustomizer) get(dir string) *kustDir {
 	}
 	d.component = scalar(d.doc, "kind") == types.ComponentKind
 	k.analyse(d)
-	d.served = serve(d)
 	return d
 }
 
@@ -289,25 +291,7 @@ func (k *kustomizer) analyse(d *kustDir) {
 			}
 		}
 	}
-	for _, key := range []string{"helmCharts", "helmChartInflationGenerator"} {
-		kn, v := lookupKey(d.doc, key, 0)
-		if kn == nil {
-			continue
-		}
-		var names []string
-		if v = deref(v); v != nil {
-			for _, it := range v.Content {
-				if name := scalar(deref(it), "name"); name != "" {
-					names = append(names, name)
-				} else if name := scalar(deref(it), "chartName"); name != "" {
-					names = append(names, name)
-				}
-			}
-		}
-		d.notes = append(d.notes, Problem{Kind: Skipped, Pos: k.at(d, kn), Message: fmt.Sprintf(
-			"has %s (%s), which are not rendered yet: kubeharden does not run helm for kustomizations, so their objects are not checked; the rest of the kustomization is built",
-			key, strings.Join(names, ", "))})
-	}
+	k.helmCharts(d)
 }
 
 // plugins records a generator or transformer configuration that is not
@@ -393,8 +377,9 @@ func remoteValue(n *yaml.Node) string {
 }
 
 // serve returns the kustomization as kustomize is given it: origin and
-// transformer annotations on, Helm charts off.
-func serve(d *kustDir) []byte {
+// transformer annotations on, and its Helm charts replaced by the files
+// of their rendered objects, listed as resources.
+func serve(d *kustDir, charts []string) []byte {
 	var doc yaml.Node
 	if yaml.Unmarshal(d.data, &doc) != nil {
 		return d.data
@@ -405,9 +390,15 @@ func serve(d *kustDir) []byte {
 	}
 	var content []*yaml.Node
 	meta := map[string]bool{}
+	resources := &yaml.Node{Kind: yaml.SequenceNode}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		switch m.Content[i].Value {
 		case "helmCharts", "helmChartInflationGenerator", "helmGlobals":
+			continue
+		case "resources":
+			if v := deref(m.Content[i+1]); v != nil && v.Kind == yaml.SequenceNode {
+				resources = v
+			}
 			continue
 		case "buildMetadata":
 			for _, it := range deref(m.Content[i+1]).Content {
@@ -416,6 +407,12 @@ func serve(d *kustDir) []byte {
 			continue
 		}
 		content = append(content, m.Content[i], m.Content[i+1])
+	}
+	for _, c := range charts {
+		resources.Content = append(resources.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: c})
+	}
+	if len(resources.Content) > 0 {
+		content = append(content, &yaml.Node{Kind: yaml.ScalarNode, Value: "resources"}, resources)
 	}
 	meta[types.OriginAnnotations] = true
 	meta[types.TransformerAnnotations] = true
@@ -462,12 +459,15 @@ type kustResult struct {
 	// consumed are the files kustomizations read or name (absolute), which
 	// are not scanned again as plain manifests.
 	consumed map[string]bool
+	// charts are the chart directories kustomizations render (absolute):
+	// they are not rendered again on their own.
+	charts map[string]bool
 }
 
 // kustomize builds every root kustomization of the scanned tree, given
 // the kustomization directories found in it.
 func (k *kustomizer) kustomize(ctx context.Context, found []string) (*kustResult, error) {
-	res := &kustResult{consumed: map[string]bool{}}
+	res := &kustResult{consumed: map[string]bool{}, charts: map[string]bool{}}
 	var all []*kustDir
 	for _, dir := range found {
 		if d := k.get(dir); d != nil {
@@ -488,6 +488,9 @@ func (k *kustomizer) kustomize(ctx context.Context, found []string) (*kustResult
 		res.consumed[d.file] = true
 		for _, r := range d.refs {
 			res.consumed[r] = true
+		}
+		for _, c := range d.chartDirs {
+			res.charts[c] = true
 		}
 		if !d.component && !used[d.dir] && within(k.scan, d.dir) {
 			queue = append(queue, d)
@@ -576,9 +579,21 @@ func (k *kustomizer) build(d *kustDir) ([]*Object, map[string]bool, []Problem) {
 	chain := k.closure(d)
 	var probs []Problem
 	override := map[string][]byte{}
+	g := &kustGraph{k: k, root: d, charts: map[string]*chartRender{}}
+	namespaces := k.chartNamespaces(d)
 	for _, c := range chain {
 		probs = append(probs, c.fatal...)
-		override[c.file] = c.served
+		var charts []string
+		for _, kc := range c.charts {
+			r := k.render(kc, namespaces[c])
+			probs = append(probs, r.probs...)
+			if len(r.objs) > 0 {
+				override[kc.file] = r.text
+				g.charts[kc.file] = r
+				charts = append(charts, filepath.Base(kc.file))
+			}
+		}
+		override[c.file] = serve(c, charts)
 	}
 	if len(probs) > 0 {
 		return nil, nil, probs
@@ -592,7 +607,6 @@ func (k *kustomizer) build(d *kustDir) ([]*Object, map[string]bool, []Problem) {
 	if err != nil {
 		return nil, nil, []Problem{k.buildProblem(chain, fs, err)}
 	}
-	g := &kustGraph{k: k, root: d}
 	var objs []*Object
 	for _, r := range rm.Resources() {
 		text, err := r.RNode.String()
@@ -605,6 +619,9 @@ func (k *kustomizer) build(d *kustDir) ([]*Object, map[string]bool, []Problem) {
 			return nil, nil, []Problem{k.buildProblem(chain, fs, err)}
 		}
 		objs = append(objs, o)
+	}
+	for f := range g.charts {
+		delete(fs.read, f) // served, not read
 	}
 	return objs, fs.read, nil
 }

@@ -185,6 +185,7 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 	// scanned again as plain manifests, but their text is kept.
 	cache := &fileCache{maxSize: opt.MaxFileSize, files: map[string]cached{}}
 	consumed := map[string]bool{}
+	kustCharts := map[string]bool{}
 	for _, tree := range trees {
 		k := newKustomizer(RepositoryRoot(tree), tree, opt, cache)
 		res, err := k.kustomize(ctx, kusts[tree])
@@ -196,7 +197,33 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 		for f := range res.consumed {
 			consumed[f] = true
 		}
+		for c := range res.charts {
+			kustCharts[c] = true
+		}
 	}
+	// Charts a kustomization renders are checked as its output, with its
+	// values, not on their own; their text is still read.
+	var own []string
+	textOnly := map[string]bool{}
+	for _, c := range charts {
+		if kustCharts[c] {
+			textOnly[c] = true
+		} else {
+			own = append(own, c)
+		}
+	}
+	for c := range kustCharts {
+		textOnly[c] = true // also those outside the scanned paths
+	}
+	set.Charts = nil
+	for _, c := range own {
+		set.Charts = append(set.Charts, relPath(opt.Dir, c))
+	}
+	charts = own
+	for c := range textOnly {
+		charts = append(charts, c)
+	}
+	sort.Strings(charts[len(own):])
 	var plain []input
 	for _, in := range inputs {
 		if !consumed[in.abs] {
@@ -280,7 +307,9 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 		go func() {
 			defer wg.Done()
 			rendered[i].texts, rendered[i].probs = chartTexts(dir, opt)
-			if len(rendered[i].probs) == 0 {
+			if textOnly[dir] {
+				rendered[i].probs = nil // reported by the kustomization
+			} else if len(rendered[i].probs) == 0 {
 				rendered[i].objs, rendered[i].probs = loadChart(ctx, dir, opt)
 			}
 			<-sem
