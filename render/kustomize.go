@@ -626,24 +626,91 @@ func (k *kustomizer) build(d *kustDir) ([]*Object, map[string]bool, []Problem) {
 	return objs, fs.read, nil
 }
 
+// configDumpRE matches the configuration kustomize quotes when a built-in
+// generator or transformer cannot be configured: the entry as written.
+var configDumpRE = regexp.MustCompile("(?s) with config: `(.*?)`")
+
 // buildProblem locates kustomize's error at the kustomization entry it
-// names: the longest entry value the message mentions.
+// names: the entry whose configuration it quotes, else the longest entry
+// value the message mentions.
 func (k *kustomizer) buildProblem(chain []*kustDir, fs *treeFS, err error) Problem {
 	msg := err.Error()
+	var cfg map[string]any
+	if m := configDumpRE.FindStringSubmatch(msg); m != nil {
+		if yaml.Unmarshal([]byte(m[1]), &cfg) != nil {
+			cfg = nil
+		}
+		msg = strings.Replace(msg, m[0], "", 1) // the entry is where it points
+	}
 	msg = strings.ReplaceAll(msg, k.opt.Dir+string(filepath.Separator), "")
 	if len(fs.refused) > 0 {
 		msg = fmt.Sprintf("%s is outside the repository and was not read: %s", relPath(k.opt.Dir, fs.refused[0]), msg)
 	}
-	best, bestLen := chain[0], 0
-	var at *yaml.Node
+	best, at := chain[0], entryConfigured(chain, cfg)
+	if at != nil {
+		best = at.d
+	} else {
+		bestLen := 0
+		for _, c := range chain {
+			var walk func(n *yaml.Node)
+			walk = func(n *yaml.Node) {
+				if n == nil {
+					return
+				}
+				if n.Kind == yaml.ScalarNode && len(n.Value) > bestLen && len(n.Value) > 1 && strings.Contains(err.Error(), n.Value) {
+					best, bestLen, at = c, len(n.Value), &entry{c, n}
+				}
+				if n.Kind == yaml.MappingNode {
+					for i := 1; i < len(n.Content); i += 2 {
+						walk(n.Content[i]) // values: keys are words any message may hold
+					}
+					return
+				}
+				for _, ch := range n.Content {
+					walk(ch)
+				}
+			}
+			walk(c.doc)
+		}
+	}
+	pos := Pos{File: best.rel, Line: 1, Column: 1}
+	if at != nil {
+		pos = k.at(best, at.n)
+	}
+	return Problem{Kind: Invalid, Pos: pos, Message: fmt.Sprintf("does not build (kustomize build %s): %s", relPath(k.opt.Dir, chain[0].dir), msg)}
+}
+
+// An entry is a node of one kustomization.
+type entry struct {
+	d *kustDir
+	n *yaml.Node
+}
+
+// entryConfigured finds the list entry of the chain's kustomizations that
+// a quoted configuration was made from: the one sharing the most text
+// fields with it.
+func entryConfigured(chain []*kustDir, cfg map[string]any) *entry {
+	if len(cfg) == 0 {
+		return nil
+	}
+	var best *entry
+	most := 0
 	for _, c := range chain {
 		var walk func(n *yaml.Node)
 		walk = func(n *yaml.Node) {
 			if n == nil {
 				return
 			}
-			if n.Kind == yaml.ScalarNode && len(n.Value) > bestLen && len(n.Value) > 1 && strings.Contains(err.Error(), n.Value) {
-				best, bestLen, at = c, len(n.Value), n
+			if n.Kind == yaml.MappingNode {
+				same := 0
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					if v, ok := cfg[n.Content[i].Value].(string); ok && n.Content[i+1].Kind == yaml.ScalarNode && n.Content[i+1].Value == v {
+						same++
+					}
+				}
+				if same > most {
+					best, most = &entry{c, n}, same
+				}
 			}
 			for _, ch := range n.Content {
 				walk(ch)
@@ -651,11 +718,7 @@ func (k *kustomizer) buildProblem(chain []*kustDir, fs *treeFS, err error) Probl
 		}
 		walk(c.doc)
 	}
-	pos := Pos{File: best.rel, Line: 1, Column: 1}
-	if at != nil {
-		pos = k.at(best, at)
-	}
-	return Problem{Kind: Invalid, Pos: pos, Message: fmt.Sprintf("does not build (kustomize build %s): %s", relPath(k.opt.Dir, chain[0].dir), msg)}
+	return best
 }
 
 // BuildKustomization builds the kustomization in dir as a root, reading

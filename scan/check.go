@@ -304,6 +304,7 @@ func Run(ctx context.Context, set *render.Set, checks []*Check, cfg Config) ([]F
 	}
 	out := mergeRenderings(mergeCredentials(mergePSS(s.findings)))
 	applyInlineIgnores(out, set.Texts)
+	s.secrets.redact(out)
 	Sort(out)
 	return out, nil
 }

@@ -51,13 +51,53 @@ type secrets struct {
 	// templates and values repeat lines, and decoding is a quarter of the
 	// search. nil means no cache.
 	decoded *sync.Map
+	// found collects, for one scan, every value detected, so that no
+	// output of the scan repeats one (see redact); nil keeps nothing.
+	found *sync.Map
 }
 
 // forScan returns the detector with a cache of its own for one scan.
 func (s *secrets) forScan() *secrets {
 	c := *s
 	c.decoded = &sync.Map{}
+	c.found = &sync.Map{}
 	return &c
+}
+
+// minRedacted is the shortest value redact replaces: shorter ones are
+// words that occur everywhere, not credentials.
+const minRedacted = 8
+
+// redact replaces every detected value in the findings' messages: a
+// kustomize or Helm error, or a message naming a field's value, may quote
+// the text that holds a credential.
+func (s *secrets) redact(fs []Finding) {
+	if s == nil || s.found == nil {
+		return
+	}
+	var values []string
+	s.found.Range(func(k, _ any) bool {
+		values = append(values, k.(string))
+		return true
+	})
+	if len(values) == 0 {
+		return
+	}
+	sort.Slice(values, func(i, j int) bool { return len(values[i]) > len(values[j]) })
+	pairs := make([]string, 0, 2*len(values))
+	for _, v := range values {
+		pairs = append(pairs, v, "[redacted]")
+	}
+	r := strings.NewReplacer(pairs...)
+	for i := range fs {
+		fs[i].Message = r.Replace(fs[i].Message)
+		for j := range fs[i].Related {
+			fs[i].Related[j].Message = r.Replace(fs[i].Related[j].Message)
+		}
+		if sp := fs[i].Suppressed; sp != nil {
+			sp.Justification = r.Replace(sp.Justification)
+		}
+	}
 }
 
 type ruleDetector struct {
@@ -207,6 +247,13 @@ func (s *secrets) findLeaks(file string, text []byte) []leak {
 	for _, w := range decoded {
 		for _, f := range s.all.Detect(detect.Fragment{Raw: string(text[w.start:w.end]), FilePath: file, StartLine: w.line}) {
 			out = append(out, leak{rule: f.RuleID, description: f.Description, line: f.StartLine, column: column(f.StartLine, w.line, f.StartColumn), secret: f.Secret})
+		}
+	}
+	if s.found != nil {
+		for _, l := range out {
+			if v := strings.TrimSpace(l.secret); len(v) >= minRedacted {
+				s.found.Store(v, true)
+			}
 		}
 	}
 	return dropGeneric(out)

@@ -2,12 +2,16 @@ package scan
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/kubeharden/kubeharden/render"
 )
 
 // corpus (the shared test corpus) is declared in controlplane_corpus_test.go.
@@ -149,5 +153,37 @@ func TestSecretsExclude(t *testing.T) {
 		if got := excluded([]string{c.glob}, c.file); got != c.want {
 			t.Errorf("%s ~ %s = %v, want %v", c.glob, c.file, got, c.want)
 		}
+	}
+}
+
+// TestDetectedValuesRedactedEverywhere: a value gitleaks detects is
+// replaced in every message, whoever wrote it (here a renderer's error
+// quoting the file), and a value it does not detect is left alone.
+func TestDetectedValuesRedactedEverywhere(t *testing.T) {
+	const token = "ghp_R2tY4uI6oP8aS0dF1gH3jK5lZ7xC9vB2nM4q"
+	set := &render.Set{
+		Texts: []render.Text{{File: "app/kustomization.yaml", Data: []byte("patches:\n  - patch: |-\n      token: " + token + "\n")}},
+		Problems: []render.Problem{{Kind: render.Invalid, Pos: render.Pos{File: "app/kustomization.yaml", Line: 2, Column: 5},
+			Message: "does not build: cannot parse patch \"token: " + token + "\" near level: debug-verbose"}},
+	}
+	fs, err := Run(context.Background(), set, All, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var detected, problem bool
+	for _, f := range fs {
+		detected = detected || f.Rule == "plaintext-secret"
+		if f.Rule == InvalidInput.ID {
+			problem = true
+			if !strings.Contains(f.Message, "token: [redacted]") || !strings.Contains(f.Message, "debug-verbose") {
+				t.Errorf("message %q: want the token redacted and the rest kept", f.Message)
+			}
+		}
+		if strings.Contains(f.Message, token) {
+			t.Errorf("%s: message holds the token: %s", f.Rule, f.Message)
+		}
+	}
+	if !detected || !problem {
+		t.Fatalf("findings %+v: want the credential and the problem", fs)
 	}
 }

@@ -23,9 +23,11 @@ var fakeSecrets = []string{
 	"ghp_Z8mQ2rT5vW9xB3nK7pL1sD4fG6hJ0cV2aE8u",
 	"ghp_Q7wE3rT9yU1iO5pA8sD2", "fG6hJ4kL0zX7cV3bN1mQ",
 	"Tr0ub4dor-and-3", "V9x!q2Lm#8Rt4Zp6Yw1",
+	// quoted by kustomize's error for a patch that does not parse
+	"ghp_W3eR5tY7uI9oP1aS2dF4gH6jK8lZ0xC3vB5n",
 }
 
-var credentialFixtures = []string{"testdata/checks/plaintext-secret", "testdata/checks/secret-manifest", "testdata/checks/credential-literal", "testdata/helm/secrets", "testdata/kustomize/generator"}
+var credentialFixtures = []string{"testdata/checks/plaintext-secret", "testdata/checks/secret-manifest", "testdata/checks/credential-literal", "testdata/helm/secrets", "testdata/kustomize/generator", "testdata/kustomize/broken-patch"}
 
 // TestSecretsNeverPrinted scans fixtures with known fake credentials and
 // checks that no output format, no GitHub file and no log holds any.
