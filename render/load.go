@@ -52,6 +52,10 @@ type Options struct {
 	Progress func(done, total int)
 	// Helm controls how the Helm charts found are rendered.
 	Helm HelmOptions
+	// Exclude lists path globs (see MatchPath) of files and directories a
+	// walk passes over: not read, not rendered, not built as roots. A
+	// kustomization outside them still reads the bases and files it names.
+	Exclude []string
 }
 
 // A Set is everything one scan read.
@@ -149,6 +153,12 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 		err = filepath.WalkDir(abs, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return nil // unreadable entries are passed over; the rest goes on
+			}
+			if path != abs && len(opt.Exclude) > 0 && MatchPath(opt.Exclude, relPath(opt.Dir, path)) {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
 			}
 			if d.IsDir() {
 				if path != abs && skipDirs[d.Name()] {

@@ -132,6 +132,13 @@ func (s StepSummary) Write(w io.Writer, r *Report) error {
 		fmt.Fprintf(&b, " %s accepted by ignore annotations or comments.", plural(r.Summary.Suppressed, "finding"))
 	}
 	b.WriteString("\n\n")
+	if len(r.Settings) > 0 {
+		b.WriteString("**Configuration in effect** (from `.kubeharden.yaml` or flags):\n\n")
+		for _, st := range r.Settings {
+			fmt.Fprintf(&b, "- %s\n", mdEscape(st))
+		}
+		b.WriteString("\n")
+	}
 	if len(r.Charts) > 0 {
 		b.WriteString("<details><summary>Helm charts rendered: " + fmt.Sprint(len(r.Charts)) + "</summary>\n\n| chart | value sets |\n|---|---|\n")
 		for i, c := range r.Charts {

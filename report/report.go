@@ -35,6 +35,9 @@ type Report struct {
 	Charts []Chart `json:"-"`
 	// Overlays lists the kustomizations built as roots.
 	Overlays []string `json:"-"`
+	// Settings lists what the configuration turned off or changed (rules
+	// disabled, severities, paths excluded), for the job summary.
+	Settings []string `json:"-"`
 }
 
 // A Chart is a rendered Helm chart and the value sets it was scanned with.

@@ -126,6 +126,26 @@ type Config struct {
 	// KubeVersion is the Kubernetes version the configuration targets,
 	// "1.N" or "v1.N"; empty means the newest the embedded data knows.
 	KubeVersion string
+	// Disable lists the ids of rules that are not run and report nothing.
+	Disable []string
+	// Severity gives rules, by id, a severity other than their own.
+	Severity map[string]Severity
+}
+
+// CheckRules returns an error naming the first rule id of Disable or
+// Severity that no rule has: a misspelt id would silently do nothing.
+func (c Config) CheckRules() error {
+	ids := append([]string{}, c.Disable...)
+	for id := range c.Severity {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if Lookup(id) == nil {
+			return fmt.Errorf("no rule %q ('kubeharden rules' lists them)", id)
+		}
+	}
+	return nil
 }
 
 // A Pass is one check's view of a scan: the objects, the configuration and
@@ -261,6 +281,9 @@ func Run(ctx context.Context, set *render.Set, checks []*Check, cfg Config) ([]F
 	if cfg.PSSVersion == "" {
 		cfg.PSSVersion = "latest"
 	}
+	if len(cfg.Disable) > 0 {
+		checks = slices.DeleteFunc(slices.Clone(checks), func(c *Check) bool { return slices.Contains(cfg.Disable, c.ID) })
+	}
 	pss, err := newPSSEvaluator(cfg.PSSVersion)
 	if err != nil {
 		return nil, err
@@ -305,6 +328,12 @@ func Run(ctx context.Context, set *render.Set, checks []*Check, cfg Config) ([]F
 	out := mergeRenderings(mergeCredentials(mergePSS(s.findings)))
 	applyInlineIgnores(out, set.Texts)
 	s.secrets.redact(out)
+	out = slices.DeleteFunc(out, func(f Finding) bool { return slices.Contains(cfg.Disable, f.Rule) })
+	for i, f := range out {
+		if sev, ok := cfg.Severity[f.Rule]; ok {
+			out[i].Severity = sev
+		}
+	}
 	Sort(out)
 	return out, nil
 }

@@ -717,37 +717,7 @@ func encrypted(o *render.Object) bool {
 
 // excluded reports whether file matches one of the glob patterns, where **
 // spans directories.
-func excluded(globs []string, file string) bool {
-	for _, g := range globs {
-		if globRE(g).MatchString(file) {
-			return true
-		}
-	}
-	return false
-}
-
-func globRE(g string) *regexp.Regexp {
-	var b strings.Builder
-	b.WriteString("^")
-	for i := 0; i < len(g); i++ {
-		switch c := g[i]; {
-		case strings.HasPrefix(g[i:], "**/"):
-			b.WriteString("(?:.*/)?")
-			i += 2
-		case strings.HasPrefix(g[i:], "**"):
-			b.WriteString(".*")
-			i++
-		case c == '*':
-			b.WriteString("[^/]*")
-		case c == '?':
-			b.WriteString("[^/]")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	b.WriteString("(?:/.*)?$")
-	return regexp.MustCompile(b.String())
-}
+func excluded(globs []string, file string) bool { return render.MatchPath(globs, file) }
 
 // onlyCRDs reports a file of CustomResourceDefinitions alone: schemas hold
 // no credentials, and their descriptions are full of gitleaks' keywords.

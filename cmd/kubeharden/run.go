@@ -100,7 +100,15 @@ type fileConfig struct {
 	KubeVersion       string   `yaml:"kubeVersion"`
 	// SecretsExclude lists path globs secret detection passes over.
 	SecretsExclude []string `yaml:"secretsExclude"`
-	Helm           struct {
+	// Exclude lists path globs the scan passes over entirely.
+	Exclude []string `yaml:"exclude"`
+	Rules   struct {
+		// Disable lists rule ids that are not run.
+		Disable []string `yaml:"disable"`
+		// Severity gives rules, by id, another severity.
+		Severity map[string]string `yaml:"severity"`
+	} `yaml:"rules"`
+	Helm struct {
 		ReleaseName string `yaml:"releaseName"`
 		Namespace   string `yaml:"namespace"`
 		// ValueSets lists, by chart directory, the value sets each chart
@@ -197,7 +205,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	color := fs.String("color", "auto", "colour text output: auto, always or never")
 	releaseName := fs.String("release-name", "", "Helm release name charts are rendered with (default release-name)")
 	namespace := fs.String("namespace", "", "Helm release namespace (default default)")
-	var values, sets listFlag
+	var values, sets, exclude, disable listFlag
+	fs.Var(&exclude, "exclude", "path glob to pass over (** spans directories; repeatable)")
+	fs.Var(&disable, "disable", "rule id not to run (repeatable, or comma-separated)")
 	fs.Var(&values, "values", "values file for the one chart scanned, as helm template -f (repeatable)")
 	fs.Var(&sets, "set", "value for the one chart scanned, as helm template --set (repeatable)")
 	fs.Usage = func() {
@@ -228,6 +238,27 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *registries != "" {
 		cfg.AllowedRegistries = strings.Split(*registries, ",")
 	}
+	cfg.Disable = fc.Rules.Disable
+	for _, d := range disable {
+		cfg.Disable = append(cfg.Disable, strings.Split(d, ",")...)
+	}
+	for id, sev := range fc.Rules.Severity {
+		s, err := scan.ParseSeverity(sev)
+		if err != nil {
+			return usageError("rules.severity.%s: %v", id, err)
+		}
+		if cfg.Severity == nil {
+			cfg.Severity = map[string]scan.Severity{}
+		}
+		cfg.Severity[id] = s
+	}
+	if err := cfg.CheckRules(); err != nil {
+		return usageError("rules: %v", err)
+	}
+	excludes := append(append([]string{}, fc.Exclude...), exclude...)
+	if err := render.CheckGlobs(append(excludes, cfg.SecretsExclude...)); err != nil {
+		return usageError("exclude: %v", err)
+	}
 	if _, err := scan.ParsePSSVersion(cfg.PSSVersion); err != nil {
 		return usageError("--pss-version: %v", err)
 	}
@@ -257,7 +288,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return usageError("%v", err)
 	}
-	opt := render.Options{MaxFileSize: firstPositive(*maxSize, fc.MaxFileSize), Helm: helm}
+	opt := render.Options{MaxFileSize: firstPositive(*maxSize, fc.MaxFileSize), Helm: helm, Exclude: excludes}
 	prog := newProgress(stderr)
 	if prog != nil {
 		opt.Progress = prog.files
@@ -272,6 +303,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError("%v", err)
 	}
 	rep := report.New(report.Tool{Name: "kubeharden", Version: version()}, findings, set.Files, len(set.Objects))
+	rep.Settings = settings(cfg, excludes)
 	for _, c := range set.Charts {
 		sets := []string{render.DefaultValueSet}
 		if vs, ok := helm.ValueSets[c]; ok {
@@ -316,6 +348,31 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return &exitError{code: exitFindings}
 	}
 	return nil
+}
+
+// settings lists what the configuration leaves out or changes, for the
+// job summary: a pull request can change .kubeharden.yaml, and reviewers
+// should see what it turns off.
+func settings(cfg scan.Config, excludes []string) []string {
+	var out []string
+	if len(cfg.Disable) > 0 {
+		out = append(out, "rules disabled: "+strings.Join(cfg.Disable, ", "))
+	}
+	var ids []string
+	for id := range cfg.Severity {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		out = append(out, fmt.Sprintf("severity of %s: %s", id, cfg.Severity[id]))
+	}
+	if len(excludes) > 0 {
+		out = append(out, "paths excluded: "+strings.Join(excludes, ", "))
+	}
+	if len(cfg.SecretsExclude) > 0 {
+		out = append(out, "paths excluded from secret detection: "+strings.Join(cfg.SecretsExclude, ", "))
+	}
+	return out
 }
 
 func parseFailOn(s string) (scan.Severity, error) {

@@ -269,3 +269,75 @@ func TestChartProblemsDoNotStopTheScan(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigExcludeAndRules: exclude, rules.disable and rules.severity
+// from the config file and flags; misspelt rules and bad globs are usage
+// errors; the job summary shows what the configuration turned off.
+func TestConfigExcludeAndRules(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "kh.yaml")
+	os.WriteFile(cfg, []byte("exclude: [testdata/examples/insecure/namespace.yaml]\nrules:\n  disable: [serviceaccount-token-automount]\n  severity:\n    image-digest: error\n"), 0o644)
+	all, _, _ := runCLI(t, "scan", "--format", "json", "testdata/examples")
+	out, _, _ := runCLI(t, "scan", "--config", cfg, "--format", "json", "testdata/examples")
+	var before, after struct {
+		Findings []struct{ Rule, File, Severity string }
+	}
+	if err := json.Unmarshal([]byte(all), &before); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(out), &after); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, f := range before.Findings {
+		seen[f.Rule] = true
+		seen["file "+f.File] = true
+	}
+	if !seen["serviceaccount-token-automount"] || !seen["image-digest"] || !seen["file testdata/examples/insecure/namespace.yaml"] {
+		t.Fatalf("the examples no longer trip what the config turns off: %v", seen)
+	}
+	digests := 0
+	for _, f := range after.Findings {
+		if f.File == "testdata/examples/insecure/namespace.yaml" {
+			t.Errorf("excluded file scanned: %+v", f)
+		}
+		if f.Rule == "serviceaccount-token-automount" {
+			t.Errorf("disabled rule reported: %+v", f)
+		}
+		if f.Rule == "image-digest" {
+			digests++
+			if f.Severity != "error" {
+				t.Errorf("image-digest severity %s, want error", f.Severity)
+			}
+		}
+	}
+	if digests == 0 {
+		t.Errorf("no image-digest finding left to check the severity of")
+	}
+	summary := filepath.Join(dir, "summary.md")
+	t.Setenv("GITHUB_ACTIONS", "true")
+	t.Setenv("GITHUB_OUTPUT", filepath.Join(dir, "output"))
+	t.Setenv("GITHUB_STEP_SUMMARY", summary)
+	runCLI(t, "scan", "--config", cfg, "testdata/examples")
+	t.Setenv("GITHUB_ACTIONS", "")
+	sum, _ := os.ReadFile(summary)
+	for _, want := range []string{"rules disabled: serviceaccount-token-automount", "severity of image-digest: error", "paths excluded: testdata/examples/insecure/namespace.yaml"} {
+		if !strings.Contains(string(sum), want) {
+			t.Errorf("job summary lacks %q:\n%s", want, sum)
+		}
+	}
+	// Flags do the same.
+	out, _, _ = runCLI(t, "scan", "--format", "json", "--exclude", "testdata/examples/insecure/**", "--disable", "serviceaccount-token-automount,image-digest", "testdata/examples")
+	if strings.Contains(out, "testdata/examples/insecure/") || strings.Contains(out, `"rule": "image-digest"`) {
+		t.Errorf("--exclude or --disable not applied:\n%s", out)
+	}
+	for _, bad := range [][]string{{"--disable", "no-such-rule"}, {"--exclude", "a/[b"}} {
+		if _, stderr, code := runCLI(t, append(append([]string{"scan"}, bad...), "testdata/examples")...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d (%s)", bad, code, exitUsage, stderr)
+		}
+	}
+	os.WriteFile(cfg, []byte("rules:\n  severity:\n    image-digest: critical\n"), 0o644)
+	if _, _, code := runCLI(t, "scan", "--config", cfg, "testdata/examples"); code != exitUsage {
+		t.Errorf("unknown severity: exit %d, want %d", code, exitUsage)
+	}
+}
