@@ -32,6 +32,8 @@ type FileDiff struct {
 	// too large for the API. Nothing is known then about which lines
 	// changed.
 	Patched bool
+	// Additions counts the lines the pull request adds to the file.
+	Additions int
 	// Lines holds the new-side lines inside hunks, by line number.
 	Lines map[int]DiffLine
 }
@@ -48,7 +50,7 @@ func NewDiff(files []*github.CommitFile) Diff {
 		if name == "" {
 			continue
 		}
-		fd := &FileDiff{Path: name, Status: f.GetStatus()}
+		fd := &FileDiff{Path: name, Status: f.GetStatus(), Additions: f.GetAdditions()}
 		if f.Patch != nil {
 			if lines, err := ParsePatch(*f.Patch); err == nil {
 				fd.Patched, fd.Lines = true, lines
