@@ -93,8 +93,8 @@ const (
 
 var bodyReasonTitles = map[BodyReason]string{
 	OverLimit:   "on changed lines, past the %d inline comments a review carries",
-	Refused:     "GitHub refused them as inline comments",
-	NoPatch:     "in changed files whose diff GitHub does not show, too large for the API",
+	Refused:     "that GitHub refused as inline comments",
+	NoPatch:     "in changed files whose diff GitHub does not show (too large for the API)",
 	OutsideDiff: "in changed files, on lines outside the diff, where GitHub allows no comment",
 	NotInPR:     "in files this pull request does not change",
 }

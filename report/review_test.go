@@ -190,7 +190,7 @@ func TestReviewRequest(t *testing.T) {
 		t.Errorf("without inline: %+v", q)
 	}
 	req = q.Request(ReviewLinks{})
-	if len(req.Comments) != 0 || !strings.Contains(req.GetBody(), "GitHub refused them as inline comments") || len(Markers(req.GetBody())) != 2 {
+	if len(req.Comments) != 0 || !strings.Contains(req.GetBody(), "1 finding that GitHub refused as inline comments") || len(Markers(req.GetBody())) != 2 {
 		t.Errorf("refused review:\n%s", req.GetBody())
 	}
 }
