@@ -31,7 +31,8 @@ func TestActionInputs(t *testing.T) {
 	if action.Runs.Using != "docker" || !slices.Equal(action.Runs.Args, []string{"action"}) {
 		t.Errorf("runs = %+v", action.Runs)
 	}
-	handled := map[string]bool{"path": true}
+	// The token is read apart, never put on the command line.
+	handled := map[string]bool{"path": true, "github-token": true}
 	for _, in := range actionInputs {
 		handled[in.input] = true
 	}
@@ -50,9 +51,18 @@ func TestActionInputs(t *testing.T) {
 	env["INPUT_PATH"] = "deploy charts"
 	env["INPUT_FAIL-ON"] = "warning"
 	got := actionArgs(func(k string) string { return env[k] })
-	want := []string{"--fail-on=warning", "--sarif=kubeharden.sarif", "--category=kubeharden/", "--pss-version=latest", "--", "deploy", "charts"}
+	want := []string{"--fail-on=warning", "--sarif=kubeharden.sarif", "--category=kubeharden/", "--pss-version=latest",
+		"--github-review=true", "--review-filter=added", "--", "deploy", "charts"}
 	if !slices.Equal(got, want) {
 		t.Errorf("args = %q, want %q", got, want)
+	}
+	if action.Inputs["github-token"].Default != "${{ github.token }}" {
+		t.Errorf("github-token defaults to %q", action.Inputs["github-token"].Default)
+	}
+	env["INPUT_GITHUB-TOKEN"] = "ghs_fromTheInput"
+	env["GITHUB_TOKEN"] = "ghs_fromTheEnvironment"
+	if tok := actionToken(func(k string) string { return env[k] }); tok != "ghs_fromTheInput" || slices.ContainsFunc(got, func(a string) bool { return strings.Contains(a, "ghs_") }) {
+		t.Errorf("token %q; args %q", tok, got)
 	}
 }
 

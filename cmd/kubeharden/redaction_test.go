@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kubeharden/kubeharden/report"
 )
 
 // decodedSecrets are planted base64-encoded or in parts that a template
@@ -76,6 +79,59 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	for name, out := range outputs {
 		for _, s := range append(decodedSecrets, fakeSecrets...) {
 			if strings.Contains(out, s) {
+				t.Errorf("%s contains the secret %q", name, s)
+			}
+		}
+	}
+}
+
+// TestSecretsNeverInReview: the pull request review is an output too. A
+// pull request adds the credential fixtures but one, whose findings the
+// review (nofilter: every finding) lists in its body, the others being
+// commented inline; neither the requests the fake GitHub received nor the
+// log hold any planted credential.
+func TestSecretsNeverInReview(t *testing.T) {
+	f := newFakeGitHub(t)
+	for _, dir := range credentialFixtures[1:] {
+		filepath.WalkDir(filepath.Join(repoRoot, dir), func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+			rel, _ := filepath.Rel(repoRoot, p)
+			f.addFile(filepath.ToSlash(rel), "added", fmt.Sprintf("@@ -0,0 +1,%d @@\n+", len(lines))+strings.Join(lines, "\n+"))
+			return nil
+		})
+	}
+	githubEnv(t, f)
+	args := append([]string{"scan", "--github-review", "--review-filter", "nofilter"}, credentialFixtures...)
+	stdout, stderr, code := runCLI(t, args...)
+	if code != exitFindings {
+		t.Errorf("exit %d", code)
+	}
+	posts := f.allPosts()
+	if len(posts) != 1 || posts[0].Status != 200 {
+		t.Fatalf("posts %+v\n%s", posts, stdout)
+	}
+	rv := posts[0].Review
+	texts := map[string]string{"request": posts[0].Raw, "body": rv.GetBody(), "stdout": stdout, "stderr": stderr}
+	secretComments := 0
+	for i, c := range rv.Comments {
+		texts[fmt.Sprintf("comment %d", i)] = c.GetBody()
+		if strings.Contains(c.GetBody(), "[`plaintext-secret`]") {
+			secretComments++
+		}
+	}
+	if secretComments == 0 || len(report.Markers(rv.GetBody())) == 0 {
+		t.Fatalf("%d comments, %d on plaintext-secret, %d findings in the body: the test would prove little", len(rv.Comments), secretComments, len(report.Markers(rv.GetBody())))
+	}
+	for name, text := range texts {
+		for _, s := range append(decodedSecrets, fakeSecrets...) {
+			if strings.Contains(text, s) {
 				t.Errorf("%s contains the secret %q", name, s)
 			}
 		}

@@ -65,9 +65,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch args[0] {
 	case "scan":
-		return runScan(ctx, args[1:], stdout, stderr)
+		return runScan(ctx, args[1:], os.Getenv("GITHUB_TOKEN"), stdout, stderr)
 	case "action":
-		return runScan(ctx, actionArgs(os.Getenv), stdout, stderr)
+		return runScan(ctx, actionArgs(os.Getenv), actionToken(os.Getenv), stdout, stderr)
 	case "rules":
 		return report.RulesTable(stdout, scan.All)
 	case "explain":
@@ -189,7 +189,9 @@ func loadConfig(path string, explicit bool) (fileConfig, error) {
 	return fc, nil
 }
 
-func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// runScan runs the scan command; token, when set, lets it review a pull
+// request.
+func runScan(ctx context.Context, args []string, token string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	format := fs.String("format", "text", "output format: text, json or sarif")
@@ -205,6 +207,8 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	color := fs.String("color", "auto", "colour text output: auto, always or never")
 	releaseName := fs.String("release-name", "", "Helm release name charts are rendered with (default release-name)")
 	namespace := fs.String("namespace", "", "Helm release namespace (default default)")
+	review := fs.Bool("github-review", false, "in GitHub Actions, on pull_request and pull_request_target events, comment the findings on the pull request's changed lines (token: GITHUB_TOKEN)")
+	reviewFilter := fs.String("review-filter", string(report.FilterAdded), "which findings the review carries: added, diff_context, file or nofilter")
 	var values, sets, exclude, disable listFlag
 	fs.Var(&exclude, "exclude", "path glob to pass over (** spans directories; repeatable)")
 	fs.Var(&disable, "disable", "rule id not to run (repeatable, or comma-separated)")
@@ -270,6 +274,10 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	threshold, err := parseFailOn(firstNonEmpty(*failOn, fc.FailOn, "error"))
 	if err != nil {
 		return usageError("--fail-on: %v", err)
+	}
+	filter, err := report.ParseFilterMode(*reviewFilter)
+	if err != nil {
+		return usageError("--review-filter: %v", err)
 	}
 	var writer report.Writer
 	switch *format {
@@ -343,6 +351,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err := publishGitHub(stdout, rep, threshold, *sarifFile, time.Since(start)); err != nil {
 			return err
 		}
+		if *review {
+			reviewPullRequest(ctx, stdout, os.Getenv, token, filter, rep)
+		}
+	} else if *review {
+		fmt.Fprintln(stderr, "kubeharden: --github-review works only in GitHub Actions (GITHUB_ACTIONS=true): no review posted")
 	}
 	if rep.Fails(threshold) {
 		return &exitError{code: exitFindings}
@@ -530,6 +543,14 @@ var actionInputs = []struct{ input, flag string }{
 	{"pss-version", "--pss-version"},
 	{"allowed-registries", "--allowed-registries"},
 	{"config", "--config"},
+	{"pr-review", "--github-review"},
+	{"review-filter", "--review-filter"},
+}
+
+// actionToken is the token of the action's github-token input. It never
+// goes on the scan's command line.
+func actionToken(getenv func(string) string) string {
+	return firstNonEmpty(strings.TrimSpace(getenv("INPUT_GITHUB-TOKEN")), getenv("GITHUB_TOKEN"))
 }
 
 // actionArgs builds the scan command line of the GitHub Action entrypoint.
