@@ -61,3 +61,26 @@ func TestExclude(t *testing.T) {
 		t.Errorf("charts %v, problems %+v", set.Charts, set.Problems)
 	}
 }
+
+// TestProgressStages: Load reports each stage's work, ending at its total.
+func TestProgressStages(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "plain/a.yaml", []byte(configMap))
+	write(t, dir, "plain/b.yaml", []byte(configMap))
+	write(t, dir, "app/kustomization.yaml", []byte("resources:\n  - cm.yaml\n"))
+	write(t, dir, "app/cm.yaml", []byte(configMap))
+	chartTree(t, dir, "charts/web")
+	last := map[Stage][2]int{}
+	_, err := Load(t.Context(), []string{"."}, Options{Dir: dir, Progress: func(s Stage, done, total int) {
+		last[s] = [2]int{done, total}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[Stage][2]int{StageFiles: {2, 2}, StageKustomizations: {1, 1}, StageCharts: {1, 1}}
+	for s, w := range want {
+		if last[s] != w {
+			t.Errorf("%s: last progress %v, want %v (all: %v)", s, last[s], w, last)
+		}
+	}
+}

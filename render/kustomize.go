@@ -511,6 +511,7 @@ func (k *kustomizer) kustomize(ctx context.Context, found []string) (*kustResult
 	}
 	built := map[*kustDir]bool{}
 	tried := map[*kustDir]bool{}
+	done := 0
 	for len(queue) > 0 || k.orphans(all, tried, &queue) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -522,6 +523,9 @@ func (k *kustomizer) kustomize(ctx context.Context, found []string) (*kustResult
 		}
 		tried[d] = true
 		objs, reads, probs := k.build(d)
+		if done++; k.opt.Progress != nil {
+			k.opt.Progress(StageKustomizations, done, done+len(queue))
+		}
 		for _, p := range probs {
 			report(p)
 		}

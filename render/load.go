@@ -48,8 +48,10 @@ type Options struct {
 	Dir string
 	// MaxFileSize is the largest file read, in bytes.
 	MaxFileSize int64
-	// Progress, when set, is called after each file is read.
-	Progress func(done, total int)
+	// Progress, when set, is called as work of each stage is done: files
+	// read, kustomizations built, charts rendered. Calls may come from
+	// several goroutines, one at a time.
+	Progress func(stage Stage, done, total int)
 	// Helm controls how the Helm charts found are rendered.
 	Helm HelmOptions
 	// Exclude lists path globs (see MatchPath) of files and directories a
@@ -57,6 +59,16 @@ type Options struct {
 	// kustomization outside them still reads the bases and files it names.
 	Exclude []string
 }
+
+// A Stage is a kind of work Load reports progress on.
+type Stage string
+
+// Stages of Load.
+const (
+	StageFiles          Stage = "files"
+	StageKustomizations Stage = "kustomizations"
+	StageCharts         Stage = "charts"
+)
 
 // A Set is everything one scan read.
 type Set struct {
@@ -279,7 +291,7 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 				if opt.Progress != nil {
 					mu.Lock()
 					done++
-					opt.Progress(done, len(inputs))
+					opt.Progress(StageFiles, done, len(inputs))
 					mu.Unlock()
 				}
 			}
@@ -311,6 +323,7 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 	}
 	rendered := make([]chartResult, len(charts))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	done = 0
 	for i, dir := range charts {
 		wg.Add(1)
 		sem <- struct{}{}
@@ -321,6 +334,12 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 				rendered[i].probs = nil // reported by the kustomization
 			} else if len(rendered[i].probs) == 0 {
 				rendered[i].objs, rendered[i].probs = loadChart(ctx, dir, opt)
+			}
+			if opt.Progress != nil {
+				mu.Lock()
+				done++
+				opt.Progress(StageCharts, done, len(charts))
+				mu.Unlock()
 			}
 			<-sem
 		}()

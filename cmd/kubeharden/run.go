@@ -299,14 +299,16 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	opt := render.Options{MaxFileSize: firstPositive(*maxSize, fc.MaxFileSize), Helm: helm, Exclude: excludes}
 	prog := newProgress(stderr)
 	if prog != nil {
-		opt.Progress = prog.files
+		opt.Progress = prog.update
 	}
 	set, err := render.Load(ctx, paths, opt)
-	prog.done()
 	if err != nil {
+		prog.done()
 		return usageError("%v", err)
 	}
+	prog.checking(len(set.Objects))
 	findings, err := scan.Run(ctx, set, scan.All, cfg)
+	prog.done()
 	if err != nil {
 		return usageError("%v", err)
 	}
@@ -452,30 +454,58 @@ func useColor(mode string, stdout io.Writer, output string) bool {
 	return output == "" && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
 }
 
-// progress prints a file counter on a terminal's stderr; it stays silent
-// in CI logs and pipes.
+// progress shows, on a terminal's stderr, what a long scan is doing:
+// files read, kustomizations built, charts rendered, objects checked. It
+// stays silent in CI logs and pipes, and for scans too short to need it.
 type progress struct {
-	w    io.Writer
-	last int
+	w           io.Writer
+	now         func() time.Time
+	start, last time.Time
+	shown       bool
 }
+
+// Progress waits this long before its first line, and this long between
+// lines.
+const (
+	progressDelay = 300 * time.Millisecond
+	progressEvery = 100 * time.Millisecond
+)
 
 func newProgress(stderr io.Writer) *progress {
 	if !isTerminal(stderr) || os.Getenv("CI") != "" {
 		return nil
 	}
-	return &progress{w: stderr}
+	return &progress{w: stderr, now: time.Now, start: time.Now()}
 }
 
-func (p *progress) files(done, total int) {
-	if total < 200 || (done-p.last < 50 && done != total) {
+var progressVerbs = map[render.Stage]string{
+	render.StageFiles:          "reading",
+	render.StageKustomizations: "building",
+	render.StageCharts:         "rendering",
+}
+
+func (p *progress) update(stage render.Stage, done, total int) {
+	p.show(fmt.Sprintf("%s %s: %d/%d", progressVerbs[stage], stage, done, total), done == total)
+}
+
+// checking says the renderers are done and the checks run.
+func (p *progress) checking(objects int) {
+	if p != nil {
+		p.show(fmt.Sprintf("checking %d objects", objects), true)
+	}
+}
+
+func (p *progress) show(line string, force bool) {
+	now := p.now()
+	if now.Sub(p.start) < progressDelay || (!force && now.Sub(p.last) < progressEvery) {
 		return
 	}
-	p.last = done
-	fmt.Fprintf(p.w, "\rscanning %d/%d files", done, total)
+	p.last, p.shown = now, true
+	fmt.Fprint(p.w, "\r\x1b[K"+line)
 }
 
 func (p *progress) done() {
-	if p != nil && p.last > 0 {
+	if p != nil && p.shown {
 		fmt.Fprint(p.w, "\r\x1b[K")
 	}
 }

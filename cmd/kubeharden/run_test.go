@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/kubeharden/kubeharden/render"
 	"github.com/kubeharden/kubeharden/report"
 	"github.com/kubeharden/kubeharden/scan"
 )
@@ -339,5 +341,33 @@ func TestConfigExcludeAndRules(t *testing.T) {
 	os.WriteFile(cfg, []byte("rules:\n  severity:\n    image-digest: critical\n"), 0o644)
 	if _, _, code := runCLI(t, "scan", "--config", cfg, "testdata/examples"); code != exitUsage {
 		t.Errorf("unknown severity: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// TestProgress: nothing for a short scan or off a terminal; then a line a
+// stage, rewritten in place, no more often than progressEvery, and cleared
+// at the end.
+func TestProgress(t *testing.T) {
+	var buf bytes.Buffer
+	if newProgress(&buf) != nil {
+		t.Fatal("progress on a buffer, which is not a terminal")
+	}
+	clock := time.Unix(0, 0)
+	p := &progress{w: &buf, now: func() time.Time { return clock }, start: clock}
+	p.update(render.StageFiles, 1, 10)
+	if buf.Len() != 0 {
+		t.Fatalf("progress within the first %s: %q", progressDelay, buf.String())
+	}
+	clock = clock.Add(progressDelay)
+	p.update(render.StageFiles, 2, 10)
+	p.update(render.StageFiles, 3, 10) // too soon after the last line
+	clock = clock.Add(progressEvery)
+	p.update(render.StageFiles, 10, 10)
+	p.update(render.StageCharts, 3, 3) // a stage's last count always shows
+	p.checking(42)
+	p.done()
+	want := "\r\x1b[Kreading files: 2/10\r\x1b[Kreading files: 10/10\r\x1b[Krendering charts: 3/3\r\x1b[Kchecking 42 objects\r\x1b[K"
+	if buf.String() != want {
+		t.Errorf("progress wrote %q, want %q", buf.String(), want)
 	}
 }
