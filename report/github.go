@@ -129,7 +129,7 @@ func (s StepSummary) Write(w io.Writer, r *Report) error {
 	}
 	b.WriteString(".")
 	if r.Summary.Suppressed > 0 {
-		fmt.Fprintf(&b, " %s accepted by ignore annotations or comments.", plural(r.Summary.Suppressed, "finding"))
+		fmt.Fprintf(&b, " %s accepted (ignore annotations or comments, or the baseline).", plural(r.Summary.Suppressed, "finding"))
 	}
 	b.WriteString("\n\n")
 	if len(r.Settings) > 0 {

@@ -231,7 +231,11 @@ func (s SARIF) result(f scan.Finding, files *fileCache) *sarif.Result {
 	props.Add("precision", f.Precision)
 	res.Properties = props.Properties
 	if f.Suppressed != nil {
-		res.AddSuppression(sarif.NewSuppression("inSource").WithJustifcation(f.Suppressed.Justification))
+		kind := "inSource" // an annotation or comment in the file
+		if f.Suppressed.Kind == "baseline" {
+			kind = "external"
+		}
+		res.AddSuppression(sarif.NewSuppression(kind).WithJustifcation(f.Suppressed.Justification))
 	}
 	return res
 }

@@ -68,7 +68,7 @@ func (t Text) Write(w io.Writer, r *Report) error {
 		plural(s.Findings["error"], "error"), plural(s.Findings["warning"], "warning"), plural(s.Findings["note"], "note"),
 		s.Files, pluralWord(s.Files, "file"), s.Objects, pluralWord(s.Objects, "object"))
 	if s.Suppressed > 0 {
-		fmt.Fprintf(&b, "; %d accepted by ignore annotations or comments", s.Suppressed)
+		fmt.Fprintf(&b, "; %d accepted (ignore annotations or comments, or the baseline)", s.Suppressed)
 	}
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())

@@ -83,7 +83,7 @@ func (c *Check) HelpURL() string {
 
 // A Suppression records why a finding was accepted by its owner.
 type Suppression struct {
-	Kind          string `json:"kind"` // "annotation"
+	Kind          string `json:"kind"` // "annotation", "inSource" (a comment) or "baseline"
 	Justification string `json:"justification"`
 }
 

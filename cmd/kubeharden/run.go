@@ -102,7 +102,9 @@ type fileConfig struct {
 	SecretsExclude []string `yaml:"secretsExclude"`
 	// Exclude lists path globs the scan passes over entirely.
 	Exclude []string `yaml:"exclude"`
-	Rules   struct {
+	// Baseline is a JSON report of accepted findings.
+	Baseline string `yaml:"baseline"`
+	Rules    struct {
 		// Disable lists rule ids that are not run.
 		Disable []string `yaml:"disable"`
 		// Severity gives rules, by id, another severity.
@@ -212,6 +214,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	var values, sets, exclude, disable listFlag
 	fs.Var(&exclude, "exclude", "path glob to pass over (** spans directories; repeatable)")
 	fs.Var(&disable, "disable", "rule id not to run (repeatable, or comma-separated)")
+	baselineFile := fs.String("baseline", "", "JSON report of accepted findings: those in it are reported as accepted and never fail")
 	fs.Var(&values, "values", "values file for the one chart scanned, as helm template -f (repeatable)")
 	fs.Var(&sets, "set", "value for the one chart scanned, as helm template --set (repeatable)")
 	fs.Usage = func() {
@@ -258,6 +261,25 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	}
 	if err := cfg.CheckRules(); err != nil {
 		return usageError("rules: %v", err)
+	}
+	var baseline *scan.Baseline
+	if name := firstNonEmpty(*baselineFile, fc.Baseline); name != "" {
+		if *baselineFile == "" {
+			// The config file is the repository's, which a pull request
+			// can change: its baseline stays inside the working directory.
+			if err := insideWorkdir(name); err != nil {
+				return usageError("baseline: %v", err)
+			}
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			return usageError("baseline: %v", err)
+		}
+		baseline, err = scan.ReadBaseline(name, f)
+		f.Close()
+		if err != nil {
+			return usageError("%v", err)
+		}
 	}
 	excludes := append(append([]string{}, fc.Exclude...), exclude...)
 	if err := render.CheckGlobs(append(excludes, cfg.SecretsExclude...)); err != nil {
@@ -312,8 +334,16 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	if err != nil {
 		return usageError("%v", err)
 	}
+	var accepted, stale int
+	if baseline != nil {
+		accepted, stale = baseline.Apply(findings)
+	}
 	rep := report.New(report.Tool{Name: "kubeharden", Version: version()}, findings, set.Files, len(set.Objects))
 	rep.Settings = settings(cfg, excludes)
+	if baseline != nil {
+		rep.Settings = append(rep.Settings, fmt.Sprintf("baseline %s: %s accepted; %d of its entries no longer found", baseline.Name,
+			pluralize(accepted, "finding"), stale))
+	}
 	for _, c := range set.Charts {
 		sets := []string{render.DefaultValueSet}
 		if vs, ok := helm.ValueSets[c]; ok {
@@ -361,6 +391,29 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	}
 	if rep.Fails(threshold) {
 		return &exitError{code: exitFindings}
+	}
+	return nil
+}
+
+// insideWorkdir refuses a path that leaves the working directory,
+// lexically or through a symbolic link.
+func insideWorkdir(name string) error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(name)
+	if err != nil {
+		return err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	if realWd, err := filepath.EvalSymlinks(wd); err == nil {
+		wd = realWd
+	}
+	if r, err := filepath.Rel(wd, abs); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("%s is outside the working directory", name)
 	}
 	return nil
 }

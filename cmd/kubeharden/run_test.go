@@ -371,3 +371,61 @@ func TestProgress(t *testing.T) {
 		t.Errorf("progress wrote %q, want %q", buf.String(), want)
 	}
 }
+
+// TestBaselineCLI: findings in a baseline are accepted (JSON, SARIF,
+// text), new ones still fail; a baseline named by the config file stays
+// inside the working directory.
+func TestBaselineCLI(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "base.json")
+	if _, _, code := runCLI(t, "scan", "--format", "json", "--output", base, "testdata/examples/insecure/worker.yaml"); code != exitFindings {
+		t.Fatalf("the worker has no failing finding to accept: exit %d", code)
+	}
+	if _, _, code := runCLI(t, "scan", "--baseline", base, "testdata/examples/insecure/worker.yaml"); code != 0 {
+		t.Errorf("every finding is in the baseline: exit %d, want 0", code)
+	}
+	out, _, code := runCLI(t, "scan", "--baseline", base, "--fail-on", "note", "--format", "json", "testdata/examples/insecure")
+	if code != exitFindings {
+		t.Errorf("namespace.yaml's findings are not in the baseline: exit %d", code)
+	}
+	var rep struct {
+		Findings []struct {
+			File       string
+			Suppressed *struct{ Kind string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var open, accepted int
+	for _, f := range rep.Findings {
+		switch {
+		case f.File == "testdata/examples/insecure/worker.yaml" && (f.Suppressed == nil || f.Suppressed.Kind != "baseline"):
+			t.Errorf("worker finding not accepted: %+v", f)
+		case f.File == "testdata/examples/insecure/worker.yaml":
+			accepted++
+		case f.Suppressed == nil:
+			open++
+		}
+	}
+	if accepted == 0 || open == 0 {
+		t.Errorf("%d accepted, %d open: want both", accepted, open)
+	}
+	sarif, _, _ := runCLI(t, "scan", "--baseline", base, "--format", "sarif", "testdata/examples/insecure/worker.yaml")
+	if !strings.Contains(sarif, `"kind": "external"`) {
+		t.Errorf("SARIF lacks external suppressions for the baseline")
+	}
+	text, _, _ := runCLI(t, "scan", "--baseline", base, "testdata/examples/insecure/worker.yaml")
+	if !strings.Contains(text, "accepted (ignore annotations or comments, or the baseline)") {
+		t.Errorf("text summary does not count the accepted findings:\n%s", text)
+	}
+	cfg := filepath.Join(dir, "kh.yaml")
+	os.WriteFile(cfg, []byte("baseline: "+base+"\n"), 0o644)
+	if _, _, code := runCLI(t, "scan", "--config", cfg, "testdata/examples"); code != exitUsage {
+		t.Errorf("config baseline outside the working directory: exit %d, want %d", code, exitUsage)
+	}
+	os.WriteFile(base, []byte(`{"runs": []}`), 0o644)
+	if _, _, code := runCLI(t, "scan", "--baseline", base, "testdata/examples"); code != exitUsage {
+		t.Errorf("a baseline that is not a JSON report: exit %d, want %d", code, exitUsage)
+	}
+}
