@@ -338,6 +338,10 @@ func ReviewComment(f scan.Finding) string {
 		b.WriteString(": " + mdEscape(c.Title))
 	}
 	b.WriteString("\n\n" + mdEscape(f.Message) + "\n")
+	if f.Fix != nil && f.Fix.Line == f.Line && !strings.Contains(f.Fix.Text, "```") {
+		// GitHub offers this as a one-click change of the commented line.
+		b.WriteString("\n```suggestion\n" + f.Fix.Text + "\n```\n")
+	}
 	if c != nil && c.Remediation != "" {
 		b.WriteString("\n**Fix.** " + c.Remediation + "\n")
 		if c.Example != "" {

@@ -220,6 +220,17 @@ func TestReviewComment(t *testing.T) {
 			t.Errorf("comment lacks %q:\n%s", want, got)
 		}
 	}
+	if strings.Contains(got, "```suggestion") {
+		t.Errorf("a suggestion without a fix:\n%s", got)
+	}
+	f.Fix = &scan.Fix{Line: 12, Text: "    privileged: false # why"}
+	if got := ReviewComment(f); !strings.Contains(got, "\n```suggestion\n    privileged: false # why\n```\n") {
+		t.Errorf("comment lacks the suggested line:\n%s", got)
+	}
+	f.Fix.Line = 11 // a fix of another line cannot be a suggestion on this one
+	if got := ReviewComment(f); strings.Contains(got, "```suggestion") {
+		t.Errorf("suggestion for another line:\n%s", got)
+	}
 }
 
 // TestReviewBodyLimit: a body listing thousands of findings stays under

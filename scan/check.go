@@ -109,6 +109,8 @@ type Finding struct {
 	Source     *render.Source   `json:"source,omitempty"`
 	Related    []render.Related `json:"related,omitempty"`
 	Suppressed *Suppression     `json:"suppressed,omitempty"`
+	// Fix, when set, is the one-line change that resolves the finding.
+	Fix *Fix `json:"fix,omitempty"`
 }
 
 // Config holds what a scan is asked to enforce.
@@ -327,6 +329,7 @@ func Run(ctx context.Context, set *render.Set, checks []*Check, cfg Config) ([]F
 	}
 	out := mergeRenderings(mergeCredentials(mergePSS(s.findings)))
 	applyInlineIgnores(out, set.Texts)
+	addFixes(out, set.Texts)
 	s.secrets.redact(out)
 	out = slices.DeleteFunc(out, func(f Finding) bool { return slices.Contains(cfg.Disable, f.Rule) })
 	for i, f := range out {

@@ -97,6 +97,9 @@ func (s *secrets) redact(fs []Finding) {
 		if sp := fs[i].Suppressed; sp != nil {
 			sp.Justification = r.Replace(sp.Justification)
 		}
+		if fx := fs[i].Fix; fx != nil {
+			fx.Text = r.Replace(fx.Text) // a comment on the line may hold one
+		}
 	}
 }
 

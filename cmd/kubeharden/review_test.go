@@ -192,6 +192,17 @@ func TestReviewFilterModes(t *testing.T) {
 			for _, f := range all {
 				sev[f.Fingerprint] = map[string]int{"error": 3, "warning": 2, "note": 1}[f.Severity]
 			}
+			suggested := 0
+			for _, cm := range rv.Comments {
+				if cm.GetLine() == 26 && strings.Contains(cm.GetBody(), "\n```suggestion\n            privileged: false\n```\n") {
+					suggested++
+				} else if strings.Contains(cm.GetBody(), "```suggestion") {
+					t.Errorf("a suggestion on line %d, where the finding has no fix:\n%s", cm.GetLine(), cm.GetBody())
+				}
+			}
+			if suggested != 1 {
+				t.Errorf("the privileged-container comment on line 26 does not suggest privileged: false")
+			}
 			for i, cm := range rv.Comments {
 				if cm.GetSide() != "RIGHT" || cm.Position != nil || cm.StartLine != nil {
 					t.Errorf("comment %d: side %q, position %v, start line %v", i, cm.GetSide(), cm.Position, cm.StartLine)

@@ -1,0 +1,66 @@
+package scan
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/kubeharden/kubeharden/render"
+)
+
+// A Fix is a change of one line that resolves a finding: the line as it
+// should read. It is offered only where the offending value is written
+// literally on the finding's line, under the field's own name, so that
+// applying it changes that field and nothing else.
+type Fix struct {
+	Line int    `json:"line"`
+	Text string `json:"text"`
+}
+
+// flips lists, by rule and field, the boolean a fix turns into its safe
+// value.
+var flips = map[string]map[string]bool{
+	"privileged-container":           {"privileged": false},
+	"privilege-escalation":           {"allowPrivilegeEscalation": false},
+	"host-namespaces":                {"hostNetwork": false, "hostPID": false, "hostIPC": false},
+	"readonly-root-fs":               {"readOnlyRootFilesystem": true},
+	"run-as-root":                    {"runAsNonRoot": true},
+	"serviceaccount-token-automount": {"automountServiceAccountToken": false},
+	"pss-baseline":                   {"privileged": false, "hostNetwork": false, "hostPID": false, "hostIPC": false},
+	"pss-restricted":                 {"allowPrivilegeEscalation": false, "runAsNonRoot": true},
+}
+
+// boolLineRE is a block mapping line `key: true|false`, perhaps as a
+// sequence item, perhaps with a comment.
+var boolLineRE = regexp.MustCompile(`^(\s*(?:-\s+)?)([A-Za-z]+)(\s*:\s+)(true|false|True|False|TRUE|FALSE)(\s+#.*)?$`)
+
+// addFixes gives the findings that a flipped boolean resolves their fix.
+func addFixes(fs []Finding, texts []render.Text) {
+	byFile := map[string][]byte{}
+	for _, t := range texts {
+		byFile[t.File] = t.Data
+	}
+	for i := range fs {
+		f := &fs[i]
+		if f.Precision != "exact" || f.Suppressed != nil {
+			continue
+		}
+		field := f.Path[strings.LastIndex(f.Path, ".")+1:]
+		safe, ok := flips[f.Rule][field]
+		if !ok {
+			continue
+		}
+		text, ok := byFile[f.File]
+		if !ok {
+			continue
+		}
+		m := boolLineRE.FindStringSubmatch(string(render.LineAt(text, f.Line)))
+		if m == nil || m[2] != field || strings.EqualFold(m[4], "true") == safe {
+			continue
+		}
+		want := "false"
+		if safe {
+			want = "true"
+		}
+		f.Fix = &Fix{Line: f.Line, Text: m[1] + m[2] + m[3] + want + m[5]}
+	}
+}
