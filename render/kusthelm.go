@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -78,6 +79,12 @@ func (k *kustomizer) helmCharts(d *kustDir) {
 	_, globals := lookupKey(d.doc, "helmGlobals", 0)
 	if kn, v := lookupKey(globals, "chartHome", 0); kn != nil && v != nil && v.Kind == yaml.ScalarNode && v.Value != "" {
 		home, homeNode = v.Value, v
+	}
+	for _, key := range []string{"helmCharts", "helmChartInflationGenerator"} {
+		if kn, v := lookupKey(d.doc, key, 0); kn != nil && deref(v) != nil && deref(v).Kind != yaml.SequenceNode {
+			d.fatal = append(d.fatal, Problem{Kind: Invalid, Pos: k.at(d, kn), Message: fmt.Sprintf(
+				"has %s that is not a list of charts, which kustomize refuses; this kustomization is not built", key)})
+		}
 	}
 	var entries []*kustChart
 	for _, it := range items(d.doc, "helmCharts") {
@@ -224,7 +231,15 @@ func (k *kustomizer) chartEntry(d *kustDir, kc *kustChart, it *yaml.Node, keys c
 	}
 	if n := deref(ValueAt(it, []Segment{{Key: keys.valuesInline}})); n != nil && len(n.Content) > 0 {
 		vs := valuesSource{file: d.rel, node: n, values: map[string]any{}}
-		data, err := yaml.Marshal(n)
+		// Decoded where it stands, so that aliases and merge keys reach
+		// anchors elsewhere in the kustomization; then read as Helm reads
+		// values files.
+		var v any
+		err := n.Decode(&v)
+		var data []byte
+		if err == nil {
+			data, err = json.Marshal(normalize(v))
+		}
 		if err == nil {
 			err = sigsyaml.Unmarshal(data, &vs.values)
 		}

@@ -240,6 +240,9 @@ func TestKustomizeHelmChartProblems(t *testing.T) {
 			"app/kustomization.yaml": "helmCharts:\n  - name: web\n    valuesFile: bad.yaml\n",
 			"app/bad.yaml":           "tag: [unclosed\n",
 		}, file: "app/bad.yaml", line: 1, text: "values file"},
+		{name: "helmCharts not a list", files: map[string]string{
+			"app/kustomization.yaml": "helmCharts:\n  name: redis\n",
+		}, file: "app/kustomization.yaml", line: 1, text: "not a list"},
 		{name: "entry without a name", files: map[string]string{
 			"app/kustomization.yaml": "helmCharts:\n  - releaseName: x\n",
 		}, file: "app/kustomization.yaml", line: 2, text: "chart name"},
@@ -267,5 +270,37 @@ func TestKustomizeHelmChartProblems(t *testing.T) {
 			}
 			noRun(t, ran)
 		})
+	}
+}
+
+// TestKustomizeHelmChartInlineAliases: inline values may use anchors and
+// merge keys from elsewhere in the kustomization.
+func TestKustomizeHelmChartInlineAliases(t *testing.T) {
+	dir := t.TempDir()
+	chartTree(t, dir, "app/charts/web")
+	write(t, dir, "app/kustomization.yaml", []byte(`helmCharts:
+  - name: web
+    releaseName: one
+    skipHooks: true
+    valuesInline: &common
+      tag: shared
+  - name: web
+    releaseName: two
+    skipHooks: true
+    valuesInline:
+      <<: *common
+      other: own
+`))
+	set := loadTree(t, dir)
+	if len(set.Problems) > 0 {
+		t.Fatalf("problems: %+v", set.Problems)
+	}
+	got := map[string]string{}
+	for _, o := range set.Objects {
+		got[o.Name] = o.String("data.tag") + "/" + o.String("data.other")
+	}
+	want := map[string]string{"one-settings": "shared/chart", "two-settings": "shared/own"}
+	if len(got) != 2 || got["one-settings"] != want["one-settings"] || got["two-settings"] != want["two-settings"] {
+		t.Errorf("ConfigMaps %v, want %v", got, want)
 	}
 }
