@@ -108,8 +108,11 @@ func (s StepSummary) link(f scan.Finding) string {
 }
 
 // mdEscape keeps text from breaking a table cell or turning into markup.
+// mdEscape makes scanned text inert in Markdown: no tables broken, no
+// HTML, no links, no emphasis, and no @mention (a name in a pull request
+// must not notify anyone), while it reads the same.
 func mdEscape(s string) string {
-	r := strings.NewReplacer("|", "\\|", "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]")
+	r := strings.NewReplacer("|", "\\|", "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]", "@", "&#64;")
 	return r.Replace(s)
 }
 

@@ -223,6 +223,11 @@ func TestReviewComment(t *testing.T) {
 	if strings.Contains(got, "```suggestion") {
 		t.Errorf("a suggestion without a fix:\n%s", got)
 	}
+	// Names a pull request controls must not notify anyone.
+	f.Message = `ConfigMap "@acme/security-team": x`
+	if got := ReviewComment(f); strings.Contains(got, "@acme") || !strings.Contains(got, "&#64;acme/security-team") {
+		t.Errorf("a mention in scanned text is live:\n%s", got)
+	}
 	f.Fix = &scan.Fix{Line: 12, Text: "    privileged: false # why"}
 	if got := ReviewComment(f); !strings.Contains(got, "\n```suggestion\n    privileged: false # why\n```\n") {
 		t.Errorf("comment lacks the suggested line:\n%s", got)
