@@ -107,7 +107,6 @@ func (s StepSummary) link(f scan.Finding) string {
 	return fmt.Sprintf("[%s](%s)", mdEscape(loc), u)
 }
 
-// mdEscape keeps text from breaking a table cell or turning into markup.
 // mdEscape makes scanned text inert in Markdown: no tables broken, no
 // HTML, no links, no emphasis, and no @mention (a name in a pull request
 // must not notify anyone), while it reads the same.

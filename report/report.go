@@ -93,3 +93,15 @@ func (JSON) Write(w io.Writer, r *Report) error {
 	enc.SetEscapeHTML(false)
 	return enc.Encode(r)
 }
+
+// Rebase makes the findings' files relative to the directory prefix
+// names: the repository root, when a scan ran below it.
+func (r *Report) Rebase(prefix string) {
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		f.File = RepoPath(prefix, f.File)
+		for j := range f.Related {
+			f.Related[j].File = RepoPath(prefix, f.Related[j].File)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -242,5 +243,34 @@ func TestGitHubActionsWithoutFiles(t *testing.T) {
 	t.Setenv("GITHUB_EVENT_PATH", "")
 	if _, _, code := runCLI(t, "scan", "testdata/examples/hardened"); code != 0 {
 		t.Errorf("exit %d", code)
+	}
+}
+
+// TestGitHubPathsFromSubdirectory: a scan run below the workspace root
+// names files from the root in every GitHub output, and SARIF still reads
+// them for line hashes.
+func TestGitHubPathsFromSubdirectory(t *testing.T) {
+	dir := t.TempDir()
+	summary, sarif := filepath.Join(dir, "summary.md"), filepath.Join(dir, "k.sarif")
+	t.Setenv("GITHUB_ACTIONS", "true")
+	t.Setenv("GITHUB_OUTPUT", filepath.Join(dir, "output"))
+	t.Setenv("GITHUB_STEP_SUMMARY", summary)
+	t.Setenv("GITHUB_WORKSPACE", repoRoot)
+	t.Setenv("GITHUB_REPOSITORY", "acme/shop")
+	t.Setenv("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+	t.Setenv("GITHUB_SERVER_URL", "https://github.com")
+	t.Chdir(filepath.Join(repoRoot, "testdata"))
+	var out, errb bytes.Buffer
+	run(context.Background(), []string{"scan", "--sarif", sarif, "examples/insecure"}, strings.NewReader(""), &out, &errb)
+	if !strings.Contains(out.String(), "file=testdata/examples/insecure/worker.yaml,") {
+		t.Errorf("annotations do not name files from the repository root:\n%s", out.String())
+	}
+	sum, _ := os.ReadFile(summary)
+	if !strings.Contains(string(sum), "/blob/0123456789abcdef0123456789abcdef01234567/testdata/examples/insecure/worker.yaml#L") {
+		t.Errorf("summary links do not name files from the repository root:\n%s", sum)
+	}
+	log, _ := os.ReadFile(sarif)
+	if !strings.Contains(string(log), `"uri": "testdata/examples/insecure/worker.yaml"`) || !strings.Contains(string(log), "primaryLocationLineHash") {
+		t.Errorf("SARIF does not name files from the repository root, or could not read them for line hashes")
 	}
 }

@@ -119,7 +119,7 @@ func reviewPullRequest(ctx context.Context, stdout io.Writer, getenv func(string
 		links.RunURL = strings.TrimSuffix(server, "/") + "/" + owner + "/" + repo + "/actions/runs/" + url.PathEscape(id)
 	}
 	r := report.Reviewer{Client: client, Owner: owner, Repo: repo, Number: number, Filter: filter,
-		PathPrefix: repoPrefix(getenv("GITHUB_WORKSPACE")), Links: links}
+		Links: links} // files are the repository's already (Report.Rebase)
 	ctx, cancel := context.WithTimeout(ctx, reviewTimeout)
 	defer cancel()
 	res, err := r.Publish(ctx, rep)

@@ -301,6 +301,15 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	if err != nil {
 		return usageError("--review-filter: %v", err)
 	}
+	// In GitHub Actions files are named from the repository root, as code
+	// scanning, annotations and reviews need, also when the scan runs in a
+	// subdirectory of the workspace.
+	var prefix, sarifDir string
+	if os.Getenv("GITHUB_ACTIONS") == "true" {
+		if prefix = repoPrefix(os.Getenv("GITHUB_WORKSPACE")); prefix != "" {
+			sarifDir = os.Getenv("GITHUB_WORKSPACE")
+		}
+	}
 	var writer report.Writer
 	switch *format {
 	case "text":
@@ -308,7 +317,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	case "json":
 		writer = report.JSON{}
 	case "sarif":
-		writer = report.SARIF{Rules: scan.All, Category: *category}
+		writer = report.SARIF{Rules: scan.All, Category: *category, Dir: sarifDir}
 	default:
 		return usageError("--format: unknown format %q (want text, json or sarif)", *format)
 	}
@@ -362,6 +371,9 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 		}
 	}
 	slices.Sort(rep.Overlays)
+	if prefix != "" {
+		rep.Rebase(prefix)
+	}
 	out := stdout
 	if *output != "" {
 		f, err := os.Create(*output)
@@ -375,7 +387,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 		return err
 	}
 	if *sarifFile != "" {
-		if err := writeFile(*sarifFile, report.SARIF{Rules: scan.All, Category: *category}, rep); err != nil {
+		if err := writeFile(*sarifFile, report.SARIF{Rules: scan.All, Category: *category, Dir: sarifDir}, rep); err != nil {
 			return err
 		}
 	}
