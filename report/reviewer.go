@@ -103,9 +103,20 @@ func (r Reviewer) listFiles(ctx context.Context) ([]*github.CommitFile, error) {
 }
 
 // said collects the fingerprints marked in the pull request's review
-// comments and review bodies.
+// comments and review bodies that kubeharden could have written: those of
+// bots (the workflow token writes as github-actions[bot]) and of the
+// token's own user. A marker anyone else writes (the pull request's
+// author, say) silences nothing.
 func (r Reviewer) said(ctx context.Context) (map[string]bool, error) {
 	said := map[string]bool{}
+	self := ""
+	// An installation token cannot read its user (403); a personal one can.
+	if u, _, err := r.Client.Users.Get(ctx, ""); err == nil {
+		self = u.GetLogin()
+	}
+	trusted := func(u *github.User) bool {
+		return u != nil && (u.GetType() == "Bot" || (self != "" && u.GetLogin() == self))
+	}
 	copt := &github.PullRequestListCommentsOptions{ListOptions: github.ListOptions{PerPage: perPage}}
 	for range maxCommentPages {
 		cs, resp, err := r.Client.PullRequests.ListComments(ctx, r.Owner, r.Repo, r.Number, copt)
@@ -113,6 +124,9 @@ func (r Reviewer) said(ctx context.Context) (map[string]bool, error) {
 			return nil, fmt.Errorf("listing the review comments: %w", err)
 		}
 		for _, c := range cs {
+			if !trusted(c.User) {
+				continue
+			}
 			for _, fp := range Markers(c.GetBody()) {
 				said[fp] = true
 			}
@@ -129,6 +143,9 @@ func (r Reviewer) said(ctx context.Context) (map[string]bool, error) {
 			return nil, fmt.Errorf("listing the reviews: %w", err)
 		}
 		for _, rv := range rs {
+			if !trusted(rv.User) {
+				continue
+			}
 			for _, fp := range Markers(rv.GetBody()) {
 				said[fp] = true
 			}

@@ -50,7 +50,12 @@ type fakeGitHub struct {
 	// throttle holds answers given instead of the API's, in turn, to the
 	// requests of their method.
 	throttle []fakeThrottle
+	// user is who the token writes as: github-actions[bot], which cannot
+	// read GET /user, unless a personal token's user is set.
+	user *github.User
 }
+
+var actionsBot = &github.User{Login: github.String("github-actions[bot]"), Type: github.String("Bot")}
 
 type fakePost struct {
 	Raw     string
@@ -107,7 +112,17 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p := strings.TrimPrefix(r.URL.Path, "/api/v3")
 	rest, ok := strings.CutPrefix(p, fmt.Sprintf("/repos/%s/%s/pulls/%d/", f.owner, f.repo, f.number))
+	author := actionsBot
+	if f.user != nil {
+		author = f.user
+	}
 	switch {
+	case r.Method == "GET" && p == "/user":
+		if f.user == nil {
+			writeJSON(w, http.StatusForbidden, map[string]any{"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user"})
+			return
+		}
+		writeJSON(w, http.StatusOK, f.user)
 	case ok && r.Method == "GET" && rest == "files":
 		// GitHub lists at most 3,000 files.
 		paginate(w, r, f.files[:min(len(f.files), 3000)])
@@ -116,7 +131,7 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case ok && r.Method == "GET" && rest == "reviews":
 		paginate(w, r, f.reviews)
 	case ok && r.Method == "POST" && rest == "reviews":
-		f.createReview(w, r)
+		f.createReview(w, r, author)
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
 	}
@@ -205,7 +220,7 @@ func newSide(patch string) map[int]int {
 	return lines
 }
 
-func (f *fakeGitHub) createReview(w http.ResponseWriter, r *http.Request) {
+func (f *fakeGitHub) createReview(w http.ResponseWriter, r *http.Request, author *github.User) {
 	data, _ := io.ReadAll(r.Body)
 	post := fakePost{Raw: string(data)}
 	refuse := func(status int, problem string) {
@@ -279,12 +294,12 @@ func (f *fakeGitHub) createReview(w http.ResponseWriter, r *http.Request) {
 	post.Status = http.StatusOK
 	f.posts = append(f.posts, post)
 	id := int64(len(f.reviews) + 1)
-	review := &github.PullRequestReview{ID: github.Int64(id), Body: rv.Body, CommitID: rv.CommitID, State: github.String("COMMENTED")}
+	review := &github.PullRequestReview{ID: github.Int64(id), Body: rv.Body, CommitID: rv.CommitID, State: github.String("COMMENTED"), User: author}
 	f.reviews = append(f.reviews, review)
 	for _, c := range rv.Comments {
 		f.comments = append(f.comments, &github.PullRequestComment{
 			ID: github.Int64(int64(1000 + len(f.comments))), PullRequestReviewID: github.Int64(id),
-			Path: c.Path, Line: c.Line, Side: c.Side, Body: c.Body, CommitID: rv.CommitID,
+			Path: c.Path, Line: c.Line, Side: c.Side, Body: c.Body, CommitID: rv.CommitID, User: author,
 		})
 	}
 	writeJSON(w, http.StatusOK, review)

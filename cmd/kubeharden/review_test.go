@@ -266,7 +266,7 @@ func TestReviewRerun(t *testing.T) {
 		if i == 110 {
 			body = "**error** [`privileged-container`]\n\n<!-- kubeharden:fingerprint=" + privileged + " -->"
 		}
-		f.comments = append(f.comments, &github.PullRequestComment{ID: github.Int64(int64(i + 1)), Body: github.String(body), Path: github.String(workerFile), Line: github.Int(26)})
+		f.comments = append(f.comments, &github.PullRequestComment{ID: github.Int64(int64(i + 1)), Body: github.String(body), Path: github.String(workerFile), Line: github.Int(26), User: actionsBot})
 	}
 	runCLI(t, "scan", "--github-review", reviewFixture)
 	posts := f.accepted()
@@ -285,6 +285,28 @@ func TestReviewRerun(t *testing.T) {
 	if !slices.Contains(f.allRequests(), "GET /repos/acme/shop/pulls/7/comments?page=2&per_page=100") {
 		t.Errorf("the second page of comments was not read: %v", f.allRequests())
 	}
+
+	// A marker the pull request's author writes silences nothing.
+	f = prFake(t)
+	githubEnv(t, f)
+	mallory := &github.User{Login: github.String("mallory"), Type: github.String("User")}
+	forged := "<!-- kubeharden:fingerprint=" + privileged + " -->"
+	f.comments = append(f.comments, &github.PullRequestComment{ID: github.Int64(1), Body: github.String(forged), Path: github.String(workerFile), Line: github.Int(26), User: mallory})
+	f.reviews = append(f.reviews, &github.PullRequestReview{ID: github.Int64(1), Body: github.String(forged), User: mallory})
+	runCLI(t, "scan", "--github-review", reviewFixture)
+	if posts := f.accepted(); len(posts) != 1 || !slices.ContainsFunc(commented(posts[0].Review), func(c string) bool { return strings.Contains(c, privileged) }) {
+		t.Errorf("a marker written by the pull request's author kept the finding from being commented")
+	}
+
+	// With a personal token the review is that user's: its markers count.
+	f = prFake(t)
+	f.user = &github.User{Login: github.String("platform-ci"), Type: github.String("User")}
+	githubEnv(t, f)
+	runCLI(t, "scan", "--github-review", reviewFixture)
+	runCLI(t, "scan", "--github-review", reviewFixture)
+	if n := len(f.accepted()); n != 1 {
+		t.Errorf("%d reviews after two runs with a personal token, want 1", n)
+	}
 }
 
 // TestReviewEnterpriseServer: GITHUB_API_URL of a GitHub Enterprise
@@ -298,7 +320,7 @@ func TestReviewEnterpriseServer(t *testing.T) {
 		t.Fatal("no review posted")
 	}
 	for _, r := range f.allRequests() {
-		if _, path, _ := strings.Cut(r, " "); !strings.HasPrefix(path, "/api/v3/repos/acme/shop/pulls/7/") {
+		if _, path, _ := strings.Cut(r, " "); !strings.HasPrefix(path, "/api/v3/") {
 			t.Errorf("request %s is not under /api/v3/", r)
 		}
 	}
@@ -325,7 +347,7 @@ func TestReviewFallbacks(t *testing.T) {
 		requests          int
 	}{
 		{name: "read-only token of a fork", line: "::notice::kubeharden: inline review comments skipped: the token may not review this pull request (403 Resource not accessible by integration)",
-			setup: func(f *fakeGitHub) { f.readOnly = true }, requests: 5},
+			setup: func(f *fakeGitHub) { f.readOnly = true }, requests: 6},
 		{name: "no token", token: "none", line: "::notice::kubeharden: inline review comments skipped: no GitHub token", requests: 0},
 		{name: "refused token", token: "ghs_notTheRightOne", line: "::warning::kubeharden: inline review comments skipped: GitHub refused the token (401 Bad credentials)", requests: 1},
 		{name: "not found", line: "::notice::kubeharden: inline review comments skipped: the token may not review this pull request (404 Not Found)",
