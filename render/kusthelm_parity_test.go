@@ -21,8 +21,10 @@ import (
 // `kustomize build --enable-helm` does), compare, and rewrite the expected
 // files from that build:
 //
-//	go install helm.sh/helm/v3/cmd/helm@v3.22.0
+//	go install -ldflags "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37" helm.sh/helm/v3/cmd/helm@v3.22.0
 //	go test ./render -run TestKustomizeHelmChartParity -helm-bin "$(go env GOPATH)/bin/helm"
+//
+// (the flags give it the Kubernetes version the released binary reports).
 var helmBin = flag.String("helm-bin", "", "helm binary: rebuild the expected output of the Kustomize helmCharts parity cases with kustomize --enable-helm")
 
 // helmParityCases are trees whose every release name is set: kustomize
