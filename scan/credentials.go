@@ -124,9 +124,13 @@ var (
 	placeholder = regexp.MustCompile(`(?i)^(|changeme|change[_\-]?me|replace[_\-]?me|todo|tbd|none|null|nil|xxx+|\*+|example|dummy|placeholder|secret|password|redacted|true|false|yes|no|\d{1,3})$|^\$\{[^}]*\}$|^\$\([^)]*\)$|\{\{.*\}\}|^<[^>]*>$|^%\([^)]*\)s$`)
 )
 
+// constantCase is a value written as a constant's name (GOOGLE_API_KEY_VAL,
+// YOUR_TOKEN_HERE): a token a deploy script replaces, not a credential.
+var constantCase = regexp.MustCompile(`^[A-Z]+(?:_[A-Z]+)+$`)
+
 func isPlaceholder(v string) bool {
 	v = strings.TrimSpace(v)
-	return placeholder.MatchString(v) || strings.HasPrefix(v, "/") || strings.HasPrefix(v, "ENC[")
+	return placeholder.MatchString(v) || constantCase.MatchString(v) || strings.HasPrefix(v, "/") || strings.HasPrefix(v, "ENC[")
 }
 
 func credentialValue(name, value string) bool {
