@@ -215,11 +215,12 @@ func loadSecrets(path string) (*secrets, error) {
 type leak struct {
 	rule, description string
 	line, column      int
-	secret            string // only for dropGeneric, cleared before leaving findLeaks
+	// secret is the value found: never written anywhere, only compared
+	// (dropGeneric) and, once reported, kept for redaction.
+	secret string
 }
 
-// findLeaks runs gitleaks over text and drops the values: only the rule
-// and position leave this function. Rules run only on the lines around
+// findLeaks runs gitleaks over text. Rules run only on the lines around
 // their keywords: gitleaks sends a whole fragment through a rule's
 // expression when its keyword occurs anywhere in it, and Go's regexp makes
 // that the cost of a scan. TestWindowsMatchWholeFiles proves the windows
@@ -252,15 +253,20 @@ func (s *secrets) findLeaks(file string, text []byte) []leak {
 			out = append(out, leak{rule: f.RuleID, description: f.Description, line: f.StartLine, column: column(f.StartLine, w.line, f.StartColumn), secret: f.Secret})
 		}
 	}
-	if s.found != nil {
-		for _, l := range out {
-			if v := strings.TrimSpace(l.secret); len(v) >= minRedacted {
-				s.found.Store(v, true)
-			}
-		}
-	}
 	return dropGeneric(out)
 }
+
+// remember keeps a reported value for redact.
+func (s *secrets) remember(value string) {
+	if v := strings.TrimSpace(value); s != nil && s.found != nil && len(v) >= minRedacted {
+		s.found.Store(v, true)
+	}
+}
+
+// referenceRE matches the fields that name a Secret, a ConfigMap or one of
+// their keys: gitleaks' generic rule takes `key: k8svaultapikey` for a
+// credential, but it is the name of one.
+var referenceRE = regexp.MustCompile(`(?:KeyRef|secretRef|configMapRef)\.(?:key|name)$|\.secretName$|\.(?:secret|configMap)\.items\[\d+\]\.(?:key|path)$`)
 
 // dropGeneric does what gitleaks does within one fragment: a generic
 // finding gives way to a specific rule's finding of the same secret on the
@@ -284,9 +290,6 @@ func dropGeneric(ls []leak) []leak {
 			continue
 		}
 		out = append(out, l)
-	}
-	for i := range out {
-		out[i].secret = "" // the value goes no further
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
@@ -602,10 +605,14 @@ func plaintextSecrets(p *Pass, set *render.Set) {
 			if o != nil && encrypted(o) {
 				continue // ciphertext looks random to gitleaks
 			}
+			if o != nil && isGeneric(l.rule) && referenceRE.MatchString(path) {
+				continue
+			}
 			offer(hit{leak: l, o: o, path: path, column: max(l.column, 1)})
 		}
 		for _, line := range slices.Sorted(maps.Keys(best)) {
 			h := best[line]
+			d.remember(h.secret)
 			p.reportLeak(t.File, line, h.column, h.o, h.path, settingName(h.o, h.path, render.LineAt(t.Data, line)), h.rule, h.description, h.how)
 		}
 	}
@@ -816,6 +823,7 @@ func renderedSecrets(p *Pass, d *secrets, set *render.Set) {
 		if n := settingName(lf.o, lf.path, nil); n != "" {
 			name = n
 		}
+		d.remember(l.secret)
 		p.reportLeak(lf.loc.File, lf.loc.Line, lf.loc.Column, lf.o, lf.path, name, l.rule, l.description, "rendered ")
 	}
 }
