@@ -344,6 +344,12 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	if err != nil {
 		return nil, []Problem{templateProblem(baseDir(dir, rel), srcs, rel, vs.Name, err)}
 	}
+	// A second render tells which values the chart generates at install
+	// (randAlphaNum, genCA, uuidv4): they differ, and were never committed.
+	var again map[string]string
+	if generates(ch) {
+		again, _ = eng.Render(ch, vals)
+	}
 	// Markers inside named templates can change what include returns to
 	// the code that inspects it (fromYaml, eq, trunc); files that render
 	// differently with them are mapped from a render that marks only the
@@ -401,10 +407,17 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 			p.Message = fmt.Sprintf("%s renders invalid YAML (value set %s): %s", name, vs.Name, p.Message)
 			probs = append(probs, p)
 		}
-		for _, o := range parsed {
+		var other []*Object
+		if again != nil && again[name] != text {
+			other, _ = Parse(file, []byte(again[name]))
+		}
+		for i, o := range parsed {
 			o.Source = src
 			o.DefaultNamespace = h.Namespace // helm install -n puts it there
 			o.Locator = newHelmLocator(o, name, srcs, inst, m, vctx)
+			if i < len(other) {
+				o.Generated = differing(o.Node, other[i].Node, "", nil)
+			}
 			objs = append(objs, helmObject{Object: o, template: name})
 		}
 	}
@@ -523,4 +536,53 @@ func baseDir(abs, rel string) string {
 		d = filepath.Dir(d)
 	}
 	return d
+}
+
+// generatorRE finds the template functions whose output changes from one
+// render to the next.
+var generatorRE = regexp.MustCompile(`\b(?:rand[A-Za-z]*|uuidv4|gen(?:CA|PrivateKey|SelfSignedCert|SignedCert)[A-Za-z]*|now|htpasswd|bcrypt|encryptAES)\b`)
+
+// generates reports whether a template of the chart or its subcharts calls
+// one of them.
+func generates(ch *chart.Chart) bool {
+	for _, t := range ch.Templates {
+		if generatorRE.Match(t.Data) {
+			return true
+		}
+	}
+	for _, d := range ch.Dependencies() {
+		if generates(d) {
+			return true
+		}
+	}
+	return false
+}
+
+// differing adds to into the paths of the string values where a and b,
+// two renderings of one object, differ.
+func differing(a, b *yaml.Node, path string, into map[string]bool) map[string]bool {
+	a, b = deref(a), deref(b)
+	if a == nil || b == nil {
+		return into
+	}
+	switch {
+	case a.Kind == yaml.ScalarNode && b.Kind == yaml.ScalarNode:
+		if a.Value != b.Value {
+			if into == nil {
+				into = map[string]bool{}
+			}
+			into[path] = true
+		}
+	case a.Kind == yaml.MappingNode && b.Kind == yaml.MappingNode:
+		for i := 0; i+1 < len(a.Content); i += 2 {
+			if _, v := lookupKey(b, a.Content[i].Value, 0); v != nil {
+				into = differing(a.Content[i+1], v, Join(path, Key(a.Content[i].Value)), into)
+			}
+		}
+	case a.Kind == yaml.SequenceNode && b.Kind == yaml.SequenceNode:
+		for i := 0; i < len(a.Content) && i < len(b.Content); i++ {
+			into = differing(a.Content[i], b.Content[i], fmt.Sprintf("%s[%d]", path, i), into)
+		}
+	}
+	return into
 }

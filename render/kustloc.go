@@ -139,6 +139,7 @@ func (g *kustGraph) object(data []byte) (*Object, error) {
 			return nil, fmt.Errorf("object %s/%s of Helm chart %s lost its number", o.Kind, o.Name, chart.chart.rel)
 		}
 		l.helm = chart.objs[i]
+		o.Generated = l.helm.Generated
 		l.layers = g.layers(func(d *kustDir) bool { return d == chart.chart.owner })
 		o.File = l.helm.File
 		o.Source.Chart = chart.chart.rel

@@ -71,6 +71,10 @@ type Object struct {
 	Node *yaml.Node
 	// Locator, when set, maps rendered nodes to source positions.
 	Locator Locator
+	// Generated holds the paths of the values a chart generates when it is
+	// rendered (randAlphaNum, genCA): they change from render to render and
+	// are in no file.
+	Generated map[string]bool
 
 	value map[string]any
 }

@@ -62,8 +62,10 @@ func secretManifest(p *Pass, o *render.Object) {
 			continue
 		}
 		n := 0
-		for _, v := range values {
-			if !isPlaceholder(v) && !strings.HasPrefix(v, "ENC[") {
+		for k, v := range values {
+			// A value the chart generates at install (randAlphaNum) is in
+			// no file: nothing is committed.
+			if !isPlaceholder(v) && !strings.HasPrefix(v, "ENC[") && !o.Generated[render.Join(field, render.Key(k))] {
 				n++
 			}
 		}

@@ -792,8 +792,8 @@ func renderedSecrets(p *Pass, d *secrets, set *render.Set) {
 			// An assembled credential is short; a private key fits in 4 KiB.
 			// Larger values are documents (dashboards, scripts) that a
 			// template filled in.
-			if len(value) < 8 || len(value) > 4096 || searched(value) {
-				return
+			if len(value) < 8 || len(value) > 4096 || searched(value) || o.Generated[path] {
+				return // a generated value (randAlphaNum, genCA) is in no file
 			}
 			loc := o.Locate(path)
 			if src, ok := sources[loc.File]; ok && strings.Contains(src, value) {
