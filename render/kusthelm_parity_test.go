@@ -69,6 +69,10 @@ var helmParityCases = []struct {
 	{name: "chart-home-and-version", chart: "app/vendor/web-1.0.0/web", root: "app", files: map[string]string{
 		"app/kustomization.yaml": "helmGlobals:\n  chartHome: vendor\nhelmCharts:\n  - name: web\n    version: 1.0.0\n    repo: https://charts.example.com\n    releaseName: r\n    skipHooks: true\n",
 	}},
+	{name: "component", chart: "comp/charts/web", root: "app", files: map[string]string{
+		"comp/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nhelmCharts:\n  - name: web\n    releaseName: c\n    skipHooks: true\n",
+		"app/kustomization.yaml":  "namespace: team\nnamePrefix: p-\ncomponents:\n  - ../comp\n",
+	}},
 	{name: "legacy-generator", chart: "app/vendored/web", root: "app", files: map[string]string{
 		"app/kustomization.yaml": "helmChartInflationGenerator:\n  - chartName: web\n    chartHome: vendored\n    releaseName: old\n    values: v.yaml\n    valuesLocal:\n      other: local\n",
 		"app/v.yaml":             "tag: file\n",
