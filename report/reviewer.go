@@ -87,19 +87,10 @@ func (r Reviewer) Publish(ctx context.Context, rep *Report) (ReviewResult, error
 
 func (r Reviewer) listFiles(ctx context.Context) ([]*github.CommitFile, error) {
 	var all []*github.CommitFile
-	opt := &github.ListOptions{PerPage: perPage}
-	for len(all) < MaxPRFiles {
-		files, resp, err := r.Client.PullRequests.ListFiles(ctx, r.Owner, r.Repo, r.Number, opt)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, files...)
-		if resp.NextPage == 0 {
-			break
-		}
-		opt.Page = resp.NextPage
-	}
-	return all, nil
+	err := eachPage(MaxPRFiles/perPage, func(opt github.ListOptions) ([]*github.CommitFile, *github.Response, error) {
+		return r.Client.PullRequests.ListFiles(ctx, r.Owner, r.Repo, r.Number, &opt)
+	}, func(f *github.CommitFile) { all = append(all, f) })
+	return all, err
 }
 
 // said collects the fingerprints marked in the pull request's review
@@ -117,43 +108,43 @@ func (r Reviewer) said(ctx context.Context) (map[string]bool, error) {
 	trusted := func(u *github.User) bool {
 		return u != nil && (u.GetType() == "Bot" || (self != "" && u.GetLogin() == self))
 	}
-	copt := &github.PullRequestListCommentsOptions{ListOptions: github.ListOptions{PerPage: perPage}}
-	for range maxCommentPages {
-		cs, resp, err := r.Client.PullRequests.ListComments(ctx, r.Owner, r.Repo, r.Number, copt)
-		if err != nil {
-			return nil, fmt.Errorf("listing the review comments: %w", err)
-		}
-		for _, c := range cs {
-			if !trusted(c.User) {
-				continue
-			}
-			for _, fp := range Markers(c.GetBody()) {
+	mark := func(u *github.User, body string) {
+		if trusted(u) {
+			for _, fp := range Markers(body) {
 				said[fp] = true
 			}
 		}
-		if resp.NextPage == 0 {
-			break
-		}
-		copt.Page = resp.NextPage
 	}
-	ropt := &github.ListOptions{PerPage: perPage}
-	for range maxReviewsPages {
-		rs, resp, err := r.Client.PullRequests.ListReviews(ctx, r.Owner, r.Repo, r.Number, ropt)
-		if err != nil {
-			return nil, fmt.Errorf("listing the reviews: %w", err)
-		}
-		for _, rv := range rs {
-			if !trusted(rv.User) {
-				continue
-			}
-			for _, fp := range Markers(rv.GetBody()) {
-				said[fp] = true
-			}
-		}
-		if resp.NextPage == 0 {
-			break
-		}
-		ropt.Page = resp.NextPage
+	err := eachPage(maxCommentPages, func(opt github.ListOptions) ([]*github.PullRequestComment, *github.Response, error) {
+		return r.Client.PullRequests.ListComments(ctx, r.Owner, r.Repo, r.Number, &github.PullRequestListCommentsOptions{ListOptions: opt})
+	}, func(c *github.PullRequestComment) { mark(c.User, c.GetBody()) })
+	if err != nil {
+		return nil, fmt.Errorf("listing the review comments: %w", err)
+	}
+	err = eachPage(maxReviewsPages, func(opt github.ListOptions) ([]*github.PullRequestReview, *github.Response, error) {
+		return r.Client.PullRequests.ListReviews(ctx, r.Owner, r.Repo, r.Number, &opt)
+	}, func(rv *github.PullRequestReview) { mark(rv.User, rv.GetBody()) })
+	if err != nil {
+		return nil, fmt.Errorf("listing the reviews: %w", err)
 	}
 	return said, nil
+}
+
+// eachPage calls each for every item of at most most pages of a listing.
+func eachPage[T any](most int, list func(github.ListOptions) ([]T, *github.Response, error), each func(T)) error {
+	opt := github.ListOptions{PerPage: perPage}
+	for range most {
+		items, resp, err := list(opt)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			each(it)
+		}
+		if resp.NextPage == 0 {
+			return nil
+		}
+		opt.Page = resp.NextPage
+	}
+	return nil
 }
