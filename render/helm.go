@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 	"helm.sh/helm/v3/pkg/chart"
@@ -108,6 +109,54 @@ func loadChart(ctx context.Context, dir string, opt Options) ([]helmObject, []Pr
 		probs = append(probs, p...)
 	}
 	return objs, probs
+}
+
+// DefaultChartTimeout is how long one chart may take to render.
+const DefaultChartTimeout = 2 * time.Minute
+
+// loadChartWithin renders the chart at dir, giving up after
+// opt.ChartTimeout with a problem that says so.
+func loadChartWithin(ctx context.Context, dir string, opt Options) ([]helmObject, []Problem) {
+	type result struct {
+		objs  []helmObject
+		probs []Problem
+	}
+	r, ok := withinTime(opt.ChartTimeout, func() result {
+		objs, probs := loadChart(ctx, dir, opt)
+		return result{objs, probs}
+	})
+	if !ok {
+		return nil, []Problem{slowChart(relPath(opt.Dir, dir), opt.ChartTimeout)}
+	}
+	return r.objs, r.probs
+}
+
+// withinTime runs fn for at most limit (DefaultChartTimeout when 0) and says
+// whether it returned. What it leaves behind runs on until it ends or the
+// process does: Helm's engine cannot be stopped.
+func withinTime[T any](limit time.Duration, fn func() T) (T, bool) {
+	if limit <= 0 {
+		limit = DefaultChartTimeout
+	}
+	done := make(chan T, 1)
+	go func() { done <- fn() }()
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		return r, true
+	case <-timer.C:
+		var zero T
+		return zero, false
+	}
+}
+
+func slowChart(rel string, limit time.Duration) Problem {
+	if limit <= 0 {
+		limit = DefaultChartTimeout
+	}
+	return Problem{Kind: Skipped, Pos: Pos{File: path.Join(rel, "Chart.yaml"), Line: 1, Column: 1},
+		Message: fmt.Sprintf("Helm chart %s did not render within %s, so its objects are not checked; a template that loops that long is worth a look", rel, limit)}
 }
 
 // preflight loads the chart at dir once to say whether it can be

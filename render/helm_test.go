@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func loadHelm(t *testing.T, dir string, h HelmOptions) *Set {
@@ -246,5 +247,22 @@ func TestHelmPathInsideChart(t *testing.T) {
 		if len(set.Problems) != 0 || len(set.Objects) != 1 || set.Objects[0].Source.Kind != "helm" || len(set.Charts) != 1 || set.Charts[0] != "values" {
 			t.Errorf("%s: %d objects, charts %v, problems %v", p, len(set.Objects), set.Charts, set.Problems)
 		}
+	}
+}
+
+// TestChartTimeout: a chart that renders for too long is a located
+// problem; the rest of the scan goes on.
+func TestChartTimeout(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "slow/Chart.yaml", []byte("apiVersion: v2\nname: slow\nversion: 1.0.0\n"))
+	write(t, dir, "slow/templates/cm.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: slow\ndata:\n  n: \"{{ range until 5000 }}{{ range until 5000 }}{{ end }}{{ end }}\"\n"))
+	write(t, dir, "plain/cm.yaml", []byte(configMap))
+	set, err := Load(t.Context(), []string{"."}, Options{Dir: dir, ChartTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	problemAt(t, set, "slow/Chart.yaml", 1, Skipped, "did not render within 50ms")
+	if len(set.Objects) != 1 || set.Objects[0].File != "plain/cm.yaml" {
+		t.Errorf("objects %v: want the plain ConfigMap alone", set.Objects)
 	}
 }

@@ -347,7 +347,18 @@ func (k *kustomizer) render(kc *kustChart, inherited string) *chartRender {
 		cv.user = mergeMaps(cv.user, v.values)
 		cv.files = append(cv.files, valuesFile{file: v.file, node: v.node})
 	}
-	objs, probs := renderChart(kc.dir, kc.rel, cv, h, kv)
+	type result struct {
+		objs  []helmObject
+		probs []Problem
+	}
+	res, ok := withinTime(k.opt.ChartTimeout, func() result {
+		objs, probs := renderChart(kc.dir, kc.rel, cv, h, kv)
+		return result{objs, probs}
+	})
+	if !ok {
+		res.probs = []Problem{slowChart(kc.rel, k.opt.ChartTimeout)}
+	}
+	objs, probs := res.objs, res.probs
 	if len(probs) > 0 {
 		r.probs = probs
 		return r

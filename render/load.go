@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -54,6 +55,10 @@ type Options struct {
 	Progress func(stage Stage, done, total int)
 	// Helm controls how the Helm charts found are rendered.
 	Helm HelmOptions
+	// ChartTimeout bounds the rendering of one chart (default
+	// DefaultChartTimeout): a template can loop for as long as its author
+	// likes, and a pull request must not stall the scan.
+	ChartTimeout time.Duration
 	// Exclude lists path globs (see MatchPath) of files and directories a
 	// walk passes over: not read, not rendered, not built as roots. A
 	// kustomization outside them still reads the bases and files it names.
@@ -333,7 +338,7 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 			if textOnly[dir] {
 				rendered[i].probs = nil // reported by the kustomization
 			} else if len(rendered[i].probs) == 0 {
-				rendered[i].objs, rendered[i].probs = loadChart(ctx, dir, opt)
+				rendered[i].objs, rendered[i].probs = loadChartWithin(ctx, dir, opt)
 			}
 			if opt.Progress != nil {
 				mu.Lock()
