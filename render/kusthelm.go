@@ -63,12 +63,12 @@ type chartRender struct {
 // chartKeys are the keys of an entry, for helmCharts and for the legacy
 // helmChartInflationGenerator.
 type chartKeys struct {
-	name, home, valuesFile, valuesInline, valuesMerge string
+	name, valuesFile, valuesInline, valuesMerge string
 }
 
 var (
-	modernKeys = chartKeys{"name", "", "valuesFile", "valuesInline", "valuesMerge"}
-	legacyKeys = chartKeys{"chartName", "chartHome", "values", "valuesLocal", "valuesMerge"}
+	modernKeys = chartKeys{"name", "valuesFile", "valuesInline", "valuesMerge"}
+	legacyKeys = chartKeys{"chartName", "values", "valuesLocal", "valuesMerge"}
 )
 
 // helmCharts reads the helmCharts (and helmChartInflationGenerator)
