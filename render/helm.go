@@ -461,10 +461,12 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 			other, _ = Parse(file, []byte(again[name]))
 		}
 		for i, o := range parsed {
+			trimDocEnd(o.Node)
 			o.Source = src
 			o.DefaultNamespace = h.Namespace // helm install -n puts it there
 			o.Locator = newHelmLocator(o, name, srcs, inst, m, vctx)
 			if i < len(other) {
+				trimDocEnd(other[i].Node)
 				o.Generated = differing(o.Node, other[i].Node, "", nil)
 			}
 			objs = append(objs, helmObject{Object: o, template: name})
@@ -585,6 +587,28 @@ func baseDir(abs, rel string) string {
 		d = filepath.Dir(d)
 	}
 	return d
+}
+
+// trimDocEnd does to an object what Helm's trimming of each rendered
+// document (releaseutil.SplitManifests) does: a block scalar that ends the
+// document loses its final line breaks.
+func trimDocEnd(n *yaml.Node) {
+	for n != nil {
+		switch n.Kind {
+		case yaml.MappingNode, yaml.SequenceNode:
+			if len(n.Content) == 0 {
+				return
+			}
+			n = n.Content[len(n.Content)-1]
+		case yaml.ScalarNode:
+			if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+				n.Value = strings.TrimRight(n.Value, " \t\r\n")
+			}
+			return
+		default:
+			return
+		}
+	}
 }
 
 // generatorRE finds the template functions whose output changes from one
