@@ -72,6 +72,21 @@ func (d Diff) Line(file string, line int) (dl DiffLine, inHunk, inPR bool) {
 	return dl, inHunk, true
 }
 
+// Changed reports whether a pull request adds or changes the line of a
+// file; a file whose patch GitHub withholds counts as changed throughout
+// when the pull request adds lines to it.
+func (d Diff) Changed(file string, line int) bool {
+	fd := d[path.Clean(file)]
+	switch {
+	case fd == nil:
+		return false
+	case !fd.Patched:
+		return fd.Additions > 0
+	}
+	dl, ok := fd.Lines[line]
+	return ok && dl.Added
+}
+
 var hunkHeader = regexp.MustCompile(`^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@`)
 
 // ParsePatch reads a unified diff of one file as GitHub gives it (hunks

@@ -38,6 +38,9 @@ type Report struct {
 	// Settings lists what the configuration turned off or changed (rules
 	// disabled, severities, paths excluded), for the job summary.
 	Settings []string `json:"-"`
+	// Scope, when set, keeps the findings that can fail the build: those
+	// on the lines a pull request changes, say.
+	Scope func(scan.Finding) bool `json:"-"`
 }
 
 // A Chart is a rendered Helm chart and the value sets it was scanned with.
@@ -70,7 +73,7 @@ func (r *Report) Fails(threshold scan.Severity) bool {
 		return false
 	}
 	for _, f := range r.Findings {
-		if f.Suppressed == nil && f.Severity >= threshold {
+		if f.Suppressed == nil && f.Severity >= threshold && (r.Scope == nil || r.Scope(f)) {
 			return true
 		}
 	}

@@ -32,6 +32,8 @@ type Reviewer struct {
 	// Links holds the head commit the review is on (SHA) and what its
 	// text links to.
 	Links ReviewLinks
+	// Files, when set, is the pull request's diff, already listed.
+	Files Diff
 }
 
 // A ReviewResult says what Publish did.
@@ -53,11 +55,13 @@ func (r Reviewer) Publish(ctx context.Context, rep *Report) (ReviewResult, error
 	if rep.Summary.Findings["error"]+rep.Summary.Findings["warning"]+rep.Summary.Findings["note"] == 0 {
 		return res, nil
 	}
-	files, err := r.listFiles(ctx)
-	if err != nil {
-		return res, fmt.Errorf("listing the pull request's files: %w", err)
+	diff := r.Files
+	if diff == nil {
+		var err error
+		if diff, err = r.Diff(ctx); err != nil {
+			return res, err
+		}
 	}
-	diff := NewDiff(files)
 	res.Plan = PlanReview(rep.Findings, diff, r.Filter, nil, r.PathPrefix)
 	if !res.Plan.New() {
 		return res, nil
@@ -83,6 +87,15 @@ func (r Reviewer) Publish(ctx context.Context, rep *Report) (ReviewResult, error
 	}
 	res.Posted = true
 	return res, nil
+}
+
+// Diff lists the pull request's files and reads their patches.
+func (r Reviewer) Diff(ctx context.Context) (Diff, error) {
+	files, err := r.listFiles(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing the pull request's files: %w", err)
+	}
+	return NewDiff(files), nil
 }
 
 func (r Reviewer) listFiles(ctx context.Context) ([]*github.CommitFile, error) {

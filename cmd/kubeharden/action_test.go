@@ -52,7 +52,7 @@ func TestActionInputs(t *testing.T) {
 	env["INPUT_FAIL-ON"] = "warning"
 	got := actionArgs(func(k string) string { return env[k] })
 	want := []string{"--fail-on=warning", "--sarif=kubeharden.sarif", "--category=kubeharden/", "--pss-version=latest",
-		"--github-review=true", "--review-filter=added", "--", "deploy", "charts"}
+		"--github-review=true", "--review-filter=added", "--fail-scope=all", "--", "deploy", "charts"}
 	if !slices.Equal(got, want) {
 		t.Errorf("args = %q, want %q", got, want)
 	}

@@ -87,39 +87,23 @@ func pullRequest(getenv func(string) string) (number int, head string, ok bool, 
 // as one review. A review that cannot be posted is a notice or a warning,
 // never an error: the scan's exit code is the findings' alone, and the
 // annotations and job summary, written before, carry every finding.
-func reviewPullRequest(ctx context.Context, stdout io.Writer, getenv func(string) string, token string, filter report.FilterMode, rep *report.Report) {
+func reviewPullRequest(ctx context.Context, stdout io.Writer, getenv func(string) string, token string, filter report.FilterMode, rep *report.Report, diff report.Diff) {
 	gh := githubactions.New(githubactions.WithWriter(stdout), githubactions.WithGetenv(getenv))
 	const fallback = "; the annotations and the job summary list the findings"
-	number, head, ok, err := pullRequest(getenv)
-	if err != nil {
-		gh.Warningf("kubeharden: inline review comments skipped: %v%s", err, fallback)
-		return
-	}
-	if !ok {
+	r, skip, notice := pullRequestReviewer(getenv, token, stdout)
+	switch {
+	case skip == "" && r == nil:
 		gh.Debugf("kubeharden: no pull request review on a %q event", getenv("GITHUB_EVENT_NAME"))
 		return
-	}
-	if token == "" {
-		gh.Noticef("kubeharden: inline review comments skipped: no GitHub token (the github-token input, or GITHUB_TOKEN for kubeharden scan)%s", fallback)
+	case skip != "" && notice:
+		gh.Noticef("kubeharden: inline review comments skipped: %s%s", skip, fallback)
+		return
+	case skip != "":
+		gh.Warningf("kubeharden: inline review comments skipped: %s%s", skip, fallback)
 		return
 	}
-	owner, repo, found := strings.Cut(getenv("GITHUB_REPOSITORY"), "/")
-	if !found || owner == "" || repo == "" {
-		gh.Warningf("kubeharden: inline review comments skipped: GITHUB_REPOSITORY %q is not owner/name%s", getenv("GITHUB_REPOSITORY"), fallback)
-		return
-	}
-	client, err := newGitHubClient(getenv("GITHUB_API_URL"), token, stdout)
-	if err != nil {
-		gh.Warningf("kubeharden: inline review comments skipped: %v%s", err, fallback)
-		return
-	}
-	server := firstNonEmpty(getenv("GITHUB_SERVER_URL"), "https://github.com")
-	links := report.ReviewLinks{Server: server, Repository: owner + "/" + repo, SHA: head}
-	if id := getenv("GITHUB_RUN_ID"); id != "" {
-		links.RunURL = strings.TrimSuffix(server, "/") + "/" + owner + "/" + repo + "/actions/runs/" + url.PathEscape(id)
-	}
-	r := report.Reviewer{Client: client, Owner: owner, Repo: repo, Number: number, Filter: filter,
-		Links: links} // files are the repository's already (Report.Rebase)
+	number := r.Number
+	r.Filter, r.Files = filter, diff
 	ctx, cancel := context.WithTimeout(ctx, reviewTimeout)
 	defer cancel()
 	res, err := r.Publish(ctx, rep)
@@ -145,6 +129,58 @@ func reviewPullRequest(ctx context.Context, stdout io.Writer, getenv func(string
 	default:
 		fmt.Fprintf(stdout, "kubeharden: no review on pull request #%d: no finding on the lines it changes (filter mode %s)\n", number, filter)
 	}
+}
+
+// pullRequestReviewer makes the Reviewer of the pull request a run is
+// about. It returns nil and no reason on events other than pull requests;
+// nil and why otherwise, notice true when that is to be expected (no
+// token).
+func pullRequestReviewer(getenv func(string) string, token string, log io.Writer) (r *report.Reviewer, why string, notice bool) {
+	number, head, ok, err := pullRequest(getenv)
+	if err != nil {
+		return nil, err.Error(), false
+	}
+	if !ok {
+		return nil, "", false
+	}
+	if token == "" {
+		return nil, "no GitHub token (the github-token input, or GITHUB_TOKEN for kubeharden scan)", true
+	}
+	owner, repo, found := strings.Cut(getenv("GITHUB_REPOSITORY"), "/")
+	if !found || owner == "" || repo == "" {
+		return nil, fmt.Sprintf("GITHUB_REPOSITORY %q is not owner/name", getenv("GITHUB_REPOSITORY")), false
+	}
+	client, err := newGitHubClient(getenv("GITHUB_API_URL"), token, log)
+	if err != nil {
+		return nil, err.Error(), false
+	}
+	server := firstNonEmpty(getenv("GITHUB_SERVER_URL"), "https://github.com")
+	links := report.ReviewLinks{Server: server, Repository: owner + "/" + repo, SHA: head}
+	if id := getenv("GITHUB_RUN_ID"); id != "" {
+		links.RunURL = strings.TrimSuffix(server, "/") + "/" + owner + "/" + repo + "/actions/runs/" + url.PathEscape(id)
+	}
+	// Files are the repository's already (Report.Rebase).
+	return &report.Reviewer{Client: client, Owner: owner, Repo: repo, Number: number, Links: links}, "", false
+}
+
+// changedLines returns the pull request's diff, or why it cannot: the
+// scope of --fail-scope changed.
+func changedLines(ctx context.Context, getenv func(string) string, token string, log io.Writer) (report.Diff, string) {
+	r, why, _ := pullRequestReviewer(getenv, token, log)
+	if r == nil {
+		if why == "" {
+			why = fmt.Sprintf("a %q event is not a pull request", getenv("GITHUB_EVENT_NAME"))
+		}
+		return nil, why
+	}
+	ctx, cancel := context.WithTimeout(ctx, reviewTimeout)
+	defer cancel()
+	d, err := r.Diff(ctx)
+	if err != nil {
+		_, why := reviewFailure(err)
+		return nil, why
+	}
+	return d, ""
 }
 
 func pluralize(n int, word string) string {

@@ -530,3 +530,58 @@ func TestReviewAction(t *testing.T) {
 		t.Error("pr-review: false still called the API")
 	}
 }
+
+// TestFailScopeChanged: with --fail-scope changed only the findings on
+// lines a pull request adds or changes decide the exit code and the
+// result output; off a pull request, or without the diff, every finding
+// does, and a notice says so.
+func TestFailScopeChanged(t *testing.T) {
+	// The fixture's pull request adds line 26 of worker.yaml, where
+	// privileged-container (an error) is.
+	f := prFake(t)
+	githubEnv(t, f)
+	if _, _, code := runCLI(t, "scan", "--fail-scope", "changed", reviewFixture); code != exitFindings {
+		t.Errorf("an error on an added line: exit %d, want %d", code, exitFindings)
+	}
+
+	// A pull request that adds a comment at the top of worker.yaml: the
+	// errors are older than it.
+	f = newFakeGitHub(t)
+	f.addFile(workerFile, "modified", "@@ -1,1 +1,2 @@\n+# owned by the platform team\n apiVersion: apps/v1")
+	githubEnv(t, f)
+	stdout, _, code := runCLI(t, "scan", "--fail-scope", "changed", reviewFixture)
+	if code != 0 {
+		t.Errorf("no finding on a changed line: exit %d, want 0\n%s", code, stdout)
+	}
+	out, _ := os.ReadFile(os.Getenv("GITHUB_OUTPUT"))
+	if !strings.Contains(string(out), "result<<") || !strings.Contains(string(out), "\npass\n") {
+		t.Errorf("result output is not pass:\n%s", out)
+	}
+	sum, _ := os.ReadFile(os.Getenv("GITHUB_STEP_SUMMARY"))
+	if !strings.Contains(string(sum), "fail scope: only findings on lines this pull request adds or changes can fail it") {
+		t.Errorf("summary does not say the scope:\n%s", sum)
+	}
+	if !strings.Contains(stdout, "::error ") {
+		t.Errorf("the findings are no longer annotated:\n%s", stdout)
+	}
+	// The default scope fails on every finding.
+	if _, _, code := runCLI(t, "scan", reviewFixture); code != exitFindings {
+		t.Errorf("fail-scope all: exit %d, want %d", code, exitFindings)
+	}
+
+	// Off a pull request, or without a token: every finding, and a notice.
+	t.Setenv("GITHUB_EVENT_NAME", "push")
+	stdout, _, code = runCLI(t, "scan", "--fail-scope", "changed", reviewFixture)
+	if code != exitFindings || !strings.Contains(stdout, "::notice::kubeharden: fail-scope changed: a \"push\" event is not a pull request; every finding can fail the build") {
+		t.Errorf("push event: exit %d\n%s", code, stdout)
+	}
+	t.Setenv("GITHUB_EVENT_NAME", "pull_request")
+	t.Setenv("GITHUB_TOKEN", "")
+	stdout, _, code = runCLI(t, "scan", "--fail-scope", "changed", reviewFixture)
+	if code != exitFindings || !strings.Contains(stdout, "fail-scope changed: no GitHub token") {
+		t.Errorf("no token: exit %d\n%s", code, stdout)
+	}
+	if _, _, code := runCLI(t, "scan", "--fail-scope", "new", reviewFixture); code != exitUsage {
+		t.Errorf("unknown scope: exit %d, want %d", code, exitUsage)
+	}
+}

@@ -211,6 +211,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	namespace := fs.String("namespace", "", "Helm release namespace (default default)")
 	review := fs.Bool("github-review", false, "in GitHub Actions, on pull_request and pull_request_target events, comment the findings on the pull request's changed lines (token: GITHUB_TOKEN)")
 	reviewFilter := fs.String("review-filter", string(report.FilterAdded), "which findings the review carries: added, diff_context, file or nofilter")
+	failScope := fs.String("fail-scope", "all", "which findings can fail the build: all, or changed (on a pull request in GitHub Actions, those on the lines it adds or changes)")
 	var values, sets, exclude, disable listFlag
 	fs.Var(&exclude, "exclude", "path glob to pass over (** spans directories; repeatable)")
 	fs.Var(&disable, "disable", "rule id not to run (repeatable, or comma-separated)")
@@ -300,6 +301,9 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	filter, err := report.ParseFilterMode(*reviewFilter)
 	if err != nil {
 		return usageError("--review-filter: %v", err)
+	}
+	if *failScope != "all" && *failScope != "changed" {
+		return usageError("--fail-scope: unknown scope %q (want all or changed)", *failScope)
 	}
 	// In GitHub Actions files are named from the repository root, as code
 	// scanning, annotations and reviews need, also when the scan runs in a
@@ -392,14 +396,29 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 		}
 	}
 	if os.Getenv("GITHUB_ACTIONS") == "true" {
+		var diff report.Diff
+		if *failScope == "changed" {
+			var why string
+			if diff, why = changedLines(ctx, os.Getenv, token, stdout); diff != nil {
+				rep.Scope = func(f scan.Finding) bool { return diff.Changed(f.File, f.Line) }
+				rep.Settings = append(rep.Settings, "fail scope: only findings on lines this pull request adds or changes can fail it")
+			} else {
+				fmt.Fprintf(stdout, "::notice::kubeharden: fail-scope changed: %s; every finding can fail the build\n", why)
+			}
+		}
 		if err := publishGitHub(stdout, rep, threshold, *sarifFile, time.Since(start)); err != nil {
 			return err
 		}
 		if *review {
-			reviewPullRequest(ctx, stdout, os.Getenv, token, filter, rep)
+			reviewPullRequest(ctx, stdout, os.Getenv, token, filter, rep, diff)
 		}
-	} else if *review {
-		fmt.Fprintln(stderr, "kubeharden: --github-review works only in GitHub Actions (GITHUB_ACTIONS=true): no review posted")
+	} else {
+		if *review {
+			fmt.Fprintln(stderr, "kubeharden: --github-review works only in GitHub Actions (GITHUB_ACTIONS=true): no review posted")
+		}
+		if *failScope == "changed" {
+			fmt.Fprintln(stderr, "kubeharden: --fail-scope changed works only on a pull request in GitHub Actions: every finding can fail")
+		}
 	}
 	if rep.Fails(threshold) {
 		return &exitError{code: exitFindings}
@@ -640,6 +659,7 @@ var actionInputs = []struct{ input, flag string }{
 	{"config", "--config"},
 	{"pr-review", "--github-review"},
 	{"review-filter", "--review-filter"},
+	{"fail-scope", "--fail-scope"},
 }
 
 // actionToken is the token of the action's github-token input. It never
