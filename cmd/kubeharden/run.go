@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sethvargo/go-githubactions"
 	"gopkg.in/yaml.v3"
 
 	"github.com/kubeharden/kubeharden/render"
@@ -403,7 +404,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 				rep.Scope = func(f scan.Finding) bool { return diff.Changed(f.File, f.Line) }
 				rep.Settings = append(rep.Settings, "fail scope: only findings on lines this pull request adds or changes can fail it")
 			} else {
-				fmt.Fprintf(stdout, "::notice::kubeharden: fail-scope changed: %s; every finding can fail the build\n", why)
+				githubactions.New(githubactions.WithWriter(stdout)).Noticef("kubeharden: fail-scope changed: %s; every finding can fail the build", why)
 			}
 		}
 		if err := publishGitHub(stdout, rep, threshold, *sarifFile, time.Since(start)); err != nil {
