@@ -38,6 +38,10 @@ func TestKustomizeHelmChartFixture(t *testing.T) {
 	if o.Namespace != "shop" {
 		t.Errorf("namespace %q, want the overlay's shop", o.Namespace)
 	}
+	// kustomization.yaml twice, values-prod.yaml, and the two templates.
+	if set.Files != 5 {
+		t.Errorf("%d files read, want 5", set.Files)
+	}
 	if slices.Contains(set.Charts, "base/charts/web") {
 		t.Errorf("the chart the kustomization renders is also rendered on its own: %v", set.Charts)
 	}

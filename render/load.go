@@ -269,6 +269,14 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 
 	sort.Slice(inputs, func(i, j int) bool { return inputs[i].rel < inputs[j].rel })
 	set.Files = len(inputs) + len(kustTexts)
+	// The templates of charts kustomizations render count once each.
+	chartFiles := map[string]bool{}
+	for _, o := range set.Objects {
+		if o.Source.Kind == "kustomize" && o.Source.Chart != "" {
+			chartFiles[o.File] = true
+		}
+	}
+	set.Files += len(chartFiles)
 
 	type result struct {
 		objs  []*Object
