@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/google/go-github/v60/github"
 )
@@ -45,6 +46,8 @@ type ReviewResult struct {
 	// Refused is true when GitHub refused the inline comments and the
 	// review was posted again with every finding in its body.
 	Refused bool
+	// Fixed counts the earlier comments marked as no longer found.
+	Fixed int
 }
 
 // Publish lists the pull request's files and the comments already on it,
@@ -52,23 +55,21 @@ type ReviewResult struct {
 // new to say. Errors come from GitHub's API as go-github reports them.
 func (r Reviewer) Publish(ctx context.Context, rep *Report) (ReviewResult, error) {
 	var res ReviewResult
+	said, mine, err := r.said(ctx)
+	if err != nil {
+		return res, err
+	}
+	if res.Fixed, err = r.markFixed(ctx, rep, mine); err != nil {
+		return res, err
+	}
 	if rep.Summary.Findings["error"]+rep.Summary.Findings["warning"]+rep.Summary.Findings["note"] == 0 {
 		return res, nil
 	}
 	diff := r.Files
 	if diff == nil {
-		var err error
 		if diff, err = r.Diff(ctx); err != nil {
 			return res, err
 		}
-	}
-	res.Plan = PlanReview(rep.Findings, diff, r.Filter, nil, r.PathPrefix)
-	if !res.Plan.New() {
-		return res, nil
-	}
-	said, err := r.said(ctx)
-	if err != nil {
-		return res, err
 	}
 	res.Plan = PlanReview(rep.Findings, diff, r.Filter, said, r.PathPrefix)
 	if !res.Plan.New() {
@@ -111,12 +112,17 @@ func (r Reviewer) listFiles(ctx context.Context) ([]*github.CommitFile, error) {
 // bots (the workflow token writes as github-actions[bot]) and of the
 // token's own user. A marker anyone else writes (the pull request's
 // author, say) silences nothing.
-func (r Reviewer) said(ctx context.Context) (map[string]bool, error) {
-	said := map[string]bool{}
+func (r Reviewer) said(ctx context.Context) (said map[string]bool, mine []*github.PullRequestComment, err error) {
+	said = map[string]bool{}
 	self := ""
 	// An installation token cannot read its user (403); a personal one can.
-	if u, _, err := r.Client.Users.Get(ctx, ""); err == nil {
+	u, _, err := r.Client.Users.Get(ctx, "")
+	var er *github.ErrorResponse
+	switch {
+	case err == nil:
 		self = u.GetLogin()
+	case errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusUnauthorized:
+		return nil, nil, err // the token is refused: nothing else will answer
 	}
 	trusted := func(u *github.User) bool {
 		return u != nil && (u.GetType() == "Bot" || (self != "" && u.GetLogin() == self))
@@ -128,19 +134,66 @@ func (r Reviewer) said(ctx context.Context) (map[string]bool, error) {
 			}
 		}
 	}
-	err := eachPage(maxCommentPages, func(opt github.ListOptions) ([]*github.PullRequestComment, *github.Response, error) {
+	err = eachPage(maxCommentPages, func(opt github.ListOptions) ([]*github.PullRequestComment, *github.Response, error) {
 		return r.Client.PullRequests.ListComments(ctx, r.Owner, r.Repo, r.Number, &github.PullRequestListCommentsOptions{ListOptions: opt})
-	}, func(c *github.PullRequestComment) { mark(c.User, c.GetBody()) })
+	}, func(c *github.PullRequestComment) {
+		mark(c.User, c.GetBody())
+		// Ours to edit: the token's user's, or a bot's when the token is
+		// an installation's (it cannot read its user).
+		ours := c.User != nil && ((self != "" && c.User.GetLogin() == self) || (self == "" && c.User.GetType() == "Bot"))
+		if ours && len(Markers(c.GetBody())) == 1 {
+			mine = append(mine, c)
+		}
+	})
 	if err != nil {
-		return nil, fmt.Errorf("listing the review comments: %w", err)
+		return nil, nil, fmt.Errorf("listing the review comments: %w", err)
 	}
 	err = eachPage(maxReviewsPages, func(opt github.ListOptions) ([]*github.PullRequestReview, *github.Response, error) {
 		return r.Client.PullRequests.ListReviews(ctx, r.Owner, r.Repo, r.Number, &opt)
 	}, func(rv *github.PullRequestReview) { mark(rv.User, rv.GetBody()) })
 	if err != nil {
-		return nil, fmt.Errorf("listing the reviews: %w", err)
+		return nil, nil, fmt.Errorf("listing the reviews: %w", err)
 	}
-	return said, nil
+	return said, mine, nil
+}
+
+// fixedMarker marks a comment whose finding a later run no longer found.
+const fixedMarker = "<!-- kubeharden:fixed -->"
+
+// MaxFixedEdits bounds the comments one run marks as fixed.
+const MaxFixedEdits = 30
+
+// markFixed edits kubeharden's own inline comments whose finding the scan
+// no longer reports (fixed, or its object renamed) to say so at the top;
+// an accepted finding is still reported, so its comment stays as it is.
+// An edit GitHub refuses ends the marking, never the review.
+func (r Reviewer) markFixed(ctx context.Context, rep *Report, mine []*github.PullRequestComment) (int, error) {
+	current := map[string]bool{}
+	for _, f := range rep.Findings {
+		current[f.Fingerprint] = true
+	}
+	sha := r.Links.SHA
+	if len(sha) > 7 {
+		sha = sha[:7]
+	}
+	n := 0
+	for _, c := range mine {
+		body := c.GetBody()
+		if current[Markers(body)[0]] || strings.Contains(body, fixedMarker) {
+			continue
+		}
+		if n == MaxFixedEdits {
+			break
+		}
+		edited := fmt.Sprintf("> [!NOTE]\n> kubeharden no longer finds this at %s.\n%s\n\n%s", sha, fixedMarker, body)
+		if _, _, err := r.Client.PullRequests.EditComment(ctx, r.Owner, r.Repo, c.GetID(), &github.PullRequestComment{Body: &edited}); err != nil {
+			// A note on an old comment is not worth the review: stop here,
+			// and say nothing of the rest.
+			return n, nil
+		}
+		n++
+	}
+	return n, nil
 }
 
 // eachPage calls each for every item of at most most pages of a listing.

@@ -53,6 +53,8 @@ type fakeGitHub struct {
 	// user is who the token writes as: github-actions[bot], which cannot
 	// read GET /user, unless a personal token's user is set.
 	user *github.User
+	// edits lists the ids of the comments edited, in order.
+	edits []int64
 }
 
 var actionsBot = &github.User{Login: github.String("github-actions[bot]"), Type: github.String("Bot")}
@@ -132,6 +134,8 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		paginate(w, r, f.reviews)
 	case ok && r.Method == "POST" && rest == "reviews":
 		f.createReview(w, r, author)
+	case r.Method == "PATCH" && strings.HasPrefix(p, fmt.Sprintf("/repos/%s/%s/pulls/comments/", f.owner, f.repo)):
+		f.editComment(w, r, strings.TrimPrefix(p, fmt.Sprintf("/repos/%s/%s/pulls/comments/", f.owner, f.repo)), author)
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
 	}
@@ -306,6 +310,34 @@ func (f *fakeGitHub) createReview(w http.ResponseWriter, r *http.Request, author
 }
 
 func inHunk(lines map[int]int, n int) bool { _, ok := lines[n]; return ok }
+
+// editComment changes a review comment's body, as GitHub lets only its
+// author do.
+func (f *fakeGitHub) editComment(w http.ResponseWriter, r *http.Request, id string, author *github.User) {
+	if f.readOnly {
+		writeJSON(w, http.StatusForbidden, map[string]any{"message": "Resource not accessible by integration"})
+		return
+	}
+	var edit github.PullRequestComment
+	if err := json.NewDecoder(r.Body).Decode(&edit); err != nil || edit.Body == nil {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"message": "Validation Failed"})
+		return
+	}
+	for _, c := range f.comments {
+		if fmt.Sprint(c.GetID()) != id {
+			continue
+		}
+		if c.GetUser().GetLogin() != author.GetLogin() {
+			writeJSON(w, http.StatusForbidden, map[string]any{"message": "You can only edit your own comments"})
+			return
+		}
+		c.Body = edit.Body
+		f.edits = append(f.edits, c.GetID())
+		writeJSON(w, http.StatusOK, c)
+		return
+	}
+	writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
+}
 
 // accepted returns the reviews GitHub accepted.
 func (f *fakeGitHub) accepted() []fakePost {

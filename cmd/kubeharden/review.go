@@ -116,6 +116,9 @@ func reviewPullRequest(ctx context.Context, stdout io.Writer, getenv func(string
 		}
 		return
 	}
+	if res.Fixed > 0 {
+		fmt.Fprintf(stdout, "kubeharden: marked %s of findings no longer found on pull request #%d\n", pluralize(res.Fixed, "earlier comment"), number)
+	}
 	p := res.Plan
 	switch {
 	case res.Refused:

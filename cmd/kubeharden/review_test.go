@@ -351,7 +351,7 @@ func TestReviewFallbacks(t *testing.T) {
 		{name: "no token", token: "none", line: "::notice::kubeharden: inline review comments skipped: no GitHub token", requests: 0},
 		{name: "refused token", token: "ghs_notTheRightOne", line: "::warning::kubeharden: inline review comments skipped: GitHub refused the token (401 Bad credentials)", requests: 1},
 		{name: "not found", line: "::notice::kubeharden: inline review comments skipped: the token may not review this pull request (404 Not Found)",
-			setup: func(f *fakeGitHub) { f.number = 8 }, requests: 1},
+			setup: func(f *fakeGitHub) { f.number = 8 }, requests: 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := prFake(t)
@@ -583,5 +583,51 @@ func TestFailScopeChanged(t *testing.T) {
 	}
 	if _, _, code := runCLI(t, "scan", "--fail-scope", "new", reviewFixture); code != exitUsage {
 		t.Errorf("unknown scope: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// TestReviewMarksFixed: kubeharden's own comment on a finding a later run
+// no longer reports says so at its top, once; comments on findings still
+// reported, and comments of anyone else, are left alone.
+func TestReviewMarksFixed(t *testing.T) {
+	var current string
+	for _, x := range scanJSON(t, reviewFixture) {
+		if x.Rule == "privileged-container" {
+			current = x.Fingerprint
+		}
+	}
+	f := prFake(t)
+	githubEnv(t, f)
+	mallory := &github.User{Login: github.String("mallory"), Type: github.String("User")}
+	comment := func(id int64, fp string, u *github.User) *github.PullRequestComment {
+		return &github.PullRequestComment{ID: github.Int64(id), Path: github.String(workerFile), Line: github.Int(26), User: u,
+			Body: github.String("**error** [`x`]\n\n<!-- kubeharden:fingerprint=" + fp + " -->")}
+	}
+	f.comments = append(f.comments,
+		comment(1, "0000fixed0000", actionsBot), // its finding is gone
+		comment(2, current, actionsBot),         // still found
+		comment(3, "1111forged1111", mallory))   // not kubeharden's
+	runCLI(t, "scan", "--github-review", reviewFixture)
+	if !slices.Equal(f.edits, []int64{1}) {
+		t.Fatalf("edited comments %v, want [1]", f.edits)
+	}
+	body := f.comments[0].GetBody()
+	if !strings.HasPrefix(body, "> [!NOTE]\n> kubeharden no longer finds this at 0123456.\n<!-- kubeharden:fixed -->") || !strings.Contains(body, "kubeharden:fingerprint=0000fixed0000") {
+		t.Errorf("fixed comment:\n%s", body)
+	}
+	runCLI(t, "scan", "--github-review", reviewFixture)
+	if len(f.edits) != 1 {
+		t.Errorf("a re-run edited again: %v", f.edits)
+	}
+
+	// With a personal token, the bot's earlier comments are not its to
+	// edit: left alone, and the review is still posted.
+	f = prFake(t)
+	f.user = &github.User{Login: github.String("platform-ci"), Type: github.String("User")}
+	githubEnv(t, f)
+	f.comments = append(f.comments, comment(1, "0000fixed0000", actionsBot))
+	runCLI(t, "scan", "--github-review", reviewFixture)
+	if len(f.edits) != 0 || len(f.accepted()) != 1 {
+		t.Errorf("edits %v, reviews %d: want none and one", f.edits, len(f.accepted()))
 	}
 }
