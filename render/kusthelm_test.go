@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestKustomizeHelmChartFixture: testdata/kustomize/helmchart renders the
@@ -237,6 +238,10 @@ func TestKustomizeHelmChartProblems(t *testing.T) {
 		{name: "unknown valuesMerge", files: map[string]string{
 			"app/kustomization.yaml": "helmCharts:\n  - name: web\n    valuesMerge: deep\n",
 		}, file: "app/kustomization.yaml", line: 3, text: "valuesMerge"},
+		{name: "slow template", files: map[string]string{
+			"app/kustomization.yaml":             "helmCharts:\n  - name: web\n",
+			"app/charts/web/templates/slow.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: slow\ndata:\n  n: \"{{ range until 5000 }}{{ range until 5000 }}{{ end }}{{ end }}\"\n",
+		}, file: "app/charts/web/Chart.yaml", line: 1, text: "did not render within"},
 		{name: "values file missing", files: map[string]string{
 			"app/kustomization.yaml": "helmCharts:\n  - name: web\n    valuesFile: gone.yaml\n",
 		}, file: "app/kustomization.yaml", line: 3, text: "cannot be read"},
@@ -262,8 +267,15 @@ func TestKustomizeHelmChartProblems(t *testing.T) {
 				write(t, dir, name, []byte(data))
 			}
 			write(t, dir, "plain/cm.yaml", []byte(configMap))
-			set := loadTree(t, dir)
-			problemAt(t, set, c.file, c.line, Invalid, c.text)
+			set, err := Load(t.Context(), []string{"."}, Options{Dir: dir, ChartTimeout: 50 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			kind := Invalid
+			if strings.Contains(c.text, "did not render") {
+				kind = Skipped
+			}
+			problemAt(t, set, c.file, c.line, kind, c.text)
 			if !slices.ContainsFunc(set.Objects, func(o *Object) bool { return o.File == "plain/cm.yaml" }) {
 				t.Errorf("the plain manifest beside the kustomization was not scanned")
 			}
