@@ -18,15 +18,20 @@ func TestActionInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	var action struct {
-		Inputs  map[string]struct{ Default string }
-		Outputs map[string]any
-		Runs    struct {
+		Description string
+		Inputs      map[string]struct{ Default string }
+		Outputs     map[string]any
+		Runs        struct {
 			Using, Image string
 			Args         []string
 		}
 	}
 	if err := yaml.Unmarshal(data, &action); err != nil {
 		t.Fatal(err)
+	}
+	// GitHub Marketplace refuses a description of 125 characters or more.
+	if n := len(action.Description); n == 0 || n >= 125 {
+		t.Errorf("description of %d characters: %q", n, action.Description)
 	}
 	if action.Runs.Using != "docker" || !slices.Equal(action.Runs.Args, []string{"action"}) {
 		t.Errorf("runs = %+v", action.Runs)
