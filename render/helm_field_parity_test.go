@@ -1,7 +1,6 @@
 package render
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -76,8 +75,7 @@ func TestHelmFieldParity(t *testing.T) {
 				docs = append(docs, text)
 			}
 			ours := canonical(t, masked(t, docs, sources, generated))
-			file := filepath.Join(expected, c.name+".yaml")
-			if *helmBin != "" {
+			againstRecord(t, ours, filepath.Join(expected, c.name+".yaml"), "helm template", func() []byte {
 				args := []string{"template", "release-name", abs}
 				for _, f := range c.files {
 					args = append(args, "-f", filepath.Join(abs, f))
@@ -100,25 +98,8 @@ func TestHelmFieldParity(t *testing.T) {
 						from = append(from, strings.TrimSpace(strings.SplitN(after, "\n", 2)[0]))
 					}
 				}
-				want := canonical(t, masked(t, theirs, from, generated))
-				if !bytes.Equal(ours, want) {
-					t.Errorf("kubeharden:\n%s\nhelm template:\n%s", ours, want)
-				}
-				if err := os.MkdirAll(expected, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(file, want, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatalf("%v (rebuild with -helm-bin)", err)
-			}
-			if !bytes.Equal(ours, want) {
-				t.Errorf("kubeharden:\n%s\nhelm template (%s):\n%s", ours, file, want)
-			}
+				return canonical(t, masked(t, theirs, from, generated))
+			})
 		})
 	}
 }

@@ -156,28 +156,37 @@ func TestKustomizeHelmChartParity(t *testing.T) {
 				docs = append(docs, text)
 			}
 			ours := canonical(t, docs)
-			file := filepath.Join(expected, c.name+".yaml")
-			if *helmBin != "" {
-				theirs := kustomizeWithHelm(t, filepath.Join(dir, c.root))
-				if !bytes.Equal(ours, theirs) {
-					t.Errorf("kubeharden:\n%s\nkustomize --enable-helm:\n%s", ours, theirs)
-				}
-				if err := os.MkdirAll(expected, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(file, theirs, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatalf("%v (rebuild with -helm-bin)", err)
-			}
-			if !bytes.Equal(ours, want) {
-				t.Errorf("kubeharden:\n%s\nkustomize --enable-helm (%s):\n%s", ours, file, want)
-			}
+			againstRecord(t, ours, filepath.Join(expected, c.name+".yaml"), "kustomize --enable-helm", func() []byte {
+				return kustomizeWithHelm(t, filepath.Join(dir, c.root))
+			})
 		})
+	}
+}
+
+// againstRecord compares ours with what the reference tool (what) makes:
+// made now by theirs, compared and recorded in file, when -helm-bin is
+// given; read from file otherwise.
+func againstRecord(t *testing.T, ours []byte, file, what string, theirs func() []byte) {
+	t.Helper()
+	if *helmBin != "" {
+		want := theirs()
+		if !bytes.Equal(ours, want) {
+			t.Errorf("kubeharden:\n%s\n%s:\n%s", ours, what, want)
+		}
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (rebuild with -helm-bin)", err)
+	}
+	if !bytes.Equal(ours, want) {
+		t.Errorf("kubeharden:\n%s\n%s (%s):\n%s", ours, what, file, want)
 	}
 }
 
