@@ -849,10 +849,11 @@ func (l *helmLocator) find(n *yaml.Node) Location {
 	return Location{Pos: tpos}
 }
 
-// otherValues lists the other values lines a scalar is built from, as in
-// image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}".
+// alsoBuiltFrom is the message of the related locations otherValues adds.
 const alsoBuiltFrom = "the value is also built from this line"
 
+// otherValues lists the other values lines a scalar is built from, as in
+// image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}".
 func (l *helmLocator) otherValues(key, v *yaml.Node, first int, primary Pos) []Related {
 	off, ok := l.m.offset(v.Line, v.Column)
 	if !ok {

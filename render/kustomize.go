@@ -44,7 +44,11 @@ type kustDir struct {
 	// the vendored charts its entries name (absolute).
 	charts    []*kustChart
 	chartDirs []string
-	err       error
+	// served is the kustomization as kustomize is given it, kept when it
+	// has no chart (one with charts is served per build: their objects
+	// depend on the namespace the build passes down).
+	served []byte
+	err    error
 }
 
 // A kustomizer discovers and builds the kustomizations of one scanned tree.
@@ -597,7 +601,14 @@ func (k *kustomizer) build(d *kustDir) ([]*Object, map[string]bool, []Problem) {
 				charts = append(charts, filepath.Base(kc.file))
 			}
 		}
-		override[c.file] = serve(c, charts)
+		if len(c.charts) > 0 {
+			override[c.file] = serve(c, charts)
+			continue
+		}
+		if c.served == nil {
+			c.served = serve(c, nil)
+		}
+		override[c.file] = c.served
 	}
 	if len(probs) > 0 {
 		return nil, nil, probs

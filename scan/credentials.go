@@ -150,6 +150,7 @@ func credentialLiterals(p *Pass, o *render.Object) {
 		if o.Decode("data", &data) == nil {
 			for k, v := range data {
 				if credentialValue(k, v) && !strings.Contains(v, "\n") {
+					p.scan.secrets.remember(v)
 					p.Report(o, render.Join("data", render.Key(k)), "ConfigMap key %q holds a literal credential value; ConfigMaps are not for secrets", k)
 				}
 			}
@@ -162,6 +163,7 @@ func credentialLiterals(p *Pass, o *render.Object) {
 				continue
 			}
 			if credentialValue(k[strings.LastIndex(k, "/")+1:], v) {
+				p.scan.secrets.remember(v)
 				p.Report(o, render.Join("metadata.annotations", render.Key(k)), "annotation %q holds a literal credential value", k)
 			}
 		}
@@ -173,6 +175,7 @@ func credentialLiterals(p *Pass, o *render.Object) {
 	for _, c := range pod.Containers() {
 		for i, e := range c.Env {
 			if e.ValueFrom == nil && credentialValue(e.Name, e.Value) {
+				p.scan.secrets.remember(e.Value)
 				p.Report(o, fmt.Sprintf("%s.env[%d].value", c.Path, i), "%s sets env %s to a literal credential value; use valueFrom.secretKeyRef", c.Describe(), e.Name)
 			}
 		}
@@ -196,6 +199,7 @@ func checkArgs(p *Pass, o *render.Object, c Container, field string, args []stri
 			i++
 		}
 		if name != "" && credentialValue(name, value) {
+			p.scan.secrets.remember(value)
 			p.Report(o, fmt.Sprintf("%s.%s[%d]", c.Path, field, i), "%s passes a literal credential on its command line (%s)", c.Describe(), "--"+name)
 		}
 	}

@@ -256,7 +256,8 @@ func (s *secrets) findLeaks(file string, text []byte) []leak {
 	return dropGeneric(out)
 }
 
-// remember keeps a reported value for redact.
+// remember keeps a reported value (gitleaks' or credential-literal's) for
+// redact.
 func (s *secrets) remember(value string) {
 	if v := strings.TrimSpace(value); s != nil && s.found != nil && len(v) >= minRedacted {
 		s.found.Store(v, true)

@@ -187,3 +187,28 @@ func TestDetectedValuesRedactedEverywhere(t *testing.T) {
 		t.Fatalf("findings %+v: want the credential and the problem", fs)
 	}
 }
+
+// TestLiteralCredentialsRedacted: a value credential-literal reports (no
+// gitleaks rule knows it) is redacted from other messages too.
+func TestLiteralCredentialsRedacted(t *testing.T) {
+	const password = "s3cr3t-Pa55word-x"
+	pod := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: app:1.0.0\n      env:\n        - name: DB_PASSWORD\n          value: " + password + "\n"
+	objs, _ := render.Parse("pod.yaml", []byte(pod))
+	set := &render.Set{Objects: objs, Texts: []render.Text{{File: "pod.yaml", Data: []byte(pod)}},
+		Problems: []render.Problem{{Kind: render.Invalid, Pos: render.Pos{File: "app/kustomization.yaml", Line: 1, Column: 1},
+			Message: "does not build: patch quotes DB_PASSWORD=" + password}}}
+	fs, err := Run(context.Background(), set, All, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	literal := false
+	for _, f := range fs {
+		literal = literal || f.Rule == "credential-literal"
+		if strings.Contains(f.Message, password) {
+			t.Errorf("%s: message holds the password: %s", f.Rule, f.Message)
+		}
+	}
+	if !literal {
+		t.Fatalf("credential-literal did not report the password: %+v", fs)
+	}
+}

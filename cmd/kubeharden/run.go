@@ -138,8 +138,7 @@ func (fc fileConfig) helmOptions(releaseName, namespace, kubeVersion string, val
 		chart = filepath.ToSlash(filepath.Clean(chart))
 		for _, vs := range sets {
 			for _, f := range vs.Files {
-				p := filepath.Clean(filepath.Join(chart, f))
-				if filepath.IsAbs(f) || p == ".." || strings.HasPrefix(p, ".."+string(filepath.Separator)) {
+				if filepath.IsAbs(f) || insideWorkdir(filepath.Join(chart, f)) != nil {
 					return h, fmt.Errorf("helm value set %q of %s: values file %q is outside the repository", vs.Name, chart, f)
 				}
 			}
@@ -428,7 +427,8 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 }
 
 // insideWorkdir refuses a path that leaves the working directory,
-// lexically or through a symbolic link.
+// lexically or through a symbolic link: the files a repository's config
+// names (values files, a baseline), which a pull request can change.
 func insideWorkdir(name string) error {
 	wd, err := os.Getwd()
 	if err != nil {
