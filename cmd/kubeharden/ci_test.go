@@ -11,10 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	junit "github.com/joshdk/go-junit"
+	"gopkg.in/yaml.v3"
 
 	"github.com/kubeharden/kubeharden/scan"
 )
@@ -389,6 +391,148 @@ func TestGitLabPathsFromProjectRoot(t *testing.T) {
 	for _, is := range cq {
 		if !strings.HasPrefix(is.Location.Path, "testdata/examples/insecure/") {
 			t.Errorf("path %q is not from the project root", is.Location.Path)
+		}
+	}
+}
+
+// TestGitLabTemplate reads templates/gitlab-ci.yml as GitLab would: a
+// spec header declaring the inputs, then the job. Every input it uses is
+// declared and every declared one used; the script names only flags
+// `kubeharden scan` has, and, run with the inputs' defaults, writes the
+// reports the artifacts name; the image is kubeharden's and has the shell
+// GitLab runs the script in.
+func TestGitLabTemplate(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot, "templates/gitlab-ci.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var header struct {
+		Spec struct {
+			Inputs map[string]struct {
+				Description string
+				Default     *string
+				Options     []string
+			}
+		}
+	}
+	var jobs map[string]struct {
+		Stage string
+		Image struct {
+			Name       string
+			Entrypoint []string
+		}
+		Script    []string
+		Artifacts struct {
+			When    string
+			Paths   []string
+			Reports map[string]string
+		}
+	}
+	if err := dec.Decode(&header); err != nil {
+		t.Fatalf("spec header: %v", err)
+	}
+	if err := dec.Decode(&jobs); err != nil {
+		t.Fatalf("jobs: %v", err)
+	}
+	inputs := header.Spec.Inputs
+	job, ok := jobs["kubeharden"]
+	if !ok || len(jobs) != 1 || len(inputs) == 0 {
+		t.Fatalf("want one job, kubeharden, and inputs: %d jobs, %d inputs", len(jobs), len(inputs))
+	}
+
+	body := string(data[bytes.Index(data, []byte("\n---\n")):])
+	used := map[string]bool{}
+	inputRef := regexp.MustCompile(`\$\[\[\s*inputs\.([a-z0-9_-]+)\s*\]\]`)
+	for _, m := range inputRef.FindAllStringSubmatch(body, -1) {
+		used[m[1]] = true
+		if _, ok := inputs[m[1]]; !ok {
+			t.Errorf("input %q is used but not declared", m[1])
+		}
+	}
+	for name, in := range inputs {
+		if !used[name] {
+			t.Errorf("input %q is declared but not used", name)
+		}
+		if in.Default == nil || in.Description == "" {
+			t.Errorf("input %q lacks a default or a description", name)
+		}
+	}
+	for _, o := range inputs["fail-on"].Options {
+		if _, err := parseFailOn(o); err != nil {
+			t.Errorf("fail-on option %q: %v", o, err)
+		}
+	}
+	interpolate := func(s string) string {
+		return inputRef.ReplaceAllStringFunc(s, func(m string) string {
+			if d := inputs[inputRef.FindStringSubmatch(m)[1]].Default; d != nil {
+				return *d
+			}
+			return m
+		})
+	}
+	if image := interpolate(job.Image.Name); !strings.HasPrefix(image, "ghcr.io/kubeharden/kubeharden:") {
+		t.Errorf("image %q", image)
+	}
+	if len(job.Image.Entrypoint) != 1 || job.Image.Entrypoint[0] != "" {
+		t.Errorf("entrypoint %q: the image's entrypoint must be cleared for GitLab's shell", job.Image.Entrypoint)
+	}
+	if job.Artifacts.When != "always" || job.Artifacts.Reports["junit"] == "" || job.Artifacts.Reports["codequality"] == "" {
+		t.Errorf("artifacts %+v: want junit and codequality reports, kept when the job fails", job.Artifacts)
+	}
+	dockerfile, _ := os.ReadFile(filepath.Join(repoRoot, "Dockerfile"))
+	froms := regexp.MustCompile(`(?m)^FROM (\S+)`).FindAllStringSubmatch(string(dockerfile), -1)
+	if len(froms) == 0 || !strings.HasPrefix(froms[len(froms)-1][1], "gcr.io/distroless/") || !strings.HasSuffix(froms[len(froms)-1][1], ":debug") {
+		t.Errorf("the image's base %v has no shell for GitLab to run the script in", froms)
+	}
+
+	_, help, _ := runCLI(t, "scan", "-h")
+	flags := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\s+-([a-z-]+)`).FindAllStringSubmatch(help, -1) {
+		flags[m[1]] = true
+	}
+	if !flags["report"] || !flags["fail-on"] {
+		t.Fatalf("cannot read the flags from scan -h:\n%s", help)
+	}
+	if len(job.Script) != 1 {
+		t.Fatalf("script %q: want one command", job.Script)
+	}
+	args := strings.Fields(interpolate(job.Script[0]))
+	if args[0] != "kubeharden" || args[1] != "scan" {
+		t.Fatalf("script %q", job.Script[0])
+	}
+	for _, a := range args[2:] {
+		if a == "--" {
+			break
+		}
+		if name, ok := strings.CutPrefix(a, "--"); ok && !flags[strings.SplitN(name, "=", 2)[0]] {
+			t.Errorf("the script names --%s, which kubeharden scan does not have", name)
+		}
+	}
+
+	dir := t.TempDir()
+	for _, name := range []string{"namespace.yaml", "worker.yaml"} {
+		b, _ := os.ReadFile(filepath.Join(repoRoot, "testdata/examples/insecure", name))
+		os.WriteFile(filepath.Join(dir, name), b, 0o644)
+	}
+	t.Setenv("GITLAB_CI", "true")
+	t.Setenv("CI_PROJECT_DIR", dir)
+	t.Setenv("GITHUB_ACTIONS", "")
+	if _, stderr, code := runIn(t, dir, args[1:]...); code != exitFindings {
+		t.Errorf("the template's command exits %d, want %d (fail-on error): %s", code, exitFindings, stderr)
+	}
+	suites, err := junit.IngestFile(filepath.Join(dir, job.Artifacts.Reports["junit"]))
+	if err != nil || len(suites) != 2 {
+		t.Errorf("junit report: %v, %d suites", err, len(suites))
+	}
+	var cq codeQuality
+	b, _ := os.ReadFile(filepath.Join(dir, job.Artifacts.Reports["codequality"]))
+	if err := json.Unmarshal(b, &cq); err != nil || len(cq) == 0 || cq[0].Location.Path != "namespace.yaml" {
+		t.Errorf("code quality report: %v, %d issues", err, len(cq))
+	}
+	for _, p := range job.Artifacts.Paths {
+		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+			t.Errorf("artifact path: %v", err)
 		}
 	}
 }
