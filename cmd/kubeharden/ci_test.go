@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -486,14 +487,7 @@ func TestGitLabTemplate(t *testing.T) {
 		t.Errorf("the image's base %v has no shell for GitLab to run the script in", froms)
 	}
 
-	_, help, _ := runCLI(t, "scan", "-h")
-	flags := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^\s+-([a-z-]+)`).FindAllStringSubmatch(help, -1) {
-		flags[m[1]] = true
-	}
-	if !flags["report"] || !flags["fail-on"] {
-		t.Fatalf("cannot read the flags from scan -h:\n%s", help)
-	}
+	flags := scanFlags(t)
 	if len(job.Script) != 1 {
 		t.Fatalf("script %q: want one command", job.Script)
 	}
@@ -534,5 +528,65 @@ func TestGitLabTemplate(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
 			t.Errorf("artifact path: %v", err)
 		}
+	}
+}
+
+// scanFlags are the flags `kubeharden scan -h` lists.
+func scanFlags(t *testing.T) map[string]bool {
+	t.Helper()
+	_, help, _ := runCLI(t, "scan", "-h")
+	flags := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\s+-([a-z-]+)`).FindAllStringSubmatch(help, -1) {
+		flags[m[1]] = true
+	}
+	if !flags["report"] || !flags["fail-on"] {
+		t.Fatalf("cannot read the flags from scan -h:\n%s", help)
+	}
+	return flags
+}
+
+// TestCIDocs: the scan commands docs/ci.md gives to copy name only flags
+// kubeharden scan has, and --report only formats it writes.
+func TestCIDocs(t *testing.T) {
+	flags := scanFlags(t)
+	data, err := os.ReadFile(filepath.Join(repoRoot, "docs/ci.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(data), "\\\n", " ")
+	commands, inCode := 0, false
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+			inCode = !inCode
+			continue
+		}
+		fields := strings.Fields(strings.Trim(strings.TrimSpace(line), `'"`))
+		i := slices.Index(fields, "scan")
+		if !inCode || i < 0 {
+			continue
+		}
+		commands++
+		args := fields[i+1:]
+		for j, a := range args {
+			if a == "--" {
+				break
+			}
+			name, ok := strings.CutPrefix(a, "--")
+			if !ok {
+				continue
+			}
+			if !flags[name] {
+				t.Errorf("docs/ci.md: --%s is no scan flag: %s", name, line)
+			}
+			if name == "report" && j+1 < len(args) {
+				format, file, _ := strings.Cut(args[j+1], "=")
+				if _, ok := ciGoldens[format]; !ok || file == "" {
+					t.Errorf("docs/ci.md: --report %s: want a CI format=FILE", args[j+1])
+				}
+			}
+		}
+	}
+	if commands < 5 {
+		t.Errorf("found %d scan commands in docs/ci.md, want one for every system", commands)
 	}
 }
