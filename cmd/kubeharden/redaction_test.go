@@ -58,8 +58,14 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	t.Setenv("GITHUB_REPOSITORY", "acme/shop")
 	t.Setenv("GITHUB_SHA", "abc")
 	outputs := map[string]string{}
-	for _, format := range []string{"text", "json", "sarif"} {
-		args := append([]string{"scan", "--format", format, "--sarif", filepath.Join(dir, format+".sarif")}, credentialFixtures...)
+	for _, format := range []string{"text", "json", "sarif", "junit", "gitlab", "checkstyle"} {
+		args := []string{"scan", "--format", format, "--sarif", filepath.Join(dir, format+".sarif")}
+		if format == "text" {
+			for _, r := range []string{"junit", "gitlab", "checkstyle"} {
+				args = append(args, "--report", r+"="+filepath.Join(dir, "reports", r))
+			}
+		}
+		args = append(args, credentialFixtures...)
 		stdout, stderr, code := runCLI(t, args...)
 		if code != exitFindings {
 			t.Errorf("%s: exit %d", format, code)
@@ -69,12 +75,17 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(dir, format+".sarif"))
 		outputs[format+" sarif file"] = string(b)
 	}
-	for _, f := range []string{"output", "summary"} {
+	for _, f := range []string{"output", "summary", "reports/junit", "reports/gitlab", "reports/checkstyle"} {
 		b, _ := os.ReadFile(filepath.Join(dir, f))
 		outputs[f] = string(b)
 	}
 	if !strings.Contains(outputs["json stdout"], `"secretKind": "aws-access-token"`) || !strings.Contains(outputs["json stdout"], `"rule": "plaintext-secret"`) {
 		t.Fatalf("the credentials were not detected:\n%s", outputs["json stdout"])
+	}
+	for _, name := range []string{"junit stdout", "gitlab stdout", "checkstyle stdout", "reports/junit", "reports/gitlab", "reports/checkstyle"} {
+		if !strings.Contains(outputs[name], "plaintext-secret") {
+			t.Errorf("%s has no plaintext-secret finding: the test would prove nothing", name)
+		}
 	}
 	for name, out := range outputs {
 		for _, s := range append(decodedSecrets, fakeSecrets...) {

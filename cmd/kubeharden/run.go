@@ -191,12 +191,15 @@ func loadConfig(path string, explicit bool) (fileConfig, error) {
 	return fc, nil
 }
 
+// formatNames lists the formats of --format and --report.
+const formatNames = "text, json, sarif, junit, gitlab or checkstyle"
+
 // runScan runs the scan command; token, when set, lets it review a pull
 // request.
 func runScan(ctx context.Context, args []string, token string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("format", "text", "output format: text, json or sarif")
+	format := fs.String("format", "text", "output format: "+formatNames)
 	sarifFile := fs.String("sarif", "", "also write a SARIF log to this file, whatever --format is")
 	category := fs.String("category", "kubeharden/", "SARIF automationDetails.id: the code scanning category")
 	output := fs.String("output", "", "write the report to this file instead of stdout")
@@ -216,6 +219,8 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	fs.Var(&exclude, "exclude", "path glob to pass over (** spans directories; repeatable)")
 	fs.Var(&disable, "disable", "rule id not to run (repeatable, or comma-separated)")
 	baselineFile := fs.String("baseline", "", "JSON report of accepted findings: those in it are reported as accepted and never fail")
+	var reports listFlag
+	fs.Var(&reports, "report", "also write a report, as FORMAT=FILE (a --format format; repeatable; creates FILE's directory)")
 	fs.Var(&values, "values", "values file for the one chart scanned, as helm template -f (repeatable)")
 	fs.Var(&sets, "set", "value for the one chart scanned, as helm template --set (repeatable)")
 	fs.Usage = func() {
@@ -313,17 +318,43 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 		if prefix = repoPrefix(os.Getenv("GITHUB_WORKSPACE")); prefix != "" {
 			sarifDir = os.Getenv("GITHUB_WORKSPACE")
 		}
+	} else if os.Getenv("GITLAB_CI") == "true" {
+		// Code Quality places findings by paths from the repository root.
+		prefix = repoPrefix(os.Getenv("CI_PROJECT_DIR"))
 	}
-	var writer report.Writer
-	switch *format {
-	case "text":
-		writer = report.Text{Color: useColor(*color, stdout, *output)}
-	case "json":
-		writer = report.JSON{}
-	case "sarif":
-		writer = report.SARIF{Rules: scan.All, Category: *category, Dir: sarifDir}
-	default:
-		return usageError("--format: unknown format %q (want text, json or sarif)", *format)
+	newWriter := func(format string, color bool) report.Writer {
+		switch format {
+		case "text":
+			return report.Text{Color: color}
+		case "json":
+			return report.JSON{}
+		case "sarif":
+			return report.SARIF{Rules: scan.All, Category: *category, Dir: sarifDir}
+		case "junit":
+			return report.JUnit{FailOn: threshold}
+		case "gitlab":
+			return report.GitLab{}
+		case "checkstyle":
+			return report.Checkstyle{}
+		}
+		return nil
+	}
+	writer := newWriter(*format, useColor(*color, stdout, *output))
+	if writer == nil {
+		return usageError("--format: unknown format %q (want %s)", *format, formatNames)
+	}
+	type extraReport struct {
+		file   string
+		writer report.Writer
+	}
+	var extra []extraReport
+	for _, r := range reports {
+		name, file, _ := strings.Cut(r, "=")
+		w := newWriter(name, false)
+		if w == nil || file == "" {
+			return usageError("--report %q: want FORMAT=FILE, FORMAT one of %s", r, formatNames)
+		}
+		extra = append(extra, extraReport{file, w})
 	}
 
 	start := time.Now()
@@ -392,6 +423,14 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	}
 	if *sarifFile != "" {
 		if err := writeFile(*sarifFile, report.SARIF{Rules: scan.All, Category: *category, Dir: sarifDir}, rep); err != nil {
+			return err
+		}
+	}
+	for _, r := range extra {
+		if err := os.MkdirAll(filepath.Dir(r.file), 0o755); err != nil {
+			return fmt.Errorf("--report: %w", err)
+		}
+		if err := writeFile(r.file, r.writer, rep); err != nil {
 			return err
 		}
 	}

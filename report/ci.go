@@ -1,0 +1,60 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kubeharden/kubeharden/render"
+	"github.com/kubeharden/kubeharden/scan"
+)
+
+// describe is a finding's message with the rule's remediation, as SARIF
+// has it: the one line a CI system shows beside a file and line.
+func describe(f scan.Finding) string {
+	msg := f.Message
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	if c := scan.Lookup(f.Rule); c != nil {
+		msg += " " + c.Remediation
+	}
+	return msg
+}
+
+// details is the text of a finding for a test report's failure or
+// output: what is wrong, where, how to fix it. It holds only what scan
+// has redacted (messages, related messages) and the rules' own text.
+func details(f scan.Finding) string {
+	var b strings.Builder
+	b.WriteString(f.Message + "\n")
+	fmt.Fprintf(&b, "at %s:%d:%d", f.File, f.Line, f.Column)
+	if f.Object != nil {
+		fmt.Fprintf(&b, " (%s", objectName(f.Object))
+		if f.Path != "" {
+			b.WriteString(", " + f.Path)
+		}
+		b.WriteString(")")
+	}
+	b.WriteString("\n")
+	for _, r := range f.Related {
+		fmt.Fprintf(&b, "also %s:%d: %s\n", r.File, r.Line, r.Message)
+	}
+	fmt.Fprintf(&b, "severity %s", f.Severity)
+	if len(f.Checklist) > 0 {
+		b.WriteString("; checklist " + strings.Join(f.Checklist, ", "))
+	}
+	b.WriteString("\n")
+	if c := scan.Lookup(f.Rule); c != nil {
+		fmt.Fprintf(&b, "Fix: %s\n%s\n", c.Remediation, c.HelpURL())
+	}
+	return b.String()
+}
+
+// objectName is "Deployment shop/web", or "Namespace shop" for an object
+// without a namespace.
+func objectName(o *render.Ref) string {
+	if o.Namespace != "" {
+		return o.Kind + " " + o.Namespace + "/" + o.Name
+	}
+	return o.Kind + " " + o.Name
+}
