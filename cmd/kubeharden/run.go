@@ -212,7 +212,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	namespace := fs.String("namespace", "", "Helm release namespace (default default)")
 	review := fs.Bool("github-review", false, "in GitHub Actions, on pull_request and pull_request_target events, comment the findings on the pull request's changed lines (token: GITHUB_TOKEN)")
 	reviewFilter := fs.String("review-filter", string(report.FilterAdded), "which findings the review carries: added, diff_context, file or nofilter")
-	failScope := fs.String("fail-scope", "all", "which findings can fail the build: all, or changed (on a pull request in GitHub Actions, those on the lines it adds or changes)")
+	failScope := fs.String("fail-scope", "all", "which findings can fail the build: all; on a pull request in GitHub Actions, new (those its base commit does not have) or changed (those on the lines it adds or changes)")
 	var values, sets, exclude, disable listFlag
 	fs.Var(&exclude, "exclude", "path glob to pass over (** spans directories; repeatable)")
 	fs.Var(&disable, "disable", "rule id not to run (repeatable, or comma-separated)")
@@ -249,8 +249,8 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	if err != nil {
 		return usageError("--review-filter: %v", err)
 	}
-	if *failScope != "all" && *failScope != "changed" {
-		return usageError("--fail-scope: unknown scope %q (want all or changed)", *failScope)
+	if *failScope != "all" && *failScope != "changed" && *failScope != "new" {
+		return usageError("--fail-scope: unknown scope %q (want all, new or changed)", *failScope)
 	}
 	// In GitHub Actions files are named from the repository root, as code
 	// scanning, annotations and reviews need, also when the scan runs in a
@@ -349,6 +349,11 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 				githubactions.New(githubactions.WithWriter(stdout)).Noticef("kubeharden: fail-scope changed: %s; every finding can fail the build", why)
 			}
 		}
+		if *failScope == "new" {
+			if why := compareWithBase(ctx, os.Getenv, token, stdout, fl, paths, *maxSize, rep); why != "" {
+				githubactions.New(githubactions.WithWriter(stdout)).Noticef("kubeharden: fail-scope new: %s; every finding can fail the build", why)
+			}
+		}
 		if err := publishGitHub(stdout, rep, threshold, *sarifFile, time.Since(start)); err != nil {
 			return err
 		}
@@ -359,8 +364,8 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 		if *review {
 			fmt.Fprintln(stderr, "kubeharden: --github-review works only in GitHub Actions (GITHUB_ACTIONS=true): no review posted")
 		}
-		if *failScope == "changed" {
-			fmt.Fprintln(stderr, "kubeharden: --fail-scope changed works only on a pull request in GitHub Actions: every finding can fail")
+		if *failScope != "all" {
+			fmt.Fprintf(stderr, "kubeharden: --fail-scope %s works only on a pull request in GitHub Actions: every finding can fail\n", *failScope)
 		}
 	}
 	if rep.Fails(threshold) {
