@@ -611,3 +611,55 @@ func TestFailScopeChangedOver3000Files(t *testing.T) {
 		t.Errorf("12 files and no count: %s", why)
 	}
 }
+
+// TestFailScopeNewBaseConfig: the base is scanned with its own config
+// file. A pull request that turns a disabled rule back on brings that
+// rule's findings in as new; flags apply to both sides.
+func TestFailScopeNewBaseConfig(t *testing.T) {
+	base := map[string]string{
+		".kubeharden.yaml": "rules:\n  disable: [privileged-container, pss-baseline, pss-restricted]\n",
+		"deploy/pod.yaml": `apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: shop}
+spec:
+  securityContext: {runAsNonRoot: true, runAsUser: 10001}
+  containers:
+    - name: p
+      image: p
+      securityContext: {privileged: true}
+`,
+	}
+	s := newPR(t, base, map[string]string{".kubeharden.yaml": "rules:\n  disable: [pss-baseline, pss-restricted]\n"}, false)
+	s.env(t)
+	stdout, summary, code := s.run(t, "scan", "--fail-scope", "new", ".")
+	if code != exitFindings || !strings.Contains(stdout, "title=privileged-container") || !strings.Contains(summary, ": 1 new, 0 fixed") {
+		t.Errorf("exit %d, want %d\n%s\n%s", code, exitFindings, stdout, summary)
+	}
+	// The flag disables the rule on both sides: nothing new.
+	if stdout, summary, code := s.run(t, "scan", "--fail-scope", "new", "--disable", "privileged-container", "."); code != 0 || !strings.Contains(summary, ": 0 new,") {
+		t.Errorf("with --disable: exit %d\n%s\n%s", code, stdout, summary)
+	}
+}
+
+// TestFailScopeNewSubdirectory: a scan run in a directory of the
+// repository reads the same directory of the base, and names files from
+// the repository root.
+func TestFailScopeNewSubdirectory(t *testing.T) {
+	base := hardenedTree(t)
+	s := newPR(t, base, map[string]string{
+		"deploy/web.yaml": deleteLines(base["deploy/web.yaml"], "readOnlyRootFilesystem: true"),
+	}, true)
+	s.env(t)
+	ws := s.workspace
+	s.workspace = filepath.Join(ws, "deploy")
+	stdout, summary, code := s.run(t, "scan", "--fail-scope", "new", "--fail-on", "warning", ".")
+	if code != exitFindings || !strings.Contains(summary, "(read from API archive): 1 new, 0 fixed and 0 unchanged") ||
+		!strings.Contains(stdout, "file=deploy/web.yaml,") {
+		t.Errorf("exit %d\n%s\n%s", code, stdout, summary)
+	}
+	// An absolute path inside the repository is the same path at the base.
+	stdout, summary, code = s.run(t, "scan", "--fail-scope", "new", "--fail-on", "warning", filepath.Join(ws, "deploy", "web.yaml"))
+	if code != exitFindings || !strings.Contains(summary, ": 1 new, 0 fixed and 2 unchanged") {
+		t.Errorf("absolute path: exit %d\n%s\n%s", code, stdout, summary)
+	}
+}
