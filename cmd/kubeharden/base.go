@@ -352,6 +352,13 @@ func newTreeWriter(dir string) (*treeWriter, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The renderers take the nearest directory holding .git for the
+	// repository's root, which a kustomization may not leave: an overlay
+	// reads a base beside it here as it does in the workspace.
+	if err := root.Mkdir(".git", 0o700); err != nil {
+		root.Close()
+		return nil, err
+	}
 	return &treeWriter{root: root, dir: dir}, nil
 }
 
@@ -368,6 +375,10 @@ func treeName(name string) (string, error) {
 	return clean, nil
 }
 
+// gitDir reports whether a cleaned name is in a .git directory, which
+// neither a commit nor GitHub's archive has: such entries are passed over.
+func gitDir(name string) bool { return slices.Contains(strings.Split(name, "/"), ".git") }
+
 func (w *treeWriter) count() error {
 	w.files++
 	if w.files > maxBaseFiles {
@@ -381,6 +392,9 @@ func (w *treeWriter) mkdir(name string) error {
 	if err != nil {
 		return err
 	}
+	if gitDir(n) {
+		return nil
+	}
 	if err := w.count(); err != nil {
 		return err
 	}
@@ -391,6 +405,9 @@ func (w *treeWriter) file(name string, size int64, rd io.Reader) error {
 	n, err := treeName(name)
 	if err != nil {
 		return err
+	}
+	if gitDir(n) {
+		return nil
 	}
 	if err := w.count(); err != nil {
 		return err
@@ -422,6 +439,9 @@ func (w *treeWriter) link(name, target string) error {
 	n, err := treeName(name)
 	if err != nil {
 		return err
+	}
+	if gitDir(n) {
+		return nil
 	}
 	if err := w.count(); err != nil {
 		return err

@@ -663,3 +663,19 @@ func TestFailScopeNewSubdirectory(t *testing.T) {
 		t.Errorf("absolute path: exit %d\n%s\n%s", code, stdout, summary)
 	}
 }
+
+// TestFailScopeNewKustomizeBase: an overlay scanned alone reads a base
+// beside it, inside the repository, at the head and at the base alike.
+func TestFailScopeNewKustomizeBase(t *testing.T) {
+	base := map[string]string{
+		"k/base/kustomization.yaml": "resources: [pod.yaml]\n",
+		"k/base/pod.yaml":           "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: p\n      image: p\n      securityContext: {privileged: true}\n",
+		"k/prod/kustomization.yaml": "namespace: prod\nresources: [../base]\n",
+	}
+	s := newPR(t, base, map[string]string{"README.md": "hello\n"}, true)
+	s.env(t)
+	stdout, summary, code := s.run(t, "scan", "--fail-scope", "new", "k/prod")
+	if code != 0 || !strings.Contains(stdout, "title=privileged-container") || !strings.Contains(summary, ": 0 new, 0 fixed") {
+		t.Errorf("exit %d\n%s\n%s", code, stdout, summary)
+	}
+}
