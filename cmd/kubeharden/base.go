@@ -139,7 +139,7 @@ func scanBase(ctx context.Context, getenv func(string) string, r *report.Reviewe
 	var rel []string
 	for _, p := range paths {
 		if filepath.IsAbs(p) {
-			if p, err = relInside(wd, p); err != nil {
+			if p, err = relTo(wd, p); err != nil {
 				return nil, "", err
 			}
 		}
@@ -177,16 +177,25 @@ func scanBase(ctx context.Context, getenv func(string) string, r *report.Reviewe
 // relInside is name relative to dir, both resolved through symbolic
 // links; an error when name is outside dir.
 func relInside(dir, name string) (string, error) {
+	r, err := relTo(dir, name)
+	if err != nil {
+		return "", err
+	}
+	if r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("%s is outside the repository at %s", name, dir)
+	}
+	return r, nil
+}
+
+// relTo is name relative to dir, both resolved through symbolic links;
+// it may climb out of dir.
+func relTo(dir, name string) (string, error) {
 	d, err1 := filepath.EvalSymlinks(dir)
 	n, err2 := filepath.EvalSymlinks(name)
 	if err := errors.Join(err1, err2); err != nil {
 		return "", err
 	}
-	r, err := filepath.Rel(d, n)
-	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
-		return "", fmt.Errorf("%s is outside the repository at %s", name, dir)
-	}
-	return r, nil
+	return filepath.Rel(d, n)
 }
 
 // baseFromGit writes the tree of commit sha, read from the git objects of
