@@ -18,6 +18,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/google/go-github/v60/github"
+	"gopkg.in/yaml.v3"
 )
 
 // The hardened examples are the base of most pull requests below: they
@@ -677,5 +678,41 @@ func TestFailScopeNewKustomizeBase(t *testing.T) {
 	stdout, summary, code := s.run(t, "scan", "--fail-scope", "new", "k/prod")
 	if code != 0 || !strings.Contains(stdout, "title=privileged-container") || !strings.Contains(summary, ": 0 new, 0 fixed") {
 		t.Errorf("exit %d\n%s\n%s", code, stdout, summary)
+	}
+}
+
+// TestFailScopeNewAction: through the action's entrypoint, with every
+// input the runner sets (action.yml's defaults) and the token only in
+// INPUT_GITHUB-TOKEN, on a checkout without the base (fetch-depth: 1).
+func TestFailScopeNewAction(t *testing.T) {
+	base := hardenedTree(t)
+	s := newPR(t, base, map[string]string{
+		"deploy/web.yaml": deleteLines(base["deploy/web.yaml"], "runAsNonRoot: true"),
+	}, true)
+	s.env(t)
+	data, err := os.ReadFile(filepath.Join(repoRoot, "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var action struct {
+		Inputs map[string]struct{ Default string }
+	}
+	if err := yaml.Unmarshal(data, &action); err != nil {
+		t.Fatal(err)
+	}
+	for name, in := range action.Inputs {
+		t.Setenv("INPUT_"+strings.ToUpper(name), in.Default)
+	}
+	t.Setenv("INPUT_GITHUB-TOKEN", s.f.token)
+	t.Setenv("GITHUB_TOKEN", "")
+	t.Setenv("INPUT_SARIF-FILE", filepath.Join(t.TempDir(), "k.sarif"))
+	t.Setenv("INPUT_FAIL-SCOPE", "new")
+	stdout, summary, code := s.run(t, "action")
+	if code != exitFindings || !strings.Contains(summary, "(read from API archive): 2 new, 0 fixed and 0 unchanged findings") {
+		t.Errorf("exit %d\n%s\n%s", code, stdout, summary)
+	}
+	out, _ := os.ReadFile(os.Getenv("GITHUB_OUTPUT"))
+	if !strings.Contains(string(out), "\nfail\n") {
+		t.Errorf("result output:\n%s", out)
 	}
 }
