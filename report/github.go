@@ -134,6 +134,14 @@ func (s StepSummary) Write(w io.Writer, r *Report) error {
 		fmt.Fprintf(&b, " %s accepted (ignore annotations or comments, or the baseline).", plural(r.Summary.Suppressed, "finding"))
 	}
 	b.WriteString("\n\n")
+	if c := r.Base; c != nil {
+		sha := c.SHA
+		if len(sha) > 12 {
+			sha = sha[:12]
+		}
+		fmt.Fprintf(&b, "**Compared with the base commit** `%s` (read from %s): %d new, %d fixed and %d unchanged %s. Only new findings can fail the pull request.\n\n",
+			mdEscape(sha), c.Source, c.Added, c.Fixed, c.Unchanged, pluralWord(c.Unchanged, "finding"))
+	}
 	if len(r.Settings) > 0 {
 		b.WriteString("**Configuration in effect** (from `.kubeharden.yaml` or flags):\n\n")
 		for _, st := range r.Settings {

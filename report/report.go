@@ -41,6 +41,9 @@ type Report struct {
 	// Scope, when set, keeps the findings that can fail the build: those
 	// on the lines a pull request changes, say.
 	Scope func(scan.Finding) bool `json:"-"`
+	// Base, when set, compares the findings with those of the pull
+	// request's base commit (fail-scope new), for the job summary.
+	Base *BaseComparison `json:"-"`
 }
 
 // A Chart is a rendered Helm chart and the value sets it was scanned with.

@@ -55,6 +55,13 @@ type fakeGitHub struct {
 	user *github.User
 	// edits lists the ids of the comments edited, in order.
 	edits []int64
+	// changedFiles, when set, is the pull request's count of changed files
+	// (GET /pulls/N); else it is the number of files listed.
+	changedFiles *int
+	// archives holds, by commit, the tar.gz GET /tarball/{sha} redirects
+	// to; archiveAuth the Authorization headers the downloads came with.
+	archives    map[string][]byte
+	archiveAuth []string
 }
 
 var actionsBot = &github.User{Login: github.String("github-actions[bot]"), Type: github.String("Bot")}
@@ -101,6 +108,12 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	f.requests = append(f.requests, r.Method+" "+r.URL.RequestURI())
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	// Archive downloads go to another host on GitHub (codeload), with a
+	// credential of their own in the link.
+	if sha, ok := strings.CutPrefix(r.URL.Path, "/_codeload/"); ok {
+		f.serveArchive(w, r, sha)
+		return
+	}
 	if r.Header.Get("Authorization") != "Bearer "+f.token {
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
 		return
@@ -125,6 +138,10 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusOK, f.user)
+	case r.Method == "GET" && p == fmt.Sprintf("/repos/%s/%s/pulls/%d", f.owner, f.repo, f.number):
+		f.getPull(w)
+	case r.Method == "GET" && strings.HasPrefix(p, fmt.Sprintf("/repos/%s/%s/tarball/", f.owner, f.repo)):
+		f.tarball(w, r, strings.TrimPrefix(p, fmt.Sprintf("/repos/%s/%s/tarball/", f.owner, f.repo)))
 	case ok && r.Method == "GET" && rest == "files":
 		// GitHub lists at most 3,000 files.
 		paginate(w, r, f.files[:min(len(f.files), 3000)])
@@ -362,4 +379,38 @@ func (f *fakeGitHub) allRequests() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.requests...)
+}
+
+// getPull answers GET /repos/{o}/{r}/pulls/{n}: the pull request, with
+// its count of changed files, which GitHub gives whole even when the file
+// list stops at 3,000.
+func (f *fakeGitHub) getPull(w http.ResponseWriter) {
+	n := len(f.files)
+	if f.changedFiles != nil {
+		n = *f.changedFiles
+	}
+	writeJSON(w, http.StatusOK, &github.PullRequest{Number: github.Int(f.number), ChangedFiles: github.Int(n),
+		Head: &github.PullRequestBranch{SHA: github.String(f.head)}})
+}
+
+// tarball answers GET /repos/{o}/{r}/tarball/{ref} as GitHub does: a 302
+// to the archive, whose link carries a short-lived token of its own.
+func (f *fakeGitHub) tarball(w http.ResponseWriter, r *http.Request, ref string) {
+	if _, ok := f.archives[ref]; !ok {
+		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
+		return
+	}
+	w.Header().Set("Location", fmt.Sprintf("http://%s/_codeload/%s?token=codeloadTemporaryToken", r.Host, ref))
+	w.WriteHeader(http.StatusFound)
+}
+
+func (f *fakeGitHub) serveArchive(w http.ResponseWriter, r *http.Request, sha string) {
+	f.archiveAuth = append(f.archiveAuth, r.Header.Get("Authorization"))
+	data, ok := f.archives[sha]
+	if !ok || r.URL.Query().Get("token") != "codeloadTemporaryToken" {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-gzip")
+	w.Write(data)
 }

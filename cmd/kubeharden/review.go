@@ -183,6 +183,9 @@ func changedLines(ctx context.Context, getenv func(string) string, token string,
 		_, why := reviewFailure(err)
 		return nil, why
 	}
+	if why := listCut(ctx, r, getenv, len(d)); why != "" {
+		return nil, why
+	}
 	return d, ""
 }
 

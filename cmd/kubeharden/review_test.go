@@ -581,7 +581,7 @@ func TestFailScopeChanged(t *testing.T) {
 	if code != exitFindings || !strings.Contains(stdout, "fail-scope changed: no GitHub token") {
 		t.Errorf("no token: exit %d\n%s", code, stdout)
 	}
-	if _, _, code := runCLI(t, "scan", "--fail-scope", "new", reviewFixture); code != exitUsage {
+	if _, _, code := runCLI(t, "scan", "--fail-scope", "bogus", reviewFixture); code != exitUsage {
 		t.Errorf("unknown scope: exit %d, want %d", code, exitUsage)
 	}
 }

@@ -125,9 +125,10 @@ type fileConfig struct {
 }
 
 // helmOptions turns the config file's and the flags' Helm settings into
-// render options. Values files named in the config file, which a pull
-// request can change, must stay inside the working directory.
-func (fc fileConfig) helmOptions(releaseName, namespace, kubeVersion string, values, set []string, paths []string) (render.HelmOptions, error) {
+// render options for the tree at dir ("" for the working directory).
+// Values files named in the config file, which a pull request can change,
+// must stay inside the tree.
+func (fc fileConfig) helmOptions(dir, releaseName, namespace, kubeVersion string, values, set []string, paths []string) (render.HelmOptions, error) {
 	h := render.HelmOptions{
 		ReleaseName: firstNonEmpty(releaseName, fc.Helm.ReleaseName),
 		Namespace:   firstNonEmpty(namespace, fc.Helm.Namespace),
@@ -138,7 +139,7 @@ func (fc fileConfig) helmOptions(releaseName, namespace, kubeVersion string, val
 		chart = filepath.ToSlash(filepath.Clean(chart))
 		for _, vs := range sets {
 			for _, f := range vs.Files {
-				if filepath.IsAbs(f) || insideWorkdir(filepath.Join(chart, f)) != nil {
+				if filepath.IsAbs(f) || insideDir(dir, filepath.Join(chart, f)) != nil {
 					return h, fmt.Errorf("helm value set %q of %s: values file %q is outside the repository", vs.Name, chart, f)
 				}
 			}
@@ -149,7 +150,7 @@ func (fc fileConfig) helmOptions(releaseName, namespace, kubeVersion string, val
 		if len(paths) != 1 {
 			return h, fmt.Errorf("--values and --set apply to one chart: give exactly one chart directory")
 		}
-		if _, err := os.Stat(filepath.Join(paths[0], "Chart.yaml")); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, paths[0], "Chart.yaml")); err != nil {
 			return h, fmt.Errorf("--values and --set apply to a chart, and %s has no Chart.yaml", paths[0])
 		}
 		chart := filepath.ToSlash(filepath.Clean(paths[0]))
@@ -214,7 +215,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	namespace := fs.String("namespace", "", "Helm release namespace (default default)")
 	review := fs.Bool("github-review", false, "in GitHub Actions, on pull_request and pull_request_target events, comment the findings on the pull request's changed lines (token: GITHUB_TOKEN)")
 	reviewFilter := fs.String("review-filter", string(report.FilterAdded), "which findings the review carries: added, diff_context, file or nofilter")
-	failScope := fs.String("fail-scope", "all", "which findings can fail the build: all, or changed (on a pull request in GitHub Actions, those on the lines it adds or changes)")
+	failScope := fs.String("fail-scope", "all", "which findings can fail the build: all; on a pull request in GitHub Actions, new (those its base commit does not have) or changed (those on the lines it adds or changes)")
 	var values, sets, exclude, disable listFlag
 	fs.Var(&exclude, "exclude", "path glob to pass over (** spans directories; repeatable)")
 	fs.Var(&disable, "disable", "rule id not to run (repeatable, or comma-separated)")
@@ -237,68 +238,14 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	cfgFile := *configPath
-	fc, err := loadConfig(firstNonEmpty(cfgFile, ".kubeharden.yaml"), cfgFile != "")
+	fl := scanFlags{config: *configPath, pssVersion: *pssVersion, kubeVersion: *kubeVersion, registries: *registries,
+		baseline: *baselineFile, releaseName: *releaseName, namespace: *namespace,
+		values: values, sets: sets, exclude: exclude, disable: disable}
+	st, err := loadSettings("", fl, paths)
 	if err != nil {
 		return usageError("%v", err)
 	}
-	cfg := scan.Config{PSSVersion: firstNonEmpty(*pssVersion, fc.PSSVersion, "latest"), AllowedRegistries: fc.AllowedRegistries,
-		KubeVersion: firstNonEmpty(*kubeVersion, fc.KubeVersion), SecretsExclude: fc.SecretsExclude}
-	// A repository's own gitleaks configuration, in gitleaks' format.
-	if _, err := os.Stat(".gitleaks.toml"); err == nil {
-		cfg.GitleaksConfig = ".gitleaks.toml"
-	}
-	if *registries != "" {
-		cfg.AllowedRegistries = strings.Split(*registries, ",")
-	}
-	cfg.Disable = fc.Rules.Disable
-	for _, d := range disable {
-		cfg.Disable = append(cfg.Disable, strings.Split(d, ",")...)
-	}
-	for id, sev := range fc.Rules.Severity {
-		s, err := scan.ParseSeverity(sev)
-		if err != nil {
-			return usageError("rules.severity.%s: %v", id, err)
-		}
-		if cfg.Severity == nil {
-			cfg.Severity = map[string]scan.Severity{}
-		}
-		cfg.Severity[id] = s
-	}
-	if err := cfg.CheckRules(); err != nil {
-		return usageError("rules: %v", err)
-	}
-	var baseline *scan.Baseline
-	if name := firstNonEmpty(*baselineFile, fc.Baseline); name != "" {
-		if *baselineFile == "" {
-			// The config file is the repository's, which a pull request
-			// can change: its baseline stays inside the working directory.
-			if err := insideWorkdir(name); err != nil {
-				return usageError("baseline: %v", err)
-			}
-		}
-		f, err := os.Open(name)
-		if err != nil {
-			return usageError("baseline: %v", err)
-		}
-		baseline, err = scan.ReadBaseline(name, f)
-		f.Close()
-		if err != nil {
-			return usageError("%v", err)
-		}
-	}
-	excludes := append(append([]string{}, fc.Exclude...), exclude...)
-	if err := render.CheckGlobs(append(excludes, cfg.SecretsExclude...)); err != nil {
-		return usageError("exclude: %v", err)
-	}
-	if _, err := scan.ParsePSSVersion(cfg.PSSVersion); err != nil {
-		return usageError("--pss-version: %v", err)
-	}
-	if cfg.KubeVersion != "" {
-		if _, err := scan.ParseKubeVersion(cfg.KubeVersion); err != nil {
-			return usageError("--kube-version: %v", err)
-		}
-	}
+	fc, cfg, excludes, baseline, helm := st.fc, st.cfg, st.excludes, st.baseline, st.helm
 	threshold, err := parseFailOn(firstNonEmpty(*failOn, fc.FailOn, "error"))
 	if err != nil {
 		return usageError("--fail-on: %v", err)
@@ -307,8 +254,8 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	if err != nil {
 		return usageError("--review-filter: %v", err)
 	}
-	if *failScope != "all" && *failScope != "changed" {
-		return usageError("--fail-scope: unknown scope %q (want all or changed)", *failScope)
+	if *failScope != "all" && *failScope != "changed" && *failScope != "new" {
+		return usageError("--fail-scope: unknown scope %q (want all, new or changed)", *failScope)
 	}
 	// In GitHub Actions files are named from the repository root, as code
 	// scanning, annotations and reviews need, also when the scan runs in a
@@ -358,10 +305,6 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	}
 
 	start := time.Now()
-	helm, err := fc.helmOptions(*releaseName, *namespace, cfg.KubeVersion, values, sets, paths)
-	if err != nil {
-		return usageError("%v", err)
-	}
 	opt := render.Options{MaxFileSize: firstPositive(*maxSize, fc.MaxFileSize), Helm: helm, Exclude: excludes}
 	prog := newProgress(stderr)
 	if prog != nil {
@@ -445,6 +388,11 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 				githubactions.New(githubactions.WithWriter(stdout)).Noticef("kubeharden: fail-scope changed: %s; every finding can fail the build", why)
 			}
 		}
+		if *failScope == "new" {
+			if why := compareWithBase(ctx, os.Getenv, token, stdout, fl, paths, *maxSize, rep); why != "" {
+				githubactions.New(githubactions.WithWriter(stdout)).Noticef("kubeharden: fail-scope new: %s; every finding can fail the build", why)
+			}
+		}
 		if err := publishGitHub(stdout, rep, threshold, *sarifFile, time.Since(start)); err != nil {
 			return err
 		}
@@ -455,8 +403,8 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 		if *review {
 			fmt.Fprintln(stderr, "kubeharden: --github-review works only in GitHub Actions (GITHUB_ACTIONS=true): no review posted")
 		}
-		if *failScope == "changed" {
-			fmt.Fprintln(stderr, "kubeharden: --fail-scope changed works only on a pull request in GitHub Actions: every finding can fail")
+		if *failScope != "all" {
+			fmt.Fprintf(stderr, "kubeharden: --fail-scope %s works only on a pull request in GitHub Actions: every finding can fail\n", *failScope)
 		}
 	}
 	if rep.Fails(threshold) {
@@ -465,13 +413,120 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	return nil
 }
 
-// insideWorkdir refuses a path that leaves the working directory,
-// lexically or through a symbolic link: the files a repository's config
-// names (values files, a baseline), which a pull request can change.
-func insideWorkdir(name string) error {
-	wd, err := os.Getwd()
+// scanFlags are the flags that, merged with a tree's config file, make
+// the settings a scan of it runs with.
+type scanFlags struct {
+	config, pssVersion, kubeVersion, registries, baseline string
+	releaseName, namespace                                string
+	values, sets, exclude, disable                        []string
+}
+
+// A scanSettings is what a scan of one tree runs with.
+type scanSettings struct {
+	fc       fileConfig
+	cfg      scan.Config
+	excludes []string
+	baseline *scan.Baseline
+	helm     render.HelmOptions
+}
+
+// loadSettings merges the flags with the config file of the tree at dir:
+// the working directory when dir is "", else a pull request's base
+// commit, whose files are named as the working directory's are. At the
+// base a config file or baseline that is missing counts as none: the pull
+// request may be the one that adds it.
+func loadSettings(dir string, fl scanFlags, paths []string) (*scanSettings, error) {
+	at := func(name string) string {
+		if dir == "" || filepath.IsAbs(name) {
+			return name
+		}
+		return filepath.Join(dir, name)
+	}
+	fc, err := loadConfig(at(firstNonEmpty(fl.config, ".kubeharden.yaml")), fl.config != "" && dir == "")
 	if err != nil {
-		return err
+		return nil, err
+	}
+	cfg := scan.Config{PSSVersion: firstNonEmpty(fl.pssVersion, fc.PSSVersion, "latest"), AllowedRegistries: fc.AllowedRegistries,
+		KubeVersion: firstNonEmpty(fl.kubeVersion, fc.KubeVersion), SecretsExclude: fc.SecretsExclude}
+	// A repository's own gitleaks configuration, in gitleaks' format.
+	if _, err := os.Stat(at(".gitleaks.toml")); err == nil {
+		cfg.GitleaksConfig = at(".gitleaks.toml")
+	}
+	if fl.registries != "" {
+		cfg.AllowedRegistries = strings.Split(fl.registries, ",")
+	}
+	cfg.Disable = fc.Rules.Disable
+	for _, d := range fl.disable {
+		cfg.Disable = append(cfg.Disable, strings.Split(d, ",")...)
+	}
+	for id, sev := range fc.Rules.Severity {
+		s, err := scan.ParseSeverity(sev)
+		if err != nil {
+			return nil, fmt.Errorf("rules.severity.%s: %w", id, err)
+		}
+		if cfg.Severity == nil {
+			cfg.Severity = map[string]scan.Severity{}
+		}
+		cfg.Severity[id] = s
+	}
+	if err := cfg.CheckRules(); err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	var baseline *scan.Baseline
+	if name := firstNonEmpty(fl.baseline, fc.Baseline); name != "" {
+		if fl.baseline == "" {
+			// The config file is the repository's, which a pull request
+			// can change: its baseline stays inside the working directory.
+			if err := insideDir(dir, name); err != nil {
+				return nil, fmt.Errorf("baseline: %w", err)
+			}
+		}
+		f, err := os.Open(at(name))
+		switch {
+		case err != nil && dir != "" && errors.Is(err, os.ErrNotExist):
+		case err != nil:
+			return nil, fmt.Errorf("baseline: %w", err)
+		default:
+			baseline, err = scan.ReadBaseline(name, f)
+			f.Close()
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	excludes := append(append([]string{}, fc.Exclude...), fl.exclude...)
+	if err := render.CheckGlobs(append(excludes, cfg.SecretsExclude...)); err != nil {
+		return nil, fmt.Errorf("exclude: %w", err)
+	}
+	if _, err := scan.ParsePSSVersion(cfg.PSSVersion); err != nil {
+		return nil, fmt.Errorf("--pss-version: %w", err)
+	}
+	if cfg.KubeVersion != "" {
+		if _, err := scan.ParseKubeVersion(cfg.KubeVersion); err != nil {
+			return nil, fmt.Errorf("--kube-version: %w", err)
+		}
+	}
+	helm, err := fc.helmOptions(dir, fl.releaseName, fl.namespace, cfg.KubeVersion, fl.values, fl.sets, paths)
+	if err != nil {
+		return nil, err
+	}
+	return &scanSettings{fc: fc, cfg: cfg, excludes: excludes, baseline: baseline, helm: helm}, nil
+}
+
+// insideDir refuses a path that leaves the directory dir (the working
+// directory when dir is ""), lexically or through a symbolic link: the
+// files a repository's config names (values files, a baseline), which a
+// pull request can change.
+func insideDir(dir, name string) error {
+	shown, wd := name, dir
+	if wd == "" {
+		var err error
+		if wd, err = os.Getwd(); err != nil {
+			return err
+		}
+	}
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(wd, name)
 	}
 	abs, err := filepath.Abs(name)
 	if err != nil {
@@ -484,7 +539,7 @@ func insideWorkdir(name string) error {
 		wd = realWd
 	}
 	if r, err := filepath.Rel(wd, abs); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
-		return fmt.Errorf("%s is outside the working directory", name)
+		return fmt.Errorf("%s is outside the working directory", shown)
 	}
 	return nil
 }
