@@ -3,6 +3,7 @@ package report
 import (
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/kubeharden/kubeharden/scan"
@@ -58,8 +59,12 @@ func inert(s string) string { return markerLike.ReplaceAllString(s, "${1}&#58;${
 // reviewEscape makes scanned text inert in a comment or a review body.
 func reviewEscape(s string) string { return inert(mdEscape(s)) }
 
-func categoryLine(category string) string {
-	return "<!-- kubeharden:category=" + url.QueryEscape(category) + " -->"
+func categoryLine(category, scope string) string {
+	s := "<!-- kubeharden:category=" + url.QueryEscape(category)
+	if scope != "" {
+		s += " scope=" + scope
+	}
+	return s + " -->"
 }
 
 // findingMarker is a finding's marker: with its rule in an inline
@@ -79,8 +84,8 @@ func fixedLine(fp string) string { return "<!-- kubeharden:fixed=" + fp + " -->"
 
 // trailer is the block of marker lines that ends what kubeharden writes;
 // the only place markers are read from.
-func trailer(category string, markers []string) string {
-	s := categoryLine(category) + "\n"
+func trailer(category, scope string, markers []string) string {
+	s := categoryLine(category, scope) + "\n"
 	for _, m := range markers {
 		s += m + "\n"
 	}
@@ -163,21 +168,33 @@ func ReadMarkers(body string) []Marker {
 	return fps
 }
 
-// bodyCategory is the category of a review body kubeharden wrote, and
-// whether it wrote it: a body of an earlier version has the default.
-func bodyCategory(body string) (string, bool) {
+// bodyCategory is the category and scope of a review body kubeharden
+// wrote, and whether it wrote it: a body of an earlier version has the
+// default category and no scope.
+func bodyCategory(body string) (category, scope string, ok bool) {
 	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(body, "\r\n", "\n"), "\n \t"), "\n")
 	for i := len(lines) - 1; i >= 0 && markerLineRE.MatchString(lines[i]); i-- {
 		for _, m := range markerRE.FindAllStringSubmatch(lines[i], -1) {
 			if m[1] == "category" {
 				if c, err := url.QueryUnescape(m[2]); err == nil {
-					return c, true
+					_, scope, _ := strings.Cut(strings.TrimSpace(m[3]), "scope=")
+					return c, scope, true
 				}
 			}
 		}
 	}
 	if strings.HasPrefix(body, "### kubeharden: ") {
-		return DefaultCategory, true
+		return DefaultCategory, "", true
 	}
-	return "", false
+	return "", "", false
+}
+
+// Scope identifies the paths a scan was given, "" for none: steps of one
+// category that scan different paths review a commit each.
+func Scope(scanned []string) string {
+	if len(scanned) == 0 {
+		return ""
+	}
+	s := slices.Sorted(slices.Values(scanned))
+	return scan.Fingerprint("", nil, strings.Join(s, "\x00"), "")[:12]
 }

@@ -123,6 +123,8 @@ type ReviewPlan struct {
 	// Category is the scan's code scanning category, in every marker;
 	// DefaultCategory when empty.
 	Category string
+	// Scope identifies the paths scanned (Scope), in the review body.
+	Scope string
 	// Inline are the comments, one per object, most severe first.
 	Inline []Group
 	// Body are the findings only listed in the review body.
@@ -333,7 +335,7 @@ func (p ReviewPlan) body(links ReviewLinks) string {
 		markers = append(markers, m)
 		size += len(m) + 1
 	}
-	tail := trailer(p.category(), markers)
+	tail := trailer(p.category(), p.Scope, markers)
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "### kubeharden: %s\n\n", plural(len(all), "new finding"))
@@ -437,7 +439,7 @@ func (g Group) Comment(category string) string {
 		rule = "<rule>"
 	}
 	fmt.Fprintf(&b, "To accept it, annotate the object `%s%s: \"<why>\"`.</sub>\n\n", scan.SuppressPrefix, rule)
-	b.WriteString(trailer(cmp.Or(category, DefaultCategory), markers))
+	b.WriteString(trailer(cmp.Or(category, DefaultCategory), "", markers))
 	return b.String()
 }
 

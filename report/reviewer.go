@@ -41,6 +41,20 @@ type Reviewer struct {
 	// when empty): a run reads, counts and marks fixed only the comments
 	// of its own category, so that several kubeharden steps coexist.
 	Category string
+	// Scanned are the files and directories scanned, relative to the
+	// repository root: a comment on a file outside them is not this
+	// scan's to mark fixed (another step scans it). Empty means all.
+	Scanned []string
+}
+
+// scanned reports whether file is under one of the scanned paths.
+func (r Reviewer) scanned(file string) bool {
+	if len(r.Scanned) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(r.Scanned, func(root string) bool {
+		return root == "." || file == root || strings.HasPrefix(file, strings.TrimSuffix(root, "/")+"/")
+	})
 }
 
 func (r Reviewer) category() string { return cmp.Or(r.Category, DefaultCategory) }
@@ -84,7 +98,7 @@ func (r Reviewer) Publish(ctx context.Context, rep *Report) (ReviewResult, error
 		}
 	}
 	res.Plan = PlanReview(rep.Findings, diff, r.Filter, h.said, r.PathPrefix)
-	res.Plan.Category = r.category()
+	res.Plan.Category, res.Plan.Scope = r.category(), Scope(r.Scanned)
 	// The budget is the commit's, whatever the number of runs.
 	res.Plan = res.Plan.Limit(MaxReviewComments - h.onHead)
 	if !res.Plan.New() {
@@ -184,7 +198,7 @@ func (r Reviewer) history(ctx context.Context) (history, error) {
 		if len(ms) == 0 {
 			return
 		}
-		if cmp.Or(c.GetOriginalCommitID(), c.GetCommitID()) == r.Links.SHA {
+		if cmp.Or(c.GetOriginalCommitID(), c.GetCommitID()) == r.Links.SHA && r.scanned(c.GetPath()) {
 			h.onHead++
 		}
 		// Ours to edit: the token's user's, or a bot's when the token is
@@ -202,11 +216,12 @@ func (r Reviewer) history(ctx context.Context) (history, error) {
 		if !trusted(rv.User) {
 			return
 		}
-		if c, ok := bodyCategory(rv.GetBody()); !ok || c != category {
+		c, scope, ok := bodyCategory(rv.GetBody())
+		if !ok || c != category {
 			return
 		}
 		mark(rv.User, rv.GetBody())
-		if rv.GetCommitID() == r.Links.SHA {
+		if rv.GetCommitID() == r.Links.SHA && (scope == "" || scope == Scope(r.Scanned)) {
 			h.headReviewed = true
 		}
 	})
@@ -245,6 +260,9 @@ func (r Reviewer) markFixed(ctx context.Context, rep *Report, mine []*github.Pul
 	}
 	n := 0
 	for _, c := range mine {
+		if !r.scanned(c.GetPath()) {
+			continue
+		}
 		body := c.GetBody()
 		ms := ReadMarkers(body)
 		var gone []Marker

@@ -146,6 +146,25 @@ func TestReviewCategories(t *testing.T) {
 			t.Errorf("comment markers of category %q", cat)
 		}
 	}
+
+	// Two steps left in the default category, with different paths: a
+	// step marks fixed only comments on the files it scans.
+	f = prFake(t)
+	addWhole(t, f, manyFile)
+	githubEnv(t, f)
+	runCLI(t, "scan", "--github-review", reviewFixture)
+	runCLI(t, "scan", "--github-review", manyFile)
+	if len(f.edits) != 0 {
+		t.Errorf("comments %v on files the step does not scan marked fixed", f.edits)
+	}
+	if n := len(f.accepted()); n != 2 {
+		t.Errorf("%d reviews, want one for each step", n)
+	}
+	runCLI(t, "scan", "--github-review", reviewFixture)
+	runCLI(t, "scan", "--github-review", manyFile)
+	if n := len(f.accepted()); n != 2 || len(f.edits) != 0 {
+		t.Errorf("re-runs: %d reviews, edits %v", n, f.edits)
+	}
 }
 
 // TestReviewRuleChange: on a later commit that leaves worker.yaml as it

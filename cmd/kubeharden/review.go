@@ -87,7 +87,7 @@ func pullRequest(getenv func(string) string) (number int, head string, ok bool, 
 // as one review. A review that cannot be posted is a notice or a warning,
 // never an error: the scan's exit code is the findings' alone, and the
 // annotations and job summary, written before, carry every finding.
-func reviewPullRequest(ctx context.Context, stdout io.Writer, getenv func(string) string, token string, filter report.FilterMode, category string, rep *report.Report, diff report.Diff) {
+func reviewPullRequest(ctx context.Context, stdout io.Writer, getenv func(string) string, token string, filter report.FilterMode, category string, scanned []string, rep *report.Report, diff report.Diff) {
 	gh := githubactions.New(githubactions.WithWriter(stdout), githubactions.WithGetenv(getenv))
 	const fallback = "; the annotations and the job summary list the findings"
 	r, skip, notice := pullRequestReviewer(getenv, token, stdout)
@@ -104,7 +104,7 @@ func reviewPullRequest(ctx context.Context, stdout io.Writer, getenv func(string
 		return
 	}
 	number := r.Number
-	r.Filter, r.Files, r.Category = filter, diff, category
+	r.Filter, r.Files, r.Category, r.Scanned = filter, diff, category, scanned
 	ctx, cancel := context.WithTimeout(ctx, reviewTimeout)
 	defer cancel()
 	res, err := r.Publish(ctx, rep)
@@ -260,6 +260,21 @@ func failureReason(err error) (notice bool, why string) {
 		return false, fmt.Sprintf("GitHub did not answer within %s", reviewTimeout)
 	}
 	return false, err.Error()
+}
+
+// scannedPaths are the paths a scan was given, relative to the repository
+// root; nil when one is absolute or outside the working directory, which
+// leaves no file out.
+func scannedPaths(prefix string, paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		p = filepath.ToSlash(filepath.Clean(p))
+		if filepath.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../") {
+			return nil
+		}
+		out = append(out, report.RepoPath(prefix, p))
+	}
+	return out
 }
 
 // repoPrefix is the working directory relative to the repository root

@@ -412,7 +412,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 			return err
 		}
 		if *review {
-			reviewPullRequest(ctx, stdout, os.Getenv, token, filter, *category, rep, diff)
+			reviewPullRequest(ctx, stdout, os.Getenv, token, filter, *category, scannedPaths(prefix, paths), rep, diff)
 		}
 	} else {
 		if *review {
