@@ -123,7 +123,7 @@ type ReviewPlan struct {
 	// Category is the scan's code scanning category, in every marker;
 	// DefaultCategory when empty.
 	Category string
-	// Scope identifies the paths scanned (Scope), in the review body.
+	// Scope identifies the paths scanned (see Scope), in the review body.
 	Scope string
 	// Inline are the comments, one per object, most severe first.
 	Inline []Group
@@ -136,7 +136,7 @@ type ReviewPlan struct {
 // New reports whether the plan has anything to say.
 func (p ReviewPlan) New() bool { return len(p.Inline)+len(p.Body) > 0 }
 
-// Findings counts the findings commented inline.
+// InlineFindings counts the findings commented inline.
 func (p ReviewPlan) InlineFindings() int {
 	n := 0
 	for _, g := range p.Inline {
