@@ -434,11 +434,11 @@ func (g Group) Comment(category string) string {
 	if len(checklist) > 0 {
 		b.WriteString("Checklist " + strings.Join(checklist, ", ") + ". ")
 	}
-	rule := rules[0]
 	if len(rules) > 1 {
-		rule = "<rule>"
+		fmt.Fprintf(&b, "To accept one, annotate the object `%s<rule>: \"<why>\"` with its rule.</sub>\n\n", scan.SuppressPrefix)
+	} else {
+		fmt.Fprintf(&b, "To accept it, annotate the object `%s%s: \"<why>\"`.</sub>\n\n", scan.SuppressPrefix, rules[0])
 	}
-	fmt.Fprintf(&b, "To accept it, annotate the object `%s%s: \"<why>\"`.</sub>\n\n", scan.SuppressPrefix, rule)
 	b.WriteString(trailer(cmp.Or(category, DefaultCategory), "", markers))
 	return b.String()
 }

@@ -94,6 +94,21 @@ func TestReviewConverges(t *testing.T) {
 		t.Errorf("after a push: %d reviews, %d comments\n%s", len(f.accepted()), len(f.comments), stdout)
 	}
 
+	// New findings on a head that has its review (here: a wider filter
+	// mode) wait for the next commit.
+	f = prFake(t)
+	githubEnv(t, f)
+	runCLI(t, "scan", "--github-review", reviewFixture)
+	stdout, _, _ = runCLI(t, "scan", "--github-review", "--review-filter", "diff_context", reviewFixture)
+	if len(f.accepted()) != 1 || !strings.Contains(stdout, "commit "+f.head+" has kubeharden's review (category kubeharden/) already; 7 new findings not commented") {
+		t.Errorf("%d reviews of one head commit\n%s", len(f.accepted()), stdout)
+	}
+	push(t, f, "1111111111111111111111111111111111111111")
+	runCLI(t, "scan", "--github-review", "--review-filter", "diff_context", reviewFixture)
+	if posts := f.accepted(); len(posts) != 2 || len(commented(posts[1].Review)) != 7 {
+		t.Errorf("after a push: %d reviews, want a second one with the 7 new findings", len(posts))
+	}
+
 	// Comments an earlier run made on the head count against the budget,
 	// even when its review is not listed.
 	f = newFakeGitHub(t)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -129,7 +130,7 @@ func reviewPullRequest(ctx context.Context, stdout io.Writer, getenv func(string
 			number, pluralize(p.InlineFindings(), "finding"), pluralize(len(p.Inline), "comment"), pluralize(len(p.Body), "finding"), pluralize(p.Already, "finding"))
 	case res.HeadReviewed:
 		fmt.Fprintf(stdout, "kubeharden: no new review on pull request #%d: commit %s has kubeharden's review (category %s) already; %s not commented\n",
-			number, r.Links.SHA, r.Category, pluralize(p.InlineFindings()+len(p.Body), "new finding"))
+			number, r.Links.SHA, cmp.Or(category, report.DefaultCategory), pluralize(p.InlineFindings()+len(p.Body), "new finding"))
 	case p.Already > 0:
 		fmt.Fprintf(stdout, "kubeharden: no new review on pull request #%d: an earlier run commented on the %s it would carry\n",
 			number, pluralize(p.Already, "finding"))
