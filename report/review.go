@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -53,25 +52,6 @@ const (
 	maxReviewBody = 60000
 )
 
-// fingerprintMarker is hidden in every comment, and beside every finding a
-// review body lists, so a later run knows what was said.
-const fingerprintMarker = "kubeharden:fingerprint="
-
-var markerRE = regexp.MustCompile(regexp.QuoteMeta(fingerprintMarker) + `([0-9A-Za-z_.-]+)`)
-
-// Markers returns the fingerprints marked in a comment or review body.
-func Markers(body string) []string {
-	var out []string
-	for _, m := range markerRE.FindAllStringSubmatch(body, -1) {
-		out = append(out, m[1])
-	}
-	return out
-}
-
-func marker(f scan.Finding) string {
-	return "<!-- " + fingerprintMarker + f.Fingerprint + " -->"
-}
-
 // A BodyReason says why a finding is listed in a review's body rather
 // than commented inline.
 type BodyReason int
@@ -105,11 +85,48 @@ type BodyEntry struct {
 	Why     BodyReason
 }
 
+// A Group is one inline comment: the findings on one object in one file
+// that the review comments on, the most severe first, and the line the
+// comment sits on, the most severe finding's.
+type Group struct {
+	File     string
+	Line     int
+	Findings []scan.Finding
+	// credential is set when a credential was found on Line, by a
+	// finding of another group or an accepted one.
+	credential bool
+}
+
+// Severity is the group's most severe finding's.
+func (g Group) Severity() scan.Severity { return g.Findings[0].Severity }
+
+// A Said is what earlier reviews of the same category marked: the
+// fingerprints, and the sites of findings not marked fixed.
+type Said struct {
+	Fingerprints map[string]bool
+	Sites        map[string]bool
+}
+
+// has reports whether an earlier review said f: its fingerprint, or the
+// object and field it is on under another rule.
+func (s Said) has(f scan.Finding) bool {
+	if s.Fingerprints[f.Fingerprint] {
+		return true
+	}
+	site := Site(f)
+	return site != "" && s.Sites[site]
+}
+
 // A ReviewPlan is what one review says.
 type ReviewPlan struct {
 	Filter FilterMode
-	// Inline are the findings commented on their line, most severe first.
-	Inline []scan.Finding
+	// Category is the scan's code scanning category, in every marker;
+	// DefaultCategory when empty.
+	Category string
+	// Scope identifies the paths scanned (see Scope), in the review body.
+	Scope string
+	// Inline are the comments, one per object, most severe first.
+	Inline []Group
 	// Body are the findings only listed in the review body.
 	Body []BodyEntry
 	// Already counts the findings an earlier review carries already.
@@ -119,14 +136,26 @@ type ReviewPlan struct {
 // New reports whether the plan has anything to say.
 func (p ReviewPlan) New() bool { return len(p.Inline)+len(p.Body) > 0 }
 
+// InlineFindings counts the findings commented inline.
+func (p ReviewPlan) InlineFindings() int {
+	n := 0
+	for _, g := range p.Inline {
+		n += len(g.Findings)
+	}
+	return n
+}
+
 // PlanReview decides where each finding goes: inline, in the body or
 // nowhere. Findings are repository-relative after prefix (the scanned
 // directory within the repository, "" at its root) is joined to their
-// file. Suppressed findings, and findings whose fingerprint is in said,
-// are never posted.
-func PlanReview(findings []scan.Finding, d Diff, mode FilterMode, said map[string]bool, prefix string) ReviewPlan {
+// file. Suppressed findings, and findings an earlier review said, are
+// never posted. Findings on one object in one file share a comment; at
+// most MaxReviewComments comments are planned, the rest listed in the
+// body.
+func PlanReview(findings []scan.Finding, d Diff, mode FilterMode, said Said, prefix string) ReviewPlan {
 	p := ReviewPlan{Filter: mode}
-	var inline []scan.Finding
+	var groups []Group
+	byObject := map[string]int{}
 	for _, f := range findings {
 		if f.Suppressed != nil {
 			continue
@@ -136,26 +165,61 @@ func PlanReview(findings []scan.Finding, d Diff, mode FilterMode, said map[strin
 		if !ok {
 			continue
 		}
-		if said[f.Fingerprint] {
+		if said.has(f) {
 			p.Already++
 			continue
 		}
-		if in {
-			inline = append(inline, f)
-		} else {
+		if !in {
 			p.Body = append(p.Body, BodyEntry{f, why})
+			continue
+		}
+		key := ""
+		if o := f.Object; o != nil {
+			key = strings.Join([]string{f.File, o.APIVersion, o.Kind, o.Namespace, o.Name}, "\x00")
+		}
+		if i, ok := byObject[key]; ok && key != "" {
+			groups[i].Findings = append(groups[i].Findings, f)
+			continue
+		}
+		byObject[key] = len(groups)
+		groups = append(groups, Group{File: f.File, Findings: []scan.Finding{f}})
+	}
+	credentials := map[string]bool{}
+	for _, f := range findings {
+		if f.Credential() {
+			credentials[fmt.Sprintf("%s:%d", RepoPath(prefix, f.File), f.Line)] = true
 		}
 	}
-	slices.SortStableFunc(inline, func(a, b scan.Finding) int { return cmp.Compare(b.Severity, a.Severity) })
-	if len(inline) > MaxReviewComments {
-		for _, f := range inline[MaxReviewComments:] {
-			p.Body = append(p.Body, BodyEntry{f, OverLimit})
-		}
-		inline = inline[:MaxReviewComments]
+	for i := range groups {
+		g := &groups[i]
+		slices.SortStableFunc(g.Findings, func(a, b scan.Finding) int { return cmp.Compare(b.Severity, a.Severity) })
+		g.Line = g.Findings[0].Line
+		g.credential = credentials[fmt.Sprintf("%s:%d", g.File, g.Line)]
 	}
-	p.Inline = inline
+	slices.SortStableFunc(groups, func(a, b Group) int { return cmp.Compare(b.Severity(), a.Severity()) })
+	p.Inline = groups
 	sortBody(p.Body)
-	return p
+	return p.Limit(MaxReviewComments)
+}
+
+// Limit keeps at most n comments, the most severe, and lists the
+// findings of the others in the body: n is what is left of the budget
+// once earlier runs on the same commit are counted.
+func (p ReviewPlan) Limit(n int) ReviewPlan {
+	n = max(n, 0)
+	if len(p.Inline) <= n {
+		return p
+	}
+	q := p
+	q.Body = slices.Clone(p.Body)
+	for _, g := range p.Inline[n:] {
+		for _, f := range g.Findings {
+			q.Body = append(q.Body, BodyEntry{f, OverLimit})
+		}
+	}
+	q.Inline = p.Inline[:n]
+	sortBody(q.Body)
+	return q
 }
 
 // placeFinding says whether a finding goes inline or, if not, why it goes
@@ -199,8 +263,10 @@ func RepoPath(prefix, file string) string {
 func (p ReviewPlan) WithoutInline() ReviewPlan {
 	q := p
 	q.Body = slices.Clone(p.Body)
-	for _, f := range p.Inline {
-		q.Body = append(q.Body, BodyEntry{f, Refused})
+	for _, g := range p.Inline {
+		for _, f := range g.Findings {
+			q.Body = append(q.Body, BodyEntry{f, Refused})
+		}
 	}
 	q.Inline = nil
 	sortBody(q.Body)
@@ -223,12 +289,12 @@ func (p ReviewPlan) Request(links ReviewLinks) *github.PullRequestReviewRequest 
 		Event:    github.String("COMMENT"),
 		Body:     github.String(p.body(links)),
 	}
-	for _, f := range p.Inline {
+	for _, g := range p.Inline {
 		req.Comments = append(req.Comments, &github.DraftReviewComment{
-			Path: github.String(f.File),
-			Line: github.Int(f.Line),
+			Path: github.String(g.File),
+			Line: github.Int(g.Line),
 			Side: github.String("RIGHT"),
-			Body: github.String(ReviewComment(f)),
+			Body: github.String(g.Comment(p.Category)),
 		})
 	}
 	return req
@@ -249,16 +315,34 @@ func severityCounts(fs []scan.Finding) string {
 }
 
 func (p ReviewPlan) body(links ReviewLinks) string {
-	all := slices.Clone(p.Inline)
+	var all []scan.Finding
+	for _, g := range p.Inline {
+		all = append(all, g.Findings...)
+	}
 	for _, e := range p.Body {
 		all = append(all, e.Finding)
 	}
+	// Every listed finding is marked in the trailer, which is written
+	// first so that the list, not the markers, gives way when the body
+	// is full: a finding not marked would be listed anew by a later run.
+	var markers []string
+	size := 0
+	for _, e := range p.Body {
+		m := findingMarker(e.Finding, false)
+		if size+len(m) > maxReviewBody/2 {
+			break
+		}
+		markers = append(markers, m)
+		size += len(m) + 1
+	}
+	tail := trailer(p.category(), p.Scope, markers)
+
 	var b strings.Builder
 	fmt.Fprintf(&b, "### kubeharden: %s\n\n", plural(len(all), "new finding"))
 	fmt.Fprintf(&b, "%s: ", severityCounts(all))
 	switch {
 	case len(p.Inline) > 0 && len(p.Body) > 0:
-		fmt.Fprintf(&b, "%d commented on their lines, %d listed below.", len(p.Inline), len(p.Body))
+		fmt.Fprintf(&b, "%d commented on their lines, %d listed below.", p.InlineFindings(), len(p.Body))
 	case len(p.Inline) > 0:
 		fmt.Fprintf(&b, "commented on their lines.")
 	default:
@@ -274,7 +358,7 @@ func (p ReviewPlan) body(links ReviewLinks) string {
 	b.WriteString("\n")
 
 	sum := StepSummary{Server: links.Server, Repository: links.Repository, SHA: links.SHA}
-	var unlisted []scan.Finding
+	unlisted := 0
 	for i, e := range p.Body {
 		if i == 0 || e.Why != p.Body[i-1].Why {
 			title := bodyReasonTitles[e.Why]
@@ -290,23 +374,15 @@ func (p ReviewPlan) body(links ReviewLinks) string {
 			fmt.Fprintf(&b, "\n**%s %s**\n\n", plural(n, "finding"), title)
 		}
 		f := e.Finding
-		line := fmt.Sprintf("- %s **%s** [`%s`](%s): %s %s\n", sum.link(f), f.Severity, f.Rule, helpURL(f.Rule), mdEscape(f.Message), marker(f))
-		if b.Len()+len(line) > maxReviewBody-2000 {
-			unlisted = append(unlisted, f)
+		line := fmt.Sprintf("- %s **%s** [`%s`](%s): %s\n", inert(sum.link(f)), f.Severity, f.Rule, helpURL(f.Rule), reviewEscape(f.Message))
+		if b.Len()+len(line)+len(tail) > maxReviewBody-2000 {
+			unlisted++
 			continue
 		}
 		b.WriteString(line)
 	}
-	if len(unlisted) > 0 {
-		fmt.Fprintf(&b, "\n%s more not listed: the review body is full.", plural(len(unlisted), "finding"))
-		// Marked all the same, so that later runs do not list them anew.
-		for _, f := range unlisted {
-			if b.Len()+len(marker(f)) > maxReviewBody {
-				break
-			}
-			b.WriteString(marker(f))
-		}
-		b.WriteString("\n")
+	if unlisted > 0 {
+		fmt.Fprintf(&b, "\n%s more not listed: the review body is full.\n", plural(unlisted, "finding"))
 	}
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "<sub>Filter mode `%s`. ", p.Filter)
@@ -315,9 +391,12 @@ func (p ReviewPlan) body(links ReviewLinks) string {
 	} else {
 		b.WriteString("Every finding is in the job summary")
 	}
-	b.WriteString(" and the annotations.</sub>\n")
+	b.WriteString(" and the annotations.</sub>\n\n")
+	b.WriteString(tail)
 	return b.String()
 }
+
+func (p ReviewPlan) category() string { return cmp.Or(p.Category, DefaultCategory) }
 
 func helpURL(rule string) string {
 	if c := scan.Lookup(rule); c != nil {
@@ -326,21 +405,73 @@ func helpURL(rule string) string {
 	return "https://github.com/kubeharden/kubeharden/blob/main/docs/rules.md"
 }
 
-// ReviewComment is the inline comment on a finding: what is wrong, how to
-// fix it, where else it comes from, and the hidden fingerprint marker. The
-// finding's message is the scanner's, credentials already redacted; no
-// text of the scanned file is added.
-func ReviewComment(f scan.Finding) string {
+// Comment is the group's inline comment. One finding: what is wrong, how
+// to fix it, where else it comes from. Several: each with its rule,
+// message and fix, the most severe first. Then how to accept them and
+// the trailer of markers, one per finding. The messages are the
+// scanner's, credentials already redacted; no text of the scanned file is
+// added but a suggested line, and none where a credential is.
+func (g Group) Comment(category string) string {
 	var b strings.Builder
+	if len(g.Findings) == 1 {
+		g.single(&b)
+	} else {
+		g.several(&b)
+	}
+	var checklist []string
+	rules := []string{}
+	markers := []string{}
+	for _, f := range g.Findings {
+		for _, id := range f.Checklist {
+			if !slices.Contains(checklist, id) {
+				checklist = append(checklist, id)
+			}
+		}
+		rules = append(rules, f.Rule)
+		markers = append(markers, findingMarker(f, true))
+	}
+	b.WriteString("\n<sub>")
+	if len(checklist) > 0 {
+		b.WriteString("Checklist " + strings.Join(checklist, ", ") + ". ")
+	}
+	if len(rules) > 1 {
+		fmt.Fprintf(&b, "To accept one, annotate the object `%s<rule>: \"<why>\"` with its rule.</sub>\n\n", scan.SuppressPrefix)
+	} else {
+		fmt.Fprintf(&b, "To accept it, annotate the object `%s%s: \"<why>\"`.</sub>\n\n", scan.SuppressPrefix, rules[0])
+	}
+	b.WriteString(trailer(cmp.Or(category, DefaultCategory), "", markers))
+	return b.String()
+}
+
+// suggestion is the one-click change of the commented line that f's fix
+// makes, or "": GitHub replaces the line with it. Never on a line that
+// holds a credential, and never text that could close the block or read
+// as a marker.
+func (g Group) suggestion(f scan.Finding) string {
+	if f.Fix == nil || f.Fix.Line != g.Line || f.Line != g.Line || g.credentialLine() ||
+		strings.Contains(f.Fix.Text, "```") || strings.Contains(f.Fix.Text, "<!--") || markerLike.MatchString(f.Fix.Text) {
+		return ""
+	}
+	return "```suggestion\n" + f.Fix.Text + "\n```\n"
+}
+
+// credentialLine reports whether a credential was found on the commented
+// line: a suggestion would repeat the line, and with it whatever the
+// detector missed or redacted.
+func (g Group) credentialLine() bool {
+	return slices.ContainsFunc(g.Findings, func(f scan.Finding) bool { return f.Line == g.Line && f.Credential() }) || g.credential
+}
+
+func (g Group) single(b *strings.Builder) {
+	f := g.Findings[0]
 	c := scan.Lookup(f.Rule)
-	fmt.Fprintf(&b, "**%s** [`%s`](%s)", f.Severity, f.Rule, helpURL(f.Rule))
+	fmt.Fprintf(b, "**%s** [`%s`](%s)", f.Severity, f.Rule, helpURL(f.Rule))
 	if c != nil {
 		b.WriteString(": " + mdEscape(c.Title))
 	}
-	b.WriteString("\n\n" + mdEscape(f.Message) + "\n")
-	if f.Fix != nil && f.Fix.Line == f.Line && !strings.Contains(f.Fix.Text, "```") {
-		// GitHub offers this as a one-click change of the commented line.
-		b.WriteString("\n```suggestion\n" + f.Fix.Text + "\n```\n")
+	b.WriteString("\n\n" + reviewEscape(f.Message) + "\n")
+	if s := g.suggestion(f); s != "" {
+		b.WriteString("\n" + s)
 	}
 	if c != nil && c.Remediation != "" {
 		b.WriteString("\n**Fix.** " + c.Remediation + "\n")
@@ -349,7 +480,7 @@ func ReviewComment(f scan.Finding) string {
 			for strings.Contains(c.Example, fence) {
 				fence += "`"
 			}
-			fmt.Fprintf(&b, "\n<details><summary>Example</summary>\n\n%syaml\n%s\n%s\n\n</details>\n", fence, c.Example, fence)
+			fmt.Fprintf(b, "\n<details><summary>Example</summary>\n\n%syaml\n%s\n%s\n\n</details>\n", fence, c.Example, fence)
 		}
 	}
 	var also []string
@@ -358,9 +489,9 @@ func ReviewComment(f scan.Finding) string {
 			also = append(also, fmt.Sprintf("%d more", len(f.Related)-i))
 			break
 		}
-		s := "`" + mdEscape(fmt.Sprintf("%s:%d", r.File, r.Line)) + "`"
+		s := "`" + reviewEscape(fmt.Sprintf("%s:%d", r.File, r.Line)) + "`"
 		if r.Message != "" {
-			s += " (" + mdEscape(r.Message) + ")"
+			s += " (" + reviewEscape(r.Message) + ")"
 		}
 		also = append(also, s)
 	}
@@ -375,12 +506,36 @@ func ReviewComment(f scan.Finding) string {
 			b.WriteString("\nSeen through the overlays " + codeList(s.Roots) + ".\n")
 		}
 	}
-	b.WriteString("\n<sub>")
-	if len(f.Checklist) > 0 {
-		b.WriteString("Checklist " + strings.Join(f.Checklist, ", ") + ". ")
+}
+
+// several lists a group's findings, each with its rule, message and fix,
+// and offers the first fix of the commented line as a suggestion.
+func (g Group) several(b *strings.Builder) {
+	f := g.Findings[0]
+	what := "this object"
+	if o := f.Object; o != nil {
+		what = reviewEscape(o.Kind + " " + o.Name)
 	}
-	fmt.Fprintf(&b, "To accept it, annotate the object `%s%s: \"<why>\"`.</sub>\n\n%s\n", scan.SuppressPrefix, f.Rule, marker(f))
-	return b.String()
+	fmt.Fprintf(b, "**kubeharden: %s on %s**, the most severe first (%s)\n\n", plural(len(g.Findings), "finding"), what, severityCounts(g.Findings))
+	suggested := ""
+	for _, f := range g.Findings {
+		fmt.Fprintf(b, "- **%s** [`%s`](%s)", f.Severity, f.Rule, helpURL(f.Rule))
+		c := scan.Lookup(f.Rule)
+		if c != nil {
+			b.WriteString(" " + mdEscape(c.Title))
+		}
+		fmt.Fprintf(b, " (line %d): %s", f.Line, reviewEscape(f.Message))
+		if c != nil && c.Remediation != "" {
+			b.WriteString(" **Fix:** " + strings.Join(strings.Fields(c.Remediation), " "))
+		}
+		b.WriteString("\n")
+		if suggested == "" {
+			if s := g.suggestion(f); s != "" {
+				suggested = fmt.Sprintf("\nThe fix of `%s` on this line:\n\n%s", f.Rule, s)
+			}
+		}
+	}
+	b.WriteString(suggested)
 }
 
 func codeList(items []string) string {

@@ -57,7 +57,7 @@ func TestPlanReviewFilterModes(t *testing.T) {
 		finding("../elsewhere.yaml", 11, scan.Error, "host-namespaces"),     // outside the repository
 		finding("deploy/a.yaml", 21, scan.Warning, "capabilities-drop-all"), // past the end of hunk 2
 	}
-	said := map[string]bool{findings[2].Fingerprint: true}
+	said := Said{Fingerprints: map[string]bool{findings[2].Fingerprint: true}}
 	for _, c := range []struct {
 		mode         FilterMode
 		inline, body []string
@@ -107,7 +107,7 @@ func TestPlanReviewLimit(t *testing.T) {
 		}
 		fs = append(fs, finding("a.yaml", i, sev, "r"))
 	}
-	p := PlanReview(fs, d, FilterAdded, nil, "")
+	p := PlanReview(fs, d, FilterAdded, Said{}, "")
 	if len(p.Inline) != MaxReviewComments || len(p.Body) != 40-MaxReviewComments {
 		t.Fatalf("%d inline, %d in the body", len(p.Inline), len(p.Body))
 	}
@@ -119,8 +119,8 @@ func TestPlanReviewLimit(t *testing.T) {
 		case i >= 10:
 			want = scan.Warning
 		}
-		if f.Severity != want || (i > 0 && f.Severity == p.Inline[i-1].Severity && f.Line < p.Inline[i-1].Line) {
-			t.Errorf("comment %d: %s at line %d", i, f.Severity, f.Line)
+		if f.Severity() != want || (i > 0 && f.Severity() == p.Inline[i-1].Severity() && f.Line < p.Inline[i-1].Line) {
+			t.Errorf("comment %d: %s at line %d", i, f.Severity(), f.Line)
 		}
 	}
 	for _, e := range p.Body {
@@ -139,7 +139,7 @@ func TestPlanReviewLimit(t *testing.T) {
 func TestPlanReviewPrefix(t *testing.T) {
 	lines, _ := ParsePatch("@@ -1 +1 @@\n-a\n+b")
 	d := Diff{"infra/deploy/a.yaml": {Path: "infra/deploy/a.yaml", Patched: true, Lines: lines}}
-	p := PlanReview([]scan.Finding{finding("deploy/a.yaml", 1, scan.Error, "r"), finding("../deploy/a.yaml", 1, scan.Error, "r")}, d, FilterNone, nil, "infra")
+	p := PlanReview([]scan.Finding{finding("deploy/a.yaml", 1, scan.Error, "r"), finding("../deploy/a.yaml", 1, scan.Error, "r")}, d, FilterNone, Said{}, "infra")
 	inline, body := where(p)
 	if !slices.Equal(inline, []string{"infra/deploy/a.yaml:1"}) || !slices.Equal(body, []string{"deploy/a.yaml:1/4"}) {
 		t.Errorf("inline %v body %v", inline, body)
@@ -156,7 +156,7 @@ func TestReviewRequest(t *testing.T) {
 		finding("deploy/a.yaml", 11, scan.Error, "run-as-root"),
 		finding("deploy/a.yaml", 30, scan.Warning, "image-latest-tag"),
 	}
-	p := PlanReview(fs, d, FilterFile, map[string]bool{"x": true}, "")
+	p := PlanReview(fs, d, FilterFile, Said{Fingerprints: map[string]bool{"x": true}}, "")
 	req := p.Request(ReviewLinks{Server: "https://github.com", Repository: "acme/shop", SHA: "0123abc", RunURL: "https://github.com/acme/shop/actions/runs/9"})
 	if req.GetEvent() != "COMMENT" || req.GetCommitID() != "0123abc" || len(req.Comments) != 1 {
 		t.Fatalf("review %v", req)
@@ -195,6 +195,11 @@ func TestReviewRequest(t *testing.T) {
 	}
 }
 
+// comment is the inline comment on one finding.
+func comment(f scan.Finding) string {
+	return Group{File: f.File, Line: f.Line, Findings: []scan.Finding{f}}.Comment("")
+}
+
 // TestReviewComment: severity, rule and title, the message, the fix and
 // an example from the rule, other sources, checklist ids and the marker.
 func TestReviewComment(t *testing.T) {
@@ -203,7 +208,7 @@ func TestReviewComment(t *testing.T) {
 	f.Checklist = []string{"pods.3", "pods.4"}
 	f.Related = []render.Related{{File: "charts/web/templates/deploy.yaml", Line: 30, Message: "template line"}}
 	f.Source = &render.Source{Kind: "helm", Chart: "charts/web", ValueSets: []string{"default", "prod"}}
-	got := ReviewComment(f)
+	got := comment(f)
 	c := scan.Lookup("privileged-container")
 	for _, want := range []string{
 		"**error** [`privileged-container`](" + c.HelpURL() + "): " + mdEscape(c.Title),
@@ -214,7 +219,7 @@ func TestReviewComment(t *testing.T) {
 		"Seen with the value sets `default`, `prod`.",
 		"Checklist pods.3, pods.4.",
 		"ignore.kubeharden.io/privileged-container",
-		"<!-- kubeharden:fingerprint=" + f.Fingerprint + " -->",
+		"<!-- kubeharden:fingerprint=" + f.Fingerprint + " rule=privileged-container -->",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("comment lacks %q:\n%s", want, got)
@@ -225,15 +230,15 @@ func TestReviewComment(t *testing.T) {
 	}
 	// Names a pull request controls must not notify anyone.
 	f.Message = `ConfigMap "@acme/security-team": x`
-	if got := ReviewComment(f); strings.Contains(got, "@acme") || !strings.Contains(got, "&#64;acme/security-team") {
+	if got := comment(f); strings.Contains(got, "@acme") || !strings.Contains(got, "&#64;acme/security-team") {
 		t.Errorf("a mention in scanned text is live:\n%s", got)
 	}
 	f.Fix = &scan.Fix{Line: 12, Text: "    privileged: false # why"}
-	if got := ReviewComment(f); !strings.Contains(got, "\n```suggestion\n    privileged: false # why\n```\n") {
+	if got := comment(f); !strings.Contains(got, "\n```suggestion\n    privileged: false # why\n```\n") {
 		t.Errorf("comment lacks the suggested line:\n%s", got)
 	}
 	f.Fix.Line = 11 // a fix of another line cannot be a suggestion on this one
-	if got := ReviewComment(f); strings.Contains(got, "```suggestion") {
+	if got := comment(f); strings.Contains(got, "```suggestion") {
 		t.Errorf("suggestion for another line:\n%s", got)
 	}
 }
@@ -245,7 +250,7 @@ func TestReviewBodyLimit(t *testing.T) {
 	for i := 1; i <= 3000; i++ {
 		fs = append(fs, finding("a.yaml", i, scan.Warning, "image-latest-tag"))
 	}
-	p := PlanReview(fs, Diff{}, FilterNone, nil, "")
+	p := PlanReview(fs, Diff{}, FilterNone, Said{}, "")
 	body := p.Request(ReviewLinks{}).GetBody()
 	if len(body) > 65536 || !strings.Contains(body, "more not listed: the review body is full") {
 		t.Errorf("body of %d characters:\n%s", len(body), body[len(body)-300:])

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -33,15 +34,24 @@ var flips = map[string]map[string]bool{
 // sequence item, perhaps with a comment.
 var boolLineRE = regexp.MustCompile(`^(\s*(?:-\s+)?)([A-Za-z]+)(\s*:\s+)(true|false|True|False|TRUE|FALSE)(\s+#.*)?$`)
 
-// addFixes gives the findings that a flipped boolean resolves their fix.
+// addFixes gives the findings that a flipped boolean resolves their fix,
+// but none on a line where a credential was found: the fix repeats the
+// line, and a second credential on it may have escaped detection and
+// redaction.
 func addFixes(fs []Finding, texts []render.Text) {
 	byFile := map[string][]byte{}
 	for _, t := range texts {
 		byFile[t.File] = t.Data
 	}
+	credentials := map[string]bool{}
+	for _, f := range fs {
+		if f.Credential() {
+			credentials[fmt.Sprintf("%s:%d", f.File, f.Line)] = true
+		}
+	}
 	for i := range fs {
 		f := &fs[i]
-		if f.Precision != "exact" || f.Suppressed != nil {
+		if f.Precision != "exact" || f.Suppressed != nil || credentials[fmt.Sprintf("%s:%d", f.File, f.Line)] {
 			continue
 		}
 		field := f.Path[strings.LastIndex(f.Path, ".")+1:]
@@ -63,4 +73,14 @@ func addFixes(fs []Finding, texts []render.Text) {
 		}
 		f.Fix = &Fix{Line: f.Line, Text: m[1] + m[2] + m[3] + want + m[5]}
 	}
+}
+
+// Credential reports whether f is a credential found in the text: its
+// line holds one, which no fix or suggestion may repeat.
+func (f Finding) Credential() bool {
+	switch f.Rule {
+	case "plaintext-secret", "secret-manifest", "credential-literal":
+		return true
+	}
+	return f.SecretKind != ""
 }

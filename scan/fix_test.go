@@ -77,3 +77,46 @@ spec:
 		}
 	}
 }
+
+// TestNoFixOnCredentialLine: a fix repeats its line, so none is offered
+// where a credential was found, not even one the detector missed.
+func TestNoFixOnCredentialLine(t *testing.T) {
+	text := `apiVersion: v1
+kind: Pod
+metadata:
+  name: debug
+spec:
+  containers:
+    - name: c
+      image: ghcr.io/acme/c:1.0.0@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+      securityContext:
+        privileged: true # ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d AKIAZDOCIS2JHTLGMXGE
+        readOnlyRootFilesystem: false
+`
+	objs, probs := render.Parse("pod.yaml", []byte(text))
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	set := &render.Set{Objects: objs, Texts: []render.Text{{File: "pod.yaml", Data: []byte(text)}}}
+	fs, err := Run(context.Background(), set, All, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var credential, privileged, readonly bool
+	for _, f := range fs {
+		switch {
+		case f.Credential() && f.Line == 10:
+			credential = true
+		case f.Rule == "privileged-container":
+			privileged = true
+			if f.Fix != nil {
+				t.Errorf("a fix on the credential's line: %q", f.Fix.Text)
+			}
+		case f.Rule == "readonly-root-fs" && f.Line == 11:
+			readonly = f.Fix != nil
+		}
+	}
+	if !credential || !privileged || !readonly {
+		t.Errorf("credential %v, privileged %v, fix on the next line %v: the test proves nothing", credential, privileged, readonly)
+	}
+}

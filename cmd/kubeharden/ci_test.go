@@ -487,7 +487,7 @@ func TestGitLabTemplate(t *testing.T) {
 		t.Errorf("the image's base %v has no shell for GitLab to run the script in", froms)
 	}
 
-	flags := scanFlags(t)
+	flags := listedScanFlags(t)
 	if len(job.Script) != 1 {
 		t.Fatalf("script %q: want one command", job.Script)
 	}
@@ -531,8 +531,8 @@ func TestGitLabTemplate(t *testing.T) {
 	}
 }
 
-// scanFlags are the flags `kubeharden scan -h` lists.
-func scanFlags(t *testing.T) map[string]bool {
+// listedScanFlags are the flags `kubeharden scan -h` lists.
+func listedScanFlags(t *testing.T) map[string]bool {
 	t.Helper()
 	_, help, _ := runCLI(t, "scan", "-h")
 	flags := map[string]bool{}
@@ -548,7 +548,7 @@ func scanFlags(t *testing.T) map[string]bool {
 // TestCIDocs: the scan commands docs/ci.md gives to copy name only flags
 // kubeharden scan has, and --report only formats it writes.
 func TestCIDocs(t *testing.T) {
-	flags := scanFlags(t)
+	flags := listedScanFlags(t)
 	data, err := os.ReadFile(filepath.Join(repoRoot, "docs/ci.md"))
 	if err != nil {
 		t.Fatal(err)

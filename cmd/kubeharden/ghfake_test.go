@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -62,6 +63,20 @@ type fakeGitHub struct {
 	// to; archiveAuth the Authorization headers the downloads came with.
 	archives    map[string][]byte
 	archiveAuth []string
+	// bodies holds the body of every request, as "METHOD path" and the
+	// body on the next lines.
+	bodies []string
+	// failures are answered instead of the API's, in turn, to the
+	// requests of their method.
+	failures []fakeFailure
+}
+
+// A fakeFailure is an error answer, whose message may echo anything (the
+// token, say).
+type fakeFailure struct {
+	Method  string
+	Status  int
+	Message string
 }
 
 var actionsBot = &github.User{Login: github.String("github-actions[bot]"), Type: github.String("Bot")}
@@ -107,6 +122,13 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.requests = append(f.requests, r.Method+" "+r.URL.RequestURI())
+	if r.Body != nil {
+		data, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(data))
+		if len(data) > 0 {
+			f.bodies = append(f.bodies, r.Method+" "+r.URL.Path+"\n"+string(data))
+		}
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	// Archive downloads go to another host on GitHub (codeload), with a
 	// credential of their own in the link.
@@ -122,6 +144,13 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if th.Method == r.Method {
 			f.throttle = append(f.throttle[:i:i], f.throttle[i+1:]...)
 			th.write(w)
+			return
+		}
+	}
+	for i, fl := range f.failures {
+		if fl.Method == r.Method {
+			f.failures = append(f.failures[:i:i], f.failures[i+1:]...)
+			writeJSON(w, fl.Status, map[string]any{"message": fl.Message, "documentation_url": "https://docs.github.com/rest"})
 			return
 		}
 	}
@@ -413,4 +442,11 @@ func (f *fakeGitHub) serveArchive(w http.ResponseWriter, r *http.Request, sha st
 	}
 	w.Header().Set("Content-Type", "application/x-gzip")
 	w.Write(data)
+}
+
+// allBodies returns the body of every request received.
+func (f *fakeGitHub) allBodies() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.bodies...)
 }

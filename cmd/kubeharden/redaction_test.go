@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-github/v60/github"
 
 	"github.com/kubeharden/kubeharden/report"
 )
@@ -99,10 +102,15 @@ func TestSecretsNeverPrinted(t *testing.T) {
 // TestSecretsNeverInReview: the pull request review is an output too. A
 // pull request adds the credential fixtures but one, whose findings the
 // review (nofilter: every finding) lists in its body, the others being
-// commented inline; neither the requests the fake GitHub received nor the
-// log hold any planted credential.
+// commented inline, and a line that holds two credentials and a fixable
+// setting; an earlier comment of kubeharden's is marked fixed. No request
+// the fake GitHub received (reviews, comment edits, anything) and no log
+// holds any planted credential.
 func TestSecretsNeverInReview(t *testing.T) {
 	f := newFakeGitHub(t)
+	f.comments = append(f.comments, &github.PullRequestComment{ID: github.Int64(1), User: actionsBot, Path: github.String(credentialFile), Line: github.Int(1),
+		Body: github.String("**error** [`x`]\n\n<!-- kubeharden:fingerprint=0000gone0000 -->")})
+	addWhole(t, f, credentialFile)
 	for _, dir := range credentialFixtures[1:] {
 		filepath.WalkDir(filepath.Join(repoRoot, dir), func(p string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
@@ -119,7 +127,7 @@ func TestSecretsNeverInReview(t *testing.T) {
 		})
 	}
 	githubEnv(t, f)
-	args := append([]string{"scan", "--github-review", "--review-filter", "nofilter"}, credentialFixtures...)
+	args := append([]string{"scan", "--github-review", "--review-filter", "nofilter", credentialFile}, credentialFixtures...)
 	stdout, stderr, code := runCLI(t, args...)
 	if code != exitFindings {
 		t.Errorf("exit %d", code)
@@ -140,8 +148,15 @@ func TestSecretsNeverInReview(t *testing.T) {
 	if secretComments == 0 || len(report.Markers(rv.GetBody())) == 0 {
 		t.Fatalf("%d comments, %d on plaintext-secret, %d findings in the body: the test would prove little", len(rv.Comments), secretComments, len(report.Markers(rv.GetBody())))
 	}
+	bodies := f.allBodies()
+	if len(f.edits) != 1 || !slices.ContainsFunc(bodies, func(b string) bool { return strings.HasPrefix(b, "PATCH ") }) {
+		t.Errorf("edits %v: the earlier comment was not marked fixed, the test would prove less", f.edits)
+	}
+	for i, b := range bodies {
+		texts[fmt.Sprintf("request body %d", i)] = b
+	}
 	for name, text := range texts {
-		for _, s := range append(decodedSecrets, fakeSecrets...) {
+		for _, s := range append(append(decodedSecrets, fakeSecrets...), credentialLineSecrets...) {
 			if strings.Contains(text, s) {
 				t.Errorf("%s contains the secret %q", name, s)
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -87,10 +88,11 @@ func pullRequest(getenv func(string) string) (number int, head string, ok bool, 
 // as one review. A review that cannot be posted is a notice or a warning,
 // never an error: the scan's exit code is the findings' alone, and the
 // annotations and job summary, written before, carry every finding.
-func reviewPullRequest(ctx context.Context, stdout io.Writer, getenv func(string) string, token string, filter report.FilterMode, rep *report.Report, diff report.Diff) {
+func reviewPullRequest(ctx context.Context, stdout io.Writer, getenv func(string) string, token string, filter report.FilterMode, category string, scanned []string, rep *report.Report, diff report.Diff) {
 	gh := githubactions.New(githubactions.WithWriter(stdout), githubactions.WithGetenv(getenv))
 	const fallback = "; the annotations and the job summary list the findings"
 	r, skip, notice := pullRequestReviewer(getenv, token, stdout)
+	skip = redactToken(skip, token)
 	switch {
 	case skip == "" && r == nil:
 		gh.Debugf("kubeharden: no pull request review on a %q event", getenv("GITHUB_EVENT_NAME"))
@@ -103,12 +105,12 @@ func reviewPullRequest(ctx context.Context, stdout io.Writer, getenv func(string
 		return
 	}
 	number := r.Number
-	r.Filter, r.Files = filter, diff
+	r.Filter, r.Files, r.Category, r.Scanned = filter, diff, category, scanned
 	ctx, cancel := context.WithTimeout(ctx, reviewTimeout)
 	defer cancel()
 	res, err := r.Publish(ctx, rep)
 	if err != nil {
-		notice, why := reviewFailure(err)
+		notice, why := reviewFailure(err, token)
 		if notice {
 			gh.Noticef("kubeharden: inline review comments skipped: %s%s", why, fallback)
 		} else {
@@ -124,8 +126,11 @@ func reviewPullRequest(ctx context.Context, stdout io.Writer, getenv func(string
 	case res.Refused:
 		gh.Warningf("kubeharden: GitHub refused the inline comments (422); the review lists the %s in its body instead", pluralize(len(p.Body), "finding"))
 	case res.Posted:
-		fmt.Fprintf(stdout, "kubeharden: reviewed pull request #%d: %s inline, %s in the review body, %s already commented on\n",
-			number, pluralize(len(p.Inline), "comment"), pluralize(len(p.Body), "finding"), pluralize(p.Already, "finding"))
+		fmt.Fprintf(stdout, "kubeharden: reviewed pull request #%d: %s in %s inline, %s in the review body, %s already commented on\n",
+			number, pluralize(p.InlineFindings(), "finding"), pluralize(len(p.Inline), "comment"), pluralize(len(p.Body), "finding"), pluralize(p.Already, "finding"))
+	case res.HeadReviewed:
+		fmt.Fprintf(stdout, "kubeharden: no new review on pull request #%d: commit %s has kubeharden's review (category %s) already; %s not commented\n",
+			number, r.Links.SHA, cmp.Or(category, report.DefaultCategory), pluralize(p.InlineFindings()+len(p.Body), "new finding"))
 	case p.Already > 0:
 		fmt.Fprintf(stdout, "kubeharden: no new review on pull request #%d: an earlier run commented on the %s it would carry\n",
 			number, pluralize(p.Already, "finding"))
@@ -170,6 +175,7 @@ func pullRequestReviewer(getenv func(string) string, token string, log io.Writer
 // scope of --fail-scope changed.
 func changedLines(ctx context.Context, getenv func(string) string, token string, log io.Writer) (report.Diff, string) {
 	r, why, _ := pullRequestReviewer(getenv, token, log)
+	why = redactToken(why, token)
 	if r == nil {
 		if why == "" {
 			why = fmt.Sprintf("a %q event is not a pull request", getenv("GITHUB_EVENT_NAME"))
@@ -180,7 +186,7 @@ func changedLines(ctx context.Context, getenv func(string) string, token string,
 	defer cancel()
 	d, err := r.Diff(ctx)
 	if err != nil {
-		_, why := reviewFailure(err)
+		_, why := reviewFailure(err, token)
 		return nil, why
 	}
 	if why := listCut(ctx, r, getenv, len(d)); why != "" {
@@ -197,9 +203,35 @@ func pluralize(n int, word string) string {
 }
 
 // reviewFailure says why a review was not posted, and whether that is to
-// be expected (a notice) or a problem (a warning). The token is never
-// part of what go-github reports.
-func reviewFailure(err error) (notice bool, why string) {
+// be expected (a notice) or a problem (a warning), with the token taken
+// out: GitHub's error messages, which go-github quotes, can echo it.
+func reviewFailure(err error, token string) (notice bool, why string) {
+	notice, why = failureReason(err)
+	return notice, redactToken(why, token)
+}
+
+// redactToken replaces the token in a text bound for the log.
+func redactToken(s, token string) string {
+	if len(token) < 4 {
+		return s
+	}
+	return strings.ReplaceAll(s, token, "***")
+}
+
+// redactError takes the token out of an error's text, which main prints.
+func redactError(err error, token string) error {
+	if err == nil || len(token) < 4 || !strings.Contains(err.Error(), token) {
+		return err
+	}
+	code := exitUsage
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	return &exitError{code: code, msg: redactToken(err.Error(), token)}
+}
+
+func failureReason(err error) (notice bool, why string) {
 	var (
 		abuse *github.AbuseRateLimitError
 		rate  *github.RateLimitError
@@ -232,6 +264,21 @@ func reviewFailure(err error) (notice bool, why string) {
 		return false, fmt.Sprintf("GitHub did not answer within %s", reviewTimeout)
 	}
 	return false, err.Error()
+}
+
+// scannedPaths are the paths a scan was given, relative to the repository
+// root; nil when one is absolute or outside the working directory, which
+// leaves no file out.
+func scannedPaths(prefix string, paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		p = filepath.ToSlash(filepath.Clean(p))
+		if filepath.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../") {
+			return nil
+		}
+		out = append(out, report.RepoPath(prefix, p))
+	}
+	return out
 }
 
 // repoPrefix is the working directory relative to the repository root

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -110,17 +109,14 @@ func scanJSON(t *testing.T, paths ...string) []jsonFinding {
 	return rep.Findings
 }
 
-var ruleLink = regexp.MustCompile("\\[`([a-z0-9-]+)`\\]")
-
-// commented lists a review's inline comments as "path:line rule fingerprint".
+// commented lists the findings of a review's inline comments as "path
+// rule fingerprint", one for each marker.
 func commented(rv github.PullRequestReviewRequest) []string {
 	var out []string
 	for _, c := range rv.Comments {
-		rule := ""
-		if m := ruleLink.FindStringSubmatch(c.GetBody()); m != nil {
-			rule = m[1]
+		for _, m := range report.ReadMarkers(c.GetBody()) {
+			out = append(out, fmt.Sprintf("%s %s %s", c.GetPath(), m.Rule, m.Fingerprint))
 		}
-		out = append(out, fmt.Sprintf("%s:%d %s %s", c.GetPath(), c.GetLine(), rule, strings.Join(report.Markers(c.GetBody()), ",")))
 	}
 	return out
 }
@@ -135,7 +131,7 @@ func expect(t *testing.T, all []jsonFinding, want ...string) []string {
 		n := 0
 		for _, f := range all {
 			if f.File == workerFile && fmt.Sprint(f.Line) == line && f.Rule == rule {
-				out = append(out, fmt.Sprintf("%s:%s %s %s", workerFile, line, rule, f.Fingerprint))
+				out = append(out, fmt.Sprintf("%s %s %s", workerFile, rule, f.Fingerprint))
 				n++
 			}
 		}
@@ -183,6 +179,11 @@ func TestReviewFilterModes(t *testing.T) {
 			if rv.GetEvent() != "COMMENT" || rv.GetCommitID() != f.head {
 				t.Errorf("event %q on commit %q, want COMMENT on the PR head %s", rv.GetEvent(), rv.GetCommitID(), f.head)
 			}
+			// Every finding is on the one Deployment: one comment, on the
+			// line of its most severe finding.
+			if len(rv.Comments) != 1 || rv.Comments[0].GetLine() != 26 {
+				t.Errorf("%d comments, the first on line %d: want 1, on line 26 (privileged-container)", len(rv.Comments), rv.Comments[0].GetLine())
+			}
 			got := commented(rv)
 			want := expect(t, all, c.inline...)
 			if !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
@@ -221,7 +222,7 @@ func TestReviewFilterModes(t *testing.T) {
 			if c.mode == "nofilter" && !strings.Contains(body, "**2 findings in files this pull request does not change**") {
 				t.Errorf("body:\n%s", body)
 			}
-			if !strings.Contains(stdout, "kubeharden: reviewed pull request #7: "+fmt.Sprint(len(want))+" comments inline") {
+			if !strings.Contains(stdout, "kubeharden: reviewed pull request #7: "+fmt.Sprint(len(want))+" findings in 1 comment inline") {
 				t.Errorf("stdout:\n%s", stdout)
 			}
 			reqs := strings.Join(f.allRequests(), "\n")
@@ -404,7 +405,7 @@ func TestReviewRefused(t *testing.T) {
 	f := prFake(t)
 	githubEnv(t, f)
 	p := workerPatch(t)
-	f.validateWith = map[string]string{workerFile: p[:strings.Index(p, "\n@@ -35")]}
+	f.validateWith = map[string]string{workerFile: p[strings.Index(p, "@@ -35"):]}
 	stdout, _, code := runCLI(t, "scan", "--github-review", reviewFixture)
 	if code != exitFindings {
 		t.Errorf("exit %d", code)
@@ -413,7 +414,7 @@ func TestReviewRefused(t *testing.T) {
 	if len(posts) != 2 || posts[0].Status != 422 || posts[0].Problem != "Pull request review thread line must be part of the diff" || posts[1].Status != 200 {
 		t.Fatalf("posts: %+v", posts)
 	}
-	if len(posts[0].Review.Comments) != 4 || len(posts[1].Review.Comments) != 0 {
+	if len(posts[0].Review.Comments) != 1 || len(commented(posts[0].Review)) != 4 || len(posts[1].Review.Comments) != 0 {
 		t.Errorf("%d comments, then %d", len(posts[0].Review.Comments), len(posts[1].Review.Comments))
 	}
 	body := posts[1].Review.GetBody()
@@ -517,7 +518,7 @@ func TestReviewAction(t *testing.T) {
 		t.Errorf("exit %d with fail-on none", code)
 	}
 	posts := f.accepted()
-	if len(posts) != 1 || len(posts[0].Review.Comments) != 11 {
+	if len(posts) != 1 || len(commented(posts[0].Review)) != 11 {
 		t.Fatalf("reviews %+v\n%s", posts, stdout)
 	}
 	if strings.Contains(stdout+stderr, f.token) {
@@ -612,7 +613,7 @@ func TestReviewMarksFixed(t *testing.T) {
 		t.Fatalf("edited comments %v, want [1]", f.edits)
 	}
 	body := f.comments[0].GetBody()
-	if !strings.HasPrefix(body, "> [!NOTE]\n> kubeharden no longer finds this at 0123456.\n<!-- kubeharden:fixed -->") || !strings.Contains(body, "kubeharden:fingerprint=0000fixed0000") {
+	if !strings.HasPrefix(body, "> [!NOTE]\n> kubeharden no longer finds this at 0123456.\n\n") || !strings.HasSuffix(body, "<!-- kubeharden:fingerprint=0000fixed0000 -->\n<!-- kubeharden:fixed=0000fixed0000 -->\n") {
 		t.Errorf("fixed comment:\n%s", body)
 	}
 	runCLI(t, "scan", "--github-review", reviewFixture)

@@ -66,9 +66,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch args[0] {
 	case "scan":
-		return runScan(ctx, args[1:], os.Getenv("GITHUB_TOKEN"), stdout, stderr)
+		token := os.Getenv("GITHUB_TOKEN")
+		return redactError(runScan(ctx, args[1:], token, stdout, stderr), token)
 	case "action":
-		return runScan(ctx, actionArgs(os.Getenv), actionToken(os.Getenv), stdout, stderr)
+		token := actionToken(os.Getenv)
+		return redactError(runScan(ctx, actionArgs(os.Getenv), token, stdout, stderr), token)
 	case "rules":
 		return report.RulesTable(stdout, scan.All)
 	case "explain":
@@ -397,7 +399,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 			return err
 		}
 		if *review {
-			reviewPullRequest(ctx, stdout, os.Getenv, token, filter, rep, diff)
+			reviewPullRequest(ctx, stdout, os.Getenv, token, filter, *category, scannedPaths(prefix, paths), rep, diff)
 		}
 	} else {
 		if *review {
