@@ -69,14 +69,18 @@ const (
 	OutsideDiff
 	// NotInPR: in a file the pull request does not change.
 	NotInPR
+	// NewUnchanged: new with the pull request (fail-scope new), on a line
+	// it does not change, in a file without a diff line to comment on.
+	NewUnchanged
 )
 
 var bodyReasonTitles = map[BodyReason]string{
-	OverLimit:   "on changed lines, past the %d inline comments a review carries",
-	Refused:     "that GitHub refused as inline comments",
-	NoPatch:     "in changed files whose diff GitHub does not show (too large for the API)",
-	OutsideDiff: "in changed files, on lines outside the diff, where GitHub allows no comment",
-	NotInPR:     "in files this pull request does not change",
+	OverLimit:    "on changed lines, past the %d inline comments a review carries",
+	Refused:      "that GitHub refused as inline comments",
+	NewUnchanged: "new with this pull request, on lines it does not change",
+	NoPatch:      "in changed files whose diff GitHub does not show (too large for the API)",
+	OutsideDiff:  "in changed files, on lines outside the diff, where GitHub allows no comment",
+	NotInPR:      "in files this pull request does not change",
 }
 
 // A BodyEntry is a finding listed in a review's body.
@@ -151,20 +155,34 @@ func (p ReviewPlan) InlineFindings() int {
 // file. Suppressed findings, and findings an earlier review said, are
 // never posted. Findings on one object in one file share a comment; at
 // most MaxReviewComments comments are planned, the rest listed in the
-// body.
-func PlanReview(findings []scan.Finding, d Diff, mode FilterMode, said Said, prefix string) ReviewPlan {
+// body. isNew, when set (fail-scope new), tells the findings the pull
+// request brings: those are said whatever the filter mode, on the nearest
+// line of the file's diff when the finding's own line is not in it (a
+// deleted hardening line, a template that starts using a value), else in
+// the body.
+func PlanReview(findings []scan.Finding, d Diff, mode FilterMode, said Said, prefix string, isNew func(scan.Finding) bool) ReviewPlan {
 	p := ReviewPlan{Filter: mode}
 	var groups []Group
 	byObject := map[string]int{}
+	anchors := map[string]int{}
 	for _, f := range findings {
 		if f.Suppressed != nil {
 			continue
 		}
 		f.File = RepoPath(prefix, f.File)
 		in, why, ok := placeFinding(f, d, mode)
+		anchor := f.Line
+		if !in && isNew != nil && isNew(f) && !strings.HasPrefix(f.File, "../") {
+			if l, found := nearestDiffLine(d[f.File], f.Line); found {
+				in, anchor, ok = true, l, true
+			} else if !ok || why == NotInPR {
+				why, ok = NewUnchanged, true
+			}
+		}
 		if !ok {
 			continue
 		}
+		anchors[anchorKey(f)] = anchor
 		if said.has(f) {
 			p.Already++
 			continue
@@ -193,7 +211,7 @@ func PlanReview(findings []scan.Finding, d Diff, mode FilterMode, said Said, pre
 	for i := range groups {
 		g := &groups[i]
 		slices.SortStableFunc(g.Findings, func(a, b scan.Finding) int { return cmp.Compare(b.Severity, a.Severity) })
-		g.Line = g.Findings[0].Line
+		g.Line = anchors[anchorKey(g.Findings[0])]
 		g.credential = credentials[fmt.Sprintf("%s:%d", g.File, g.Line)]
 	}
 	slices.SortStableFunc(groups, func(a, b Group) int { return cmp.Compare(b.Severity(), a.Severity()) })
@@ -242,6 +260,31 @@ func placeFinding(f scan.Finding, d Diff, mode FilterMode) (inline bool, why Bod
 		return false, OutsideDiff, true
 	}
 	return false, 0, false
+}
+
+func anchorKey(f scan.Finding) string { return f.Rule + "\x00" + f.Fingerprint }
+
+// nearestDiffLine is the line of the file's diff, on the new side, closest
+// to line (the earlier of two as close), where GitHub takes a comment.
+func nearestDiffLine(fd *FileDiff, line int) (int, bool) {
+	if fd == nil || !fd.Patched || len(fd.Lines) == 0 {
+		return 0, false
+	}
+	best, found := 0, false
+	for l := range fd.Lines {
+		d, bd := abs(l-line), abs(best-line)
+		if !found || d < bd || (d == bd && l < best) {
+			best, found = l, true
+		}
+	}
+	return best, found
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 func sortBody(es []BodyEntry) {
@@ -470,6 +513,9 @@ func (g Group) single(b *strings.Builder) {
 		b.WriteString(": " + mdEscape(c.Title))
 	}
 	b.WriteString("\n\n" + reviewEscape(f.Message) + "\n")
+	if f.Line != g.Line {
+		fmt.Fprintf(b, "\nThe finding is on line %d, which this pull request does not change: the change makes it new.\n", f.Line)
+	}
 	if s := g.suggestion(f); s != "" {
 		b.WriteString("\n" + s)
 	}

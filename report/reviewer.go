@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/kubeharden/kubeharden/scan"
 )
 
 // GitHub's limits on listing a pull request.
@@ -97,7 +99,11 @@ func (r Reviewer) Publish(ctx context.Context, rep *Report) (ReviewResult, error
 			return res, err
 		}
 	}
-	res.Plan = PlanReview(rep.Findings, diff, r.Filter, h.said, r.PathPrefix)
+	var isNew func(scan.Finding) bool
+	if rep.Base != nil {
+		isNew = rep.Base.IsNew
+	}
+	res.Plan = PlanReview(rep.Findings, diff, r.Filter, h.said, r.PathPrefix, isNew)
 	res.Plan.Category, res.Plan.Scope = r.category(), Scope(r.Scanned)
 	// The budget is the commit's, whatever the number of runs.
 	res.Plan = res.Plan.Limit(MaxReviewComments - h.onHead)

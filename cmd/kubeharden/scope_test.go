@@ -329,6 +329,18 @@ func TestFailScopeNewDeletion(t *testing.T) {
 	if code != 0 || strings.Contains(stdout, "::notice::") {
 		t.Errorf("fail-scope changed: exit %d, want 0 (it cannot see deletions)\n%s", code, stdout)
 	}
+	// The review says the new findings although no line of the pull
+	// request holds them: on the diff's nearest line.
+	stdout, _, _ = s.run(t, "scan", "--fail-scope", "new", "--github-review", ".")
+	posts := s.f.allPosts()
+	if len(posts) != 1 || len(posts[0].Review.Comments) == 0 {
+		t.Fatalf("fail-scope new with a review: %d reviews, want 1 with inline comments\n%s", len(posts), stdout)
+	}
+	for _, c := range posts[0].Review.Comments {
+		if c.GetPath() != "deploy/web.yaml" {
+			t.Errorf("comment on %s, want deploy/web.yaml", c.GetPath())
+		}
+	}
 }
 
 // TestFailScopeNewRemovedObjects: a pull request that removes the
@@ -379,6 +391,16 @@ func TestFailScopeNewTemplateOnly(t *testing.T) {
 	}
 	if _, _, code := s.run(t, "scan", "--fail-scope", "changed", "."); code != 0 {
 		t.Errorf("fail-scope changed: exit %d, want 0 (it cannot see template-only changes)", code)
+	}
+	// values.yaml is not in the diff: the review lists the finding in its
+	// body, as new with the pull request.
+	stdout, _, _ = s.run(t, "scan", "--fail-scope", "new", "--github-review", ".")
+	posts := s.f.allPosts()
+	if len(posts) != 1 {
+		t.Fatalf("%d reviews, want 1\n%s", len(posts), stdout)
+	}
+	if body := posts[0].Review.GetBody(); !strings.Contains(body, "new with this pull request, on lines it does not change") || !strings.Contains(body, "charts/api/values.yaml") {
+		t.Errorf("review body does not list the new finding on values.yaml:\n%s", body)
 	}
 }
 
