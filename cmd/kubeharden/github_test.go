@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -131,56 +133,150 @@ func TestSARIFFileIsTruncated(t *testing.T) {
 	}
 }
 
-// sarifValidator returns the offline validator's path; under CI its absence
-// fails the test, elsewhere it skips with the command that installs it.
-func sarifValidator(t *testing.T) string {
+// sarifValidators returns the two offline validators GitHub's gates stand
+// for: Microsoft's multitool (GitHub's rules) and the JSON-schema check
+// upload-sarif runs (node, ../shared/sarif/validate.js, jsonschema 1.5.0 on
+// NODE_PATH). Under CI a missing one fails the test; elsewhere the test
+// skips and says how to install them.
+func sarifValidators(t *testing.T) (multitool string, schema []string) {
 	t.Helper()
-	bin := os.Getenv("KUBEHARDEN_SARIF_MULTITOOL")
-	if bin == "" {
-		bin = filepath.Join(repoRoot, ".cache/tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool")
-	}
-	if _, err := os.Stat(bin); err != nil {
+	missing := func(what string) {
+		t.Helper()
 		if os.Getenv("CI") != "" {
-			t.Fatalf("SARIF validator missing at %s: scripts/test installs it", bin)
+			t.Fatalf("SARIF validator missing: %s; scripts/test installs it", what)
 		}
-		t.Skip("SARIF validator not installed: run scripts/test")
+		t.Skipf("SARIF validator not installed (%s): run scripts/test", what)
 	}
-	return bin
+	multitool = os.Getenv("KUBEHARDEN_SARIF_MULTITOOL")
+	if multitool == "" {
+		multitool = filepath.Join(repoRoot, ".cache/tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool")
+	}
+	if _, err := os.Stat(multitool); err != nil {
+		missing(multitool)
+	}
+	js := os.Getenv("KUBEHARDEN_SARIF_SCHEMA_JS")
+	if js == "" {
+		js = filepath.Join(repoRoot, "../shared/sarif/validate.js")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		missing("node")
+	}
+	if _, err := os.Stat(js); err != nil {
+		missing(js)
+	}
+	nodePath := os.Getenv("NODE_PATH")
+	if nodePath == "" {
+		nodePath = filepath.Join(repoRoot, ".cache/tools/node_modules")
+	}
+	cmd := exec.Command(node, "-e", "require('jsonschema')")
+	cmd.Env = append(os.Environ(), "NODE_PATH="+nodePath)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		missing(fmt.Sprintf("npm jsonschema@1.5.0 on NODE_PATH %s: %s", nodePath, out))
+	}
+	return multitool, []string{node, js, "NODE_PATH=" + nodePath}
 }
 
-// TestSARIFValidates runs Microsoft's SARIF validator with GitHub's rules
-// over our output for the fixtures and the real trees of the corpus.
+// validateSARIF runs both validators over files and fails the test on any
+// error or warning either reports.
+func validateSARIF(t *testing.T, files ...string) {
+	t.Helper()
+	multitool, schema := sarifValidators(t)
+	out := filepath.Join(t.TempDir(), "multitool.out")
+	args := append([]string{"validate"}, files...)
+	res, err := exec.Command(multitool, append(args, "--rule-kind", "Sarif;Ghas", "-o", out, "--log", "ForceOverwrite")...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("multitool: %v\n%s", err, res)
+	}
+	for _, p := range regexp.MustCompile(`(?m)^.*: (error|warning) .*$`).FindAllString(string(res), -1) {
+		t.Error("multitool: " + p)
+	}
+	if !strings.Contains(string(res), "Analysis completed successfully") {
+		t.Errorf("multitool did not complete:\n%s", res)
+	}
+	cmd := exec.Command(schema[0], append([]string{schema[1]}, files...)...)
+	cmd.Env = append(os.Environ(), schema[2])
+	res, err = cmd.CombinedOutput()
+	if err != nil {
+		t.Errorf("the SARIF 2.1.0 JSON schema, as upload-sarif checks it: %v\n%s", err, res)
+	}
+	if n := strings.Count(string(res), ": 0 errors"); n != len(files) {
+		t.Errorf("schema check passed %d of %d files:\n%s", n, len(files), res)
+	}
+}
+
+// TestSARIFValidates runs both validators over every kind of SARIF the
+// scanner writes: the golden file, the fixtures and the real trees of the
+// corpus, a baseline and each kind of accepted finding.
 func TestSARIFValidates(t *testing.T) {
-	bin := sarifValidator(t)
+	sarifValidators(t)
 	dir := t.TempDir()
-	for name, paths := range map[string][]string{
-		"testdata": {"testdata"},
-		"corpus": {
+	base := filepath.Join(dir, "base.json")
+	if _, _, code := runCLI(t, "scan", "--format", "json", "--output", base, "testdata/examples/insecure/worker.yaml"); code != exitFindings {
+		t.Fatalf("no findings to accept in a baseline: exit %d", code)
+	}
+	files := []string{filepath.Join(repoRoot, "cmd/kubeharden/testdata/examples.sarif")}
+	for _, c := range []struct {
+		name string
+		args []string
+		// want are the suppressions the log must hold: kind and a part
+		// of the justification.
+		want [][2]string
+	}{
+		{name: "testdata", args: []string{"testdata"}},
+		{name: "corpus", args: []string{
 			"../shared/corpus/podinfo", "../shared/corpus/microservices-demo", "../shared/corpus/kubernetes-goat",
 			"../shared/corpus/ingress-nginx", "../shared/corpus/kustomize", "../shared/corpus/k8s-website-examples",
 			"../shared/corpus/k8s-kubernetes-testdata", "../shared/corpus/kube-linter/tests",
 			"../shared/corpus/prometheus-community-helm-charts/charts", "../shared/corpus/grafana-community-helm-charts/charts",
-		},
+		}},
+		{name: "suppressions", args: []string{"--baseline", base, "testdata/examples/insecure", "testdata/checks/readonly-root-fs/pods.yaml", "testdata/checks/plaintext-secret/deploy.yaml"},
+			want: [][2]string{
+				{"inSource", "JIRA-123"},                 // ignore.kubeharden.io/<rule> annotation
+				{"inSource", "a revoked test token"},     // # kubeharden:ignore comment
+				{"inSource", "(no reason given)"},        // # gitleaks:allow
+				{"external", "accepted in the baseline"}, // baseline entry
+			}},
 	} {
-		t.Run(name, func(t *testing.T) {
-			file := filepath.Join(dir, name+".sarif")
-			args := append([]string{"scan", "--fail-on", "none", "--sarif", file, "--format", "json"}, paths...)
-			if _, _, code := runCLI(t, args...); code != 0 {
-				t.Fatalf("scan exit %d", code)
+		file := filepath.Join(dir, c.name+".sarif")
+		args := append([]string{"scan", "--fail-on", "none", "--sarif", file, "--format", "json"}, c.args...)
+		if _, stderr, code := runCLI(t, args...); code != 0 {
+			t.Fatalf("%s: scan exit %d\n%s", c.name, code, stderr)
+		}
+		files = append(files, file)
+		if len(c.want) == 0 {
+			continue
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var log struct {
+			Runs []struct {
+				Results []struct {
+					Suppressions []struct{ Kind, Status, Justification string }
+				}
 			}
-			out, err := exec.Command(bin, "validate", file, "--rule-kind", "Sarif;Ghas", "-o", file+".validation", "--log", "ForceOverwrite").CombinedOutput()
-			if err != nil {
-				t.Fatalf("validator: %v\n%s", err, out)
+		}
+		if err := json.Unmarshal(data, &log); err != nil {
+			t.Fatal(err)
+		}
+		var got [][2]string
+		for _, r := range log.Runs[0].Results {
+			for _, s := range r.Suppressions {
+				if s.Status != "accepted" {
+					t.Errorf("suppression %+v: status %q, want accepted", s, s.Status)
+				}
+				got = append(got, [2]string{s.Kind, s.Justification})
 			}
-			problems := regexp.MustCompile(`(?m)^.*: (error|warning) .*$`).FindAllString(string(out), -1)
-			for _, p := range problems {
-				t.Error(p)
+		}
+		for _, w := range c.want {
+			if !slices.ContainsFunc(got, func(g [2]string) bool { return g[0] == w[0] && strings.Contains(g[1], w[1]) }) {
+				t.Errorf("%s: no suppression %q among %q", c.name, w, got)
 			}
-			if !strings.Contains(string(out), "Analysis completed successfully") {
-				t.Errorf("validator did not complete:\n%s", out)
-			}
-		})
+		}
 	}
+	validateSARIF(t, files...)
 }
 
 // TestGitHubActionsMode: annotations on stdout, the job summary and the
