@@ -65,10 +65,11 @@ func (s SARIF) Write(w io.Writer, r *Report) error {
 		return err
 	}
 	buf.WriteByte('\n')
-	if n := gzipSize(buf.Bytes()); n > MaxSARIFGzipBytes {
+	out := noLegacyCommands(buf.Bytes())
+	if n := gzipSize(out); n > MaxSARIFGzipBytes {
 		return fmt.Errorf("the SARIF log is %.1f MB gzipped, over GitHub's 10 MB upload limit: scan fewer paths or raise --fail-on", float64(n)/(1<<20))
 	}
-	_, err = w.Write(buf.Bytes())
+	_, err = w.Write(out)
 	return err
 }
 

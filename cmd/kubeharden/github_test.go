@@ -297,11 +297,21 @@ func TestGitHubActionsMode(t *testing.T) {
 	if code != exitFindings {
 		t.Errorf("exit %d", code)
 	}
+	// The text report is fenced off from the runner's command parser;
+	// the token is random, the rest is golden.
 	var annotations []string
+	token := ""
 	for _, l := range strings.Split(stdout, "\n") {
-		if strings.HasPrefix(l, "::") {
+		switch {
+		case strings.HasPrefix(l, "::stop-commands::") && token == "":
+			token = strings.TrimPrefix(l, "::stop-commands::")
+		case token != "" && l == "::"+token+"::":
+		case strings.HasPrefix(l, "::"):
 			annotations = append(annotations, l)
 		}
+	}
+	if len(token) < 32 || !strings.Contains(stdout, "\n::"+token+"::\n") {
+		t.Errorf("the text report is not fenced with a random stop-commands token:\n%s", stdout)
 	}
 	golden(t, "examples.annotations.txt", strings.Join(annotations, "\n")+"\n")
 	counts := map[string]int{}
