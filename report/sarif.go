@@ -341,9 +341,11 @@ func location(file string, line, col int, files *fileCache) *sarif.Location {
 		WithRegion(region))
 }
 
-// fileURI writes a slash-separated relative path as a URI reference.
+// fileURI writes a slash-separated relative path as a URI reference. A
+// colon is escaped too: in a first segment ("a:b.yaml") it would read as a
+// URI scheme.
 func fileURI(file string) string {
-	return (&url.URL{Path: filepath.ToSlash(file)}).EscapedPath()
+	return strings.ReplaceAll((&url.URL{Path: filepath.ToSlash(file)}).EscapedPath(), ":", "%3A")
 }
 
 // A fileCache reads each file once for line hashes and line lengths.

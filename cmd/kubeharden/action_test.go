@@ -155,6 +155,7 @@ func runIn(t *testing.T, dir string, args ...string) (stdout, stderr string, cod
 	t.Chdir(dir)
 	var out, errb bytes.Buffer
 	err := run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	collectSARIF(t, args, out.String())
 	var ee *exitError
 	switch {
 	case err == nil:

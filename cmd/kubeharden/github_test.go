@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -133,76 +131,29 @@ func TestSARIFFileIsTruncated(t *testing.T) {
 	}
 }
 
-// sarifValidators returns the two offline validators GitHub's gates stand
-// for: Microsoft's multitool (GitHub's rules) and the JSON-schema check
-// upload-sarif runs (node, ../shared/sarif/validate.js, jsonschema 1.5.0 on
-// NODE_PATH). Under CI a missing one fails the test; elsewhere the test
-// skips and says how to install them.
-func sarifValidators(t *testing.T) (multitool string, schema []string) {
+// sarifValidators finds both SARIF validators (see findValidators). Under
+// CI a missing one fails the test; elsewhere the test skips and says how
+// to install them.
+func sarifValidators(t *testing.T) validators {
 	t.Helper()
-	missing := func(what string) {
-		t.Helper()
+	v, missing := findValidators()
+	if missing != "" {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("SARIF validator missing: %s; scripts/test installs it", what)
+			t.Fatalf("SARIF validator missing: %s; scripts/test installs it", missing)
 		}
-		t.Skipf("SARIF validator not installed (%s): run scripts/test", what)
+		t.Skipf("SARIF validator not installed (%s): run scripts/test", missing)
 	}
-	multitool = os.Getenv("KUBEHARDEN_SARIF_MULTITOOL")
-	if multitool == "" {
-		multitool = filepath.Join(repoRoot, ".cache/tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool")
-	}
-	if _, err := os.Stat(multitool); err != nil {
-		missing(multitool)
-	}
-	js := os.Getenv("KUBEHARDEN_SARIF_SCHEMA_JS")
-	if js == "" {
-		js = filepath.Join(repoRoot, "../shared/sarif/validate.js")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node")
-	}
-	if _, err := os.Stat(js); err != nil {
-		missing(js)
-	}
-	nodePath := os.Getenv("NODE_PATH")
-	if nodePath == "" {
-		nodePath = filepath.Join(repoRoot, ".cache/tools/node_modules")
-	}
-	cmd := exec.Command(node, "-e", "require('jsonschema')")
-	cmd.Env = append(os.Environ(), "NODE_PATH="+nodePath)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		missing(fmt.Sprintf("npm jsonschema@1.5.0 on NODE_PATH %s: %s", nodePath, out))
-	}
-	return multitool, []string{node, js, "NODE_PATH=" + nodePath}
+	return v
 }
 
 // validateSARIF runs both validators over files and fails the test on any
 // error or warning either reports.
 func validateSARIF(t *testing.T, files ...string) {
 	t.Helper()
-	multitool, schema := sarifValidators(t)
-	out := filepath.Join(t.TempDir(), "multitool.out")
-	args := append([]string{"validate"}, files...)
-	res, err := exec.Command(multitool, append(args, "--rule-kind", "Sarif;Ghas", "-o", out, "--log", "ForceOverwrite")...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("multitool: %v\n%s", err, res)
+	for _, p := range sarifValidators(t).check(files) {
+		t.Error(p)
 	}
-	for _, p := range regexp.MustCompile(`(?m)^.*: (error|warning) .*$`).FindAllString(string(res), -1) {
-		t.Error("multitool: " + p)
-	}
-	if !strings.Contains(string(res), "Analysis completed successfully") {
-		t.Errorf("multitool did not complete:\n%s", res)
-	}
-	cmd := exec.Command(schema[0], append([]string{schema[1]}, files...)...)
-	cmd.Env = append(os.Environ(), schema[2])
-	res, err = cmd.CombinedOutput()
-	if err != nil {
-		t.Errorf("the SARIF 2.1.0 JSON schema, as upload-sarif checks it: %v\n%s", err, res)
-	}
-	if n := strings.Count(string(res), ": 0 errors"); n != len(files) {
-		t.Errorf("schema check passed %d of %d files:\n%s", n, len(files), res)
-	}
+	markValidated(files)
 }
 
 // TestSARIFValidates runs both validators over every kind of SARIF the
