@@ -149,8 +149,8 @@ func actionEnv(t *testing.T, dir string) (summary, output string) {
 	return summary, output
 }
 
-// runIn runs the CLI in-process with dir as the working directory.
-func runIn(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
+// runWorkspace runs the CLI in-process with dir as the working directory.
+func runWorkspace(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	t.Chdir(dir)
 	var out, errb bytes.Buffer
@@ -182,7 +182,7 @@ func TestActionConfigPrecedence(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, ".kubeharden.yaml"), []byte("failOn: none\npssVersion: v1.30\n"), 0o644)
 
 	summary, output := actionEnv(t, dir)
-	_, stderr, code := runIn(t, dir, "action")
+	_, stderr, code := runWorkspace(t, dir, "action")
 	sum, _ := os.ReadFile(summary)
 	if code != 0 {
 		t.Errorf("failOn: none in .kubeharden.yaml: exit %d, want 0\n%s", code, stderr)
@@ -210,7 +210,7 @@ func TestActionConfigPrecedence(t *testing.T) {
 	// An input that is set beats the config file.
 	t.Setenv("INPUT_FAIL-ON", "error")
 	os.Truncate(summary, 0)
-	if _, _, code := runIn(t, dir, "action"); code != exitFindings {
+	if _, _, code := runWorkspace(t, dir, "action"); code != exitFindings {
 		t.Errorf("fail-on input error: exit %d, want %d", code, exitFindings)
 	}
 	if sum, _ := os.ReadFile(summary); !strings.Contains(string(sum), "| fail-on | error | flag or input |") {
@@ -220,14 +220,14 @@ func TestActionConfigPrecedence(t *testing.T) {
 	// The config's pssVersion reaches the scan: a bad one is refused.
 	t.Setenv("INPUT_FAIL-ON", "")
 	os.WriteFile(filepath.Join(dir, ".kubeharden.yaml"), []byte("pssVersion: v9.x\n"), 0o644)
-	if _, _, code := runIn(t, dir, "action"); code != exitUsage {
+	if _, _, code := runWorkspace(t, dir, "action"); code != exitUsage {
 		t.Errorf("pssVersion v9.x in the config: exit %d, want %d", code, exitUsage)
 	}
 
 	// Without a config, the defaults.
 	os.Remove(filepath.Join(dir, ".kubeharden.yaml"))
 	os.Truncate(summary, 0)
-	if _, _, code := runIn(t, dir, "action"); code != exitFindings {
+	if _, _, code := runWorkspace(t, dir, "action"); code != exitFindings {
 		t.Errorf("no config: exit %d, want %d (fail-on defaults to error)", code, exitFindings)
 	}
 	sum, _ = os.ReadFile(summary)

@@ -163,7 +163,7 @@ spec:
 
 	// Text on stdout: the report fenced, annotations after it.
 	sarif := filepath.Join(t.TempDir(), "k.sarif")
-	stdout, stderr, code := runIn(t, dir, "scan", "--sarif", sarif, ".")
+	stdout, stderr, code := runWorkspace(t, dir, "scan", "--sarif", sarif, ".")
 	if code != exitFindings {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
@@ -192,7 +192,7 @@ spec:
 	// JSON and SARIF on stdout: nothing but the document there; the
 	// annotations on stderr.
 	for _, format := range []string{"json", "sarif"} {
-		stdout, stderr, _ := runIn(t, dir, "scan", "--format", format, ".")
+		stdout, stderr, _ := runWorkspace(t, dir, "scan", "--format", format, ".")
 		var doc map[string]any
 		if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
 			t.Errorf("--format %s on stdout under GITHUB_ACTIONS=true is not one JSON document: %v\n%s", format, err, stdout)

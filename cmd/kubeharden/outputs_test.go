@@ -49,7 +49,7 @@ func TestActionsPublishWhenSARIFFails(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "file"), nil, 0o644)
 	summary, output := actionEnv(t, dir)
 	t.Setenv("INPUT_SARIF-FILE", "file/k.sarif") // under a file: cannot be created
-	stdout, _, code := runIn(t, dir, "action")
+	stdout, _, code := runWorkspace(t, dir, "action")
 	if code != exitUsage {
 		t.Errorf("exit %d, want %d", code, exitUsage)
 	}
@@ -84,7 +84,7 @@ func TestVendorScanned(t *testing.T) {
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		os.WriteFile(p, []byte(data), 0o644)
 	}
-	out, _, code := runIn(t, dir, "scan", ".")
+	out, _, code := runWorkspace(t, dir, "scan", ".")
 	if code != exitFindings || !strings.Contains(out, "deploy/vendor/agent.yaml:10:") || strings.Contains(out, "golang.org") || strings.Contains(out, "node_modules/pkg") {
 		t.Errorf("exit %d; want the privileged Pod under deploy/vendor/ only:\n%s", code, out)
 	}
@@ -94,7 +94,7 @@ func TestVendorScanned(t *testing.T) {
 		}
 	}
 	summary, _ := actionEnv(t, dir)
-	runIn(t, dir, "scan", ".")
+	runWorkspace(t, dir, "scan", ".")
 	sum, _ := os.ReadFile(summary)
 	for _, want := range []string{"**Directories not scanned:**", "- vendor: Go's module vendor directory (it holds modules.txt)", "- web/node\\_modules: npm packages"} {
 		if !strings.Contains(string(sum), want) {
