@@ -84,6 +84,15 @@ type Set struct {
 	Charts []string
 	// Texts are the files read, as written, for secret detection.
 	Texts []Text
+	// Skipped lists the directories the walk did not enter, so a report
+	// can say what it did not look at.
+	Skipped []SkippedDir
+}
+
+// A SkippedDir is a directory a walk passed over, and why.
+type SkippedDir struct {
+	Dir    string // slash-separated, relative to Options.Dir
+	Reason string
 }
 
 // A Text is the content of one file a scan read, or of rendered output
@@ -93,7 +102,23 @@ type Text struct {
 	Data []byte
 }
 
-var skipDirs = map[string]bool{".git": true, "node_modules": true, "vendor": true}
+// skipReason says why a walk passes over the directory at path, or
+// returns "" when it enters it. A vendor/ directory is entered unless it
+// is Go's module vendor directory: elsewhere it can hold the manifests a
+// repository deploys.
+func skipReason(path, name string) string {
+	switch name {
+	case ".git":
+		return "git's own data"
+	case "node_modules":
+		return "npm packages"
+	case "vendor":
+		if _, err := os.Lstat(filepath.Join(path, "modules.txt")); err == nil {
+			return "Go's module vendor directory (it holds modules.txt)"
+		}
+	}
+	return ""
+}
 
 func isManifestName(name string) bool {
 	switch strings.ToLower(filepath.Ext(name)) {
@@ -173,12 +198,14 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 			}
 			if path != abs && len(opt.Exclude) > 0 && MatchPath(opt.Exclude, relPath(opt.Dir, path)) {
 				if d.IsDir() {
+					set.Skipped = append(set.Skipped, SkippedDir{Dir: relPath(opt.Dir, path), Reason: "excluded by the configuration"})
 					return filepath.SkipDir
 				}
 				return nil
 			}
 			if d.IsDir() {
-				if path != abs && skipDirs[d.Name()] {
+				if why := skipReason(path, d.Name()); path != abs && why != "" {
+					set.Skipped = append(set.Skipped, SkippedDir{Dir: relPath(opt.Dir, path), Reason: why})
 					return filepath.SkipDir
 				}
 				if _, err := os.Lstat(filepath.Join(path, "Chart.yaml")); err == nil {

@@ -226,3 +226,43 @@ func TestHelmReleaseNamespace(t *testing.T) {
 		}
 	}
 }
+
+// TestSkippedDirs: vendor/ is read unless it is Go's module vendor
+// directory; node_modules/, .git/ and excluded directories are not; each
+// directory passed over is listed with its reason.
+func TestSkippedDirs(t *testing.T) {
+	dir := t.TempDir()
+	pod := func(name string) []byte {
+		return []byte("apiVersion: v1\nkind: Pod\nmetadata:\n  name: " + name + "\nspec:\n  containers:\n    - name: c\n      image: x\n")
+	}
+	write(t, dir, "deploy/vendor/pod.yaml", pod("vendored"))
+	write(t, dir, "vendor/modules.txt", []byte("# golang.org/x/text v0.3.0\n"))
+	write(t, dir, "vendor/golang.org/x/text/pod.yaml", pod("go-module"))
+	write(t, dir, "web/node_modules/pkg/pod.yaml", pod("npm"))
+	write(t, dir, ".git/pod.yaml", pod("git"))
+	write(t, dir, "old/pod.yaml", pod("old"))
+	set, err := Load(context.Background(), []string{"."}, Options{Dir: dir, Exclude: []string{"old"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, o := range set.Objects {
+		names = append(names, o.Ref().Name)
+	}
+	if strings.Join(names, ",") != "vendored" {
+		t.Errorf("objects read: %q, want only the one under deploy/vendor/", names)
+	}
+	var skipped []string
+	for _, s := range set.Skipped {
+		skipped = append(skipped, s.Dir+": "+s.Reason)
+	}
+	want := []string{
+		".git: git's own data",
+		"old: excluded by the configuration",
+		"vendor: Go's module vendor directory (it holds modules.txt)",
+		"web/node_modules: npm packages",
+	}
+	if strings.Join(skipped, "\n") != strings.Join(want, "\n") {
+		t.Errorf("skipped:\n%s\nwant:\n%s", strings.Join(skipped, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -1,6 +1,9 @@
 package report
 
 import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/url"
@@ -60,13 +63,14 @@ func (Annotations) Write(w io.Writer, r *Report) error {
 				"endLine": fmt.Sprint(f.Line),
 				"title":   title,
 			})
+			msg := noLegacyCommand(f.Message)
 			switch s {
 			case scan.Error:
-				a.Errorf("%s", f.Message)
+				a.Errorf("%s", msg)
 			case scan.Warning:
-				a.Warningf("%s", f.Message)
+				a.Warningf("%s", msg)
 			default:
-				a.Noticef("%s", f.Message)
+				a.Noticef("%s", msg)
 			}
 		}
 	}
@@ -74,6 +78,44 @@ func (Annotations) Write(w io.Writer, r *Report) error {
 		gh.Noticef("kubeharden: %d more %s not annotated (GitHub shows %d per level); see the job summary, the code scanning alerts or the JSON report", hidden, pluralWord(hidden, "finding"), AnnotationsPerLevel)
 	}
 	return nil
+}
+
+// noLegacyCommand breaks "##[" with a zero-width space: the runner's older
+// parser honours "##[command]" anywhere in a line, and a message carries
+// names and values from the files scanned. go-githubactions escapes the
+// rest (%, CR, LF in messages; also : and , in properties).
+func noLegacyCommand(s string) string {
+	return strings.ReplaceAll(s, "##[", "##\u200b[")
+}
+
+// Fenced writes what its Writer writes between ::stop-commands::TOKEN and
+// ::TOKEN::, with a random TOKEN each time, so that the runner reads no
+// workflow command from it: a human-readable report prints file names,
+// object names and values a pull request chooses.
+type Fenced struct {
+	Writer Writer
+}
+
+var _ Writer = Fenced{}
+
+func (f Fenced) Write(w io.Writer, r *Report) error {
+	var b bytes.Buffer
+	if err := f.Writer.Write(&b, r); err != nil {
+		return err
+	}
+	if b.Len() > 0 && b.Bytes()[b.Len()-1] != '\n' {
+		b.WriteByte('\n')
+	}
+	var token string
+	for token == "" || bytes.Contains(b.Bytes(), []byte(token)) {
+		var raw [16]byte
+		if _, err := rand.Read(raw[:]); err != nil {
+			return fmt.Errorf("making a stop-commands token: %w", err)
+		}
+		token = hex.EncodeToString(raw[:])
+	}
+	_, err := fmt.Fprintf(w, "::stop-commands::%s\n%s::%s::\n", token, b.Bytes(), token)
+	return err
 }
 
 // A Summary writer renders the job summary: a markdown report of totals,
@@ -108,11 +150,20 @@ func (s StepSummary) link(f scan.Finding) string {
 }
 
 // mdEscape makes scanned text inert in Markdown: no tables broken, no
-// HTML, no links, no emphasis, and no @mention (a name in a pull request
-// must not notify anyone), while it reads the same.
-func mdEscape(s string) string {
-	r := strings.NewReplacer("|", "\\|", "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]", "@", "&#64;")
-	return r.Replace(s)
+// HTML or entities, no links, no emphasis, strike-through or math, and no
+// @mention written as such (a name in a pull request must not notify
+// anyone), while it reads the same.
+var mdEscape = strings.NewReplacer(
+	"\\", "\\\\", "|", "\\|", "\n", " ", "\r", " ", "&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "'",
+	"*", "\\*", "_", "\\_", "~", "\\~", "$", "\\$", "[", "\\[", "]", "\\]", "@", "&#64;",
+).Replace
+
+// noMentions puts a zero-width space after every @ that mdEscape wrote as
+// &#64;: GitHub finds mentions in the rendered text, where the entity is an
+// @ again. Scanned text cannot hold "&#64;" itself after mdEscape, which
+// writes its & as &amp;.
+func noMentions(md string) string {
+	return strings.ReplaceAll(md, "&#64;", "@&#8203;")
 }
 
 func (s StepSummary) Write(w io.Writer, r *Report) error {
@@ -146,6 +197,24 @@ func (s StepSummary) Write(w io.Writer, r *Report) error {
 		b.WriteString("**Configuration in effect** (from `.kubeharden.yaml` or flags):\n\n")
 		for _, st := range r.Settings {
 			fmt.Fprintf(&b, "- %s\n", mdEscape(st))
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Effective) > 0 {
+		b.WriteString("<details><summary>Settings and where they come from</summary>\n\n| setting | value | from |\n|---|---|---|\n")
+		for _, st := range r.Effective {
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", mdEscape(st.Name), mdEscape(st.Value), mdEscape(st.From))
+		}
+		b.WriteString("\n</details>\n\n")
+	}
+	if len(r.Skipped) > 0 {
+		b.WriteString("**Directories not scanned:**\n\n")
+		for i, d := range r.Skipped {
+			if i == 200 {
+				fmt.Fprintf(&b, "- %d more\n", len(r.Skipped)-i)
+				break
+			}
+			fmt.Fprintf(&b, "- %s: %s\n", mdEscape(d.Dir), mdEscape(d.Reason))
 		}
 		b.WriteString("\n")
 	}
@@ -220,7 +289,7 @@ func (s StepSummary) Write(w io.Writer, r *Report) error {
 		slices.SortStableFunc(sorted, func(a, b scan.Finding) int { return int(b.Severity) - int(a.Severity) })
 		tail := "\n_Findings are in the SARIF and JSON reports too._\n"
 		for i, f := range sorted {
-			row := fmt.Sprintf("| %s | %s | `%s` | %s |\n", f.Severity, s.link(f), f.Rule, mdEscape(f.Message))
+			row := noMentions(fmt.Sprintf("| %s | %s | `%s` | %s |\n", f.Severity, s.link(f), f.Rule, mdEscape(f.Message)))
 			// Stay under GitHub's 1 MiB limit, leaving room for the closing line.
 			if b.Len()+len(row)+200 > MaxStepSummary {
 				fmt.Fprintf(&b, "\n_%d more %s not listed: the summary is capped at 1 MiB; see the SARIF or JSON report._\n", len(sorted)-i, pluralWord(len(sorted)-i, "finding"))
@@ -231,7 +300,7 @@ func (s StepSummary) Write(w io.Writer, r *Report) error {
 		}
 		b.WriteString(tail)
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, noMentions(b.String()))
 	return err
 }
 

@@ -3,9 +3,11 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 
+	"github.com/kubeharden/kubeharden/render"
 	"github.com/kubeharden/kubeharden/scan"
 )
 
@@ -44,6 +46,18 @@ type Report struct {
 	// Base, when set, compares the findings with those of the pull
 	// request's base commit (fail-scope new), for the job summary.
 	Base *BaseComparison `json:"-"`
+	// Effective lists the settings that a flag (or action input), the
+	// config file or a built-in default can each give, with the value in
+	// effect and where it came from, for the job summary.
+	Effective []Setting `json:"-"`
+	// Skipped lists the directories the scan did not enter, and why.
+	Skipped []render.SkippedDir `json:"-"`
+}
+
+// A Setting is the value in effect for one setting and its source: "flag
+// or input", "config file <name>" or "default".
+type Setting struct {
+	Name, Value, From string
 }
 
 // A Chart is a rendered Helm chart and the value sets it was scanned with.
@@ -94,10 +108,23 @@ type JSON struct{}
 var _ Writer = JSON{}
 
 func (JSON) Write(w io.Writer, r *Report) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
+	if err := enc.Encode(r); err != nil {
+		return err
+	}
+	_, err := w.Write(noLegacyCommands(b.Bytes()))
+	return err
+}
+
+// noLegacyCommands rewrites "##[" in a JSON document as "##\u005b", the
+// same string to a JSON reader: the Actions runner honours a "##[command]"
+// anywhere in a line of a step's output, and a scanned name or value
+// printed there must not become one. Outside strings JSON has no "#".
+func noLegacyCommands(b []byte) []byte {
+	return bytes.ReplaceAll(b, []byte("##["), []byte(`##\u005b`))
 }
 
 // Rebase makes the findings' files relative to the directory prefix

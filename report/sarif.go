@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -47,16 +48,103 @@ func (s SARIF) Write(w io.Writer, r *Report) error {
 	if err != nil {
 		return err
 	}
+	raw, err := json.Marshal(log)
+	if err != nil {
+		return err
+	}
+	// go-sarif writes nil pointers without omitempty as null (a
+	// suppression's status, guid and location among them), and
+	// upload-sarif's schema check refuses a null where it wants a string
+	// or an object: an absent member means the same and passes.
+	raw, err = dropNulls(raw)
+	if err != nil {
+		return err
+	}
 	var buf bytes.Buffer
-	if err := log.PrettyWrite(&buf); err != nil {
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
 		return err
 	}
 	buf.WriteByte('\n')
-	if n := gzipSize(buf.Bytes()); n > MaxSARIFGzipBytes {
+	out := noLegacyCommands(buf.Bytes())
+	if n := gzipSize(out); n > MaxSARIFGzipBytes {
 		return fmt.Errorf("the SARIF log is %.1f MB gzipped, over GitHub's 10 MB upload limit: scan fewer paths or raise --fail-on", float64(n)/(1<<20))
 	}
-	_, err = w.Write(buf.Bytes())
+	_, err = w.Write(out)
 	return err
+}
+
+// dropNulls removes every object member whose value is null from a JSON
+// document, keeping the order of the rest.
+func dropNulls(data []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var out bytes.Buffer
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	if err := copyJSON(dec, &out, tok); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// copyJSON writes the value that starts with tok, reading the rest of it
+// from dec.
+func copyJSON(dec *json.Decoder, out *bytes.Buffer, tok json.Token) error {
+	d, ok := tok.(json.Delim)
+	if !ok {
+		b, err := json.Marshal(tok)
+		if err != nil {
+			return err
+		}
+		out.Write(b)
+		return nil
+	}
+	out.WriteRune(rune(d))
+	n := 0
+	for dec.More() {
+		if d == '{' {
+			key, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			val, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			if val == nil {
+				continue
+			}
+			if n > 0 {
+				out.WriteByte(',')
+			}
+			k, _ := json.Marshal(key)
+			out.Write(k)
+			out.WriteByte(':')
+			if err := copyJSON(dec, out, val); err != nil {
+				return err
+			}
+		} else {
+			val, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				out.WriteByte(',')
+			}
+			if err := copyJSON(dec, out, val); err != nil {
+				return err
+			}
+		}
+		n++
+	}
+	end, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	out.WriteRune(rune(end.(json.Delim)))
+	return nil
 }
 
 func gzipSize(b []byte) int {
@@ -235,7 +323,8 @@ func (s SARIF) result(f scan.Finding, files *fileCache) *sarif.Result {
 		if f.Suppressed.Kind == "baseline" {
 			kind = "external"
 		}
-		res.AddSuppression(sarif.NewSuppression(kind).WithJustifcation(f.Suppressed.Justification))
+		// GitHub shows an accepted suppression as a dismissed alert.
+		res.AddSuppression(sarif.NewSuppression(kind).WithJustifcation(f.Suppressed.Justification).WithStatus("accepted"))
 	}
 	return res
 }
@@ -252,9 +341,11 @@ func location(file string, line, col int, files *fileCache) *sarif.Location {
 		WithRegion(region))
 }
 
-// fileURI writes a slash-separated relative path as a URI reference.
+// fileURI writes a slash-separated relative path as a URI reference. A
+// colon is escaped too: in a first segment ("a:b.yaml") it would read as a
+// URI scheme.
 func fileURI(file string) string {
-	return (&url.URL{Path: filepath.ToSlash(file)}).EscapedPath()
+	return strings.ReplaceAll((&url.URL{Path: filepath.ToSlash(file)}).EscapedPath(), ":", "%3A")
 }
 
 // A fileCache reads each file once for line hashes and line lengths.

@@ -126,3 +126,36 @@ func TestStepSummaryCharts(t *testing.T) {
 		t.Errorf("charts or overlays not listed:\n%s", b.String())
 	}
 }
+
+// TestSARIFSuppressions: an accepted finding carries kind, status
+// "accepted" and justification, and nothing is null: upload-sarif's
+// schema check refuses a null where it wants a string or an object.
+func TestSARIFSuppressions(t *testing.T) {
+	fs := findings(2, func(int) string { return "msg" })
+	fs[0].Suppressed = &scan.Suppression{Kind: "annotation", Justification: "reviewed"}
+	fs[1].Suppressed = &scan.Suppression{Kind: "baseline", Justification: "accepted in the baseline b.json"}
+	var b bytes.Buffer
+	if err := (SARIF{Rules: scan.All}).Write(&b, New(Tool{Name: "kubeharden", Version: "1.0.0"}, fs, 2, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "null") {
+		t.Errorf("null in SARIF output:\n%s", b.String())
+	}
+	var log struct {
+		Runs []struct {
+			Results []struct{ Suppressions []map[string]any }
+		}
+	}
+	if err := json.Unmarshal(b.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	want := []map[string]any{
+		{"kind": "inSource", "status": "accepted", "justification": "reviewed"},
+		{"kind": "external", "status": "accepted", "justification": "accepted in the baseline b.json"},
+	}
+	for i, res := range log.Runs[0].Results {
+		if len(res.Suppressions) != 1 || fmt.Sprint(res.Suppressions[0]) != fmt.Sprint(want[i]) {
+			t.Errorf("result %d: suppressions %v, want [%v]", i, res.Suppressions, want[i])
+		}
+	}
+}

@@ -71,6 +71,17 @@ func (t Text) Write(w io.Writer, r *Report) error {
 		fmt.Fprintf(&b, "; %d accepted (ignore annotations or comments, or the baseline)", s.Suppressed)
 	}
 	b.WriteString("\n")
+	if len(r.Skipped) > 0 {
+		var dirs []string
+		for i, d := range r.Skipped {
+			if i == 20 {
+				dirs = append(dirs, fmt.Sprintf("%d more", len(r.Skipped)-i))
+				break
+			}
+			dirs = append(dirs, fmt.Sprintf("%s (%s)", d.Dir, d.Reason))
+		}
+		fmt.Fprintf(&b, "Not scanned: %s\n", strings.Join(dirs, "; "))
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,7 +59,9 @@ func TestActionInputs(t *testing.T) {
 	env["INPUT_PATH"] = "deploy charts"
 	env["INPUT_FAIL-ON"] = "warning"
 	got := actionArgs(func(k string) string { return env[k] })
-	want := []string{"--fail-on=warning", "--sarif=kubeharden.sarif", "--category=kubeharden/", "--pss-version=latest",
+	// Inputs the config file can also give default to empty: the config
+	// then decides (TestActionConfigPrecedence).
+	want := []string{"--fail-on=warning", "--sarif=kubeharden.sarif", "--category=kubeharden/",
 		"--github-review=true", "--review-filter=added", "--fail-scope=all", "--", "deploy", "charts"}
 	if !slices.Equal(got, want) {
 		t.Errorf("args = %q, want %q", got, want)
@@ -110,5 +115,125 @@ func TestDockerfile(t *testing.T) {
 	}
 	if !strings.Contains(final, "ENTRYPOINT") {
 		t.Error("no ENTRYPOINT in the final stage")
+	}
+}
+
+// actionEnv sets every input of action.yml to its default as INPUT_<NAME>,
+// as the runner does, and the runner's variables, for a workspace at dir.
+func actionEnv(t *testing.T, dir string) (summary, output string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot, "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var action struct {
+		Inputs map[string]struct{ Default string }
+	}
+	if err := yaml.Unmarshal(data, &action); err != nil {
+		t.Fatal(err)
+	}
+	for name, in := range action.Inputs {
+		v := in.Default
+		if v == "${{ github.token }}" {
+			v = "ghs_theJobToken" // the runner fills the expression in
+		}
+		t.Setenv("INPUT_"+strings.ToUpper(name), v)
+	}
+	summary, output = filepath.Join(t.TempDir(), "summary.md"), filepath.Join(t.TempDir(), "output")
+	for k, v := range map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_WORKSPACE": dir,
+		"GITHUB_STEP_SUMMARY": summary, "GITHUB_OUTPUT": output, "GITHUB_EVENT_PATH": "", "GITHUB_TOKEN": "",
+	} {
+		t.Setenv(k, v)
+	}
+	return summary, output
+}
+
+// runWorkspace runs the CLI in-process with dir as the working directory.
+func runWorkspace(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	t.Chdir(dir)
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	collectSARIF(t, args, out.String())
+	var ee *exitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		code = ee.code
+	default:
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// TestActionConfigPrecedence: under the action's real environment (every
+// input set, to its default when the workflow gives none) .kubeharden.yaml
+// decides what no input sets, an input that is set beats it, and the job
+// summary says where each value came from.
+func TestActionConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	worker, err := os.ReadFile(filepath.Join(repoRoot, "testdata/examples/insecure/worker.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "deploy"), 0o755)
+	os.WriteFile(filepath.Join(dir, "deploy/worker.yaml"), worker, 0o644)
+	os.WriteFile(filepath.Join(dir, ".kubeharden.yaml"), []byte("failOn: none\npssVersion: v1.30\n"), 0o644)
+
+	summary, output := actionEnv(t, dir)
+	_, stderr, code := runWorkspace(t, dir, "action")
+	sum, _ := os.ReadFile(summary)
+	if code != 0 {
+		t.Errorf("failOn: none in .kubeharden.yaml: exit %d, want 0\n%s", code, stderr)
+	}
+	for _, want := range []string{
+		"| fail-on | none | config file .kubeharden.yaml |",
+		"| pss-version | v1.30 | config file .kubeharden.yaml |",
+		"| allowed-registries | any | default |",
+		"| release-name | release-name | default |",
+	} {
+		if !strings.Contains(string(sum), want) {
+			t.Errorf("summary lacks %q:\n%s", want, sum)
+		}
+	}
+	if !strings.Contains(string(sum), "kubeharden passed: ") || strings.Contains(string(sum), " 0 errors") {
+		t.Errorf("want a pass with errors found:\n%s", sum)
+	}
+	if out, _ := os.ReadFile(output); !strings.Contains(string(out), "\npass\n") {
+		t.Errorf("result output is not pass:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "kubeharden.sarif")); err != nil {
+		t.Errorf("no SARIF at the input's default path: %v", err)
+	}
+
+	// An input that is set beats the config file.
+	t.Setenv("INPUT_FAIL-ON", "error")
+	os.Truncate(summary, 0)
+	if _, _, code := runWorkspace(t, dir, "action"); code != exitFindings {
+		t.Errorf("fail-on input error: exit %d, want %d", code, exitFindings)
+	}
+	if sum, _ := os.ReadFile(summary); !strings.Contains(string(sum), "| fail-on | error | flag or input |") {
+		t.Errorf("summary does not name the input:\n%s", sum)
+	}
+
+	// The config's pssVersion reaches the scan: a bad one is refused.
+	t.Setenv("INPUT_FAIL-ON", "")
+	os.WriteFile(filepath.Join(dir, ".kubeharden.yaml"), []byte("pssVersion: v9.x\n"), 0o644)
+	if _, _, code := runWorkspace(t, dir, "action"); code != exitUsage {
+		t.Errorf("pssVersion v9.x in the config: exit %d, want %d", code, exitUsage)
+	}
+
+	// Without a config, the defaults.
+	os.Remove(filepath.Join(dir, ".kubeharden.yaml"))
+	os.Truncate(summary, 0)
+	if _, _, code := runWorkspace(t, dir, "action"); code != exitFindings {
+		t.Errorf("no config: exit %d, want %d (fail-on defaults to error)", code, exitFindings)
+	}
+	sum, _ = os.ReadFile(summary)
+	for _, want := range []string{"| fail-on | error | default |", "| pss-version | latest | default |"} {
+		if !strings.Contains(string(sum), want) {
+			t.Errorf("summary lacks %q:\n%s", want, sum)
+		}
 	}
 }

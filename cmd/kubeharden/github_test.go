@@ -5,9 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -131,56 +131,103 @@ func TestSARIFFileIsTruncated(t *testing.T) {
 	}
 }
 
-// sarifValidator returns the offline validator's path; under CI its absence
-// fails the test, elsewhere it skips with the command that installs it.
-func sarifValidator(t *testing.T) string {
+// sarifValidators finds both SARIF validators (see findValidators). Under
+// CI a missing one fails the test; elsewhere the test skips and says how
+// to install them.
+func sarifValidators(t *testing.T) validators {
 	t.Helper()
-	bin := os.Getenv("KUBEHARDEN_SARIF_MULTITOOL")
-	if bin == "" {
-		bin = filepath.Join(repoRoot, ".cache/tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool")
-	}
-	if _, err := os.Stat(bin); err != nil {
+	v, missing := findValidators()
+	if missing != "" {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("SARIF validator missing at %s: scripts/test installs it", bin)
+			t.Fatalf("SARIF validator missing: %s; scripts/test installs it", missing)
 		}
-		t.Skip("SARIF validator not installed: run scripts/test")
+		t.Skipf("SARIF validator not installed (%s): run scripts/test", missing)
 	}
-	return bin
+	return v
 }
 
-// TestSARIFValidates runs Microsoft's SARIF validator with GitHub's rules
-// over our output for the fixtures and the real trees of the corpus.
+// validateSARIF runs both validators over files and fails the test on any
+// error or warning either reports.
+func validateSARIF(t *testing.T, files ...string) {
+	t.Helper()
+	for _, p := range sarifValidators(t).check(files) {
+		t.Error(p)
+	}
+	markValidated(files)
+}
+
+// TestSARIFValidates runs both validators over every kind of SARIF the
+// scanner writes: the golden file, the fixtures and the real trees of the
+// corpus, a baseline and each kind of accepted finding.
 func TestSARIFValidates(t *testing.T) {
-	bin := sarifValidator(t)
+	sarifValidators(t)
 	dir := t.TempDir()
-	for name, paths := range map[string][]string{
-		"testdata": {"testdata"},
-		"corpus": {
+	base := filepath.Join(dir, "base.json")
+	if _, _, code := runCLI(t, "scan", "--format", "json", "--output", base, "testdata/examples/insecure/worker.yaml"); code != exitFindings {
+		t.Fatalf("no findings to accept in a baseline: exit %d", code)
+	}
+	files := []string{filepath.Join(repoRoot, "cmd/kubeharden/testdata/examples.sarif")}
+	for _, c := range []struct {
+		name string
+		args []string
+		// want are the suppressions the log must hold: kind and a part
+		// of the justification.
+		want [][2]string
+	}{
+		{name: "testdata", args: []string{"testdata"}},
+		{name: "corpus", args: []string{
 			"../shared/corpus/podinfo", "../shared/corpus/microservices-demo", "../shared/corpus/kubernetes-goat",
 			"../shared/corpus/ingress-nginx", "../shared/corpus/kustomize", "../shared/corpus/k8s-website-examples",
 			"../shared/corpus/k8s-kubernetes-testdata", "../shared/corpus/kube-linter/tests",
 			"../shared/corpus/prometheus-community-helm-charts/charts", "../shared/corpus/grafana-community-helm-charts/charts",
-		},
+		}},
+		{name: "suppressions", args: []string{"--baseline", base, "testdata/examples/insecure", "testdata/checks/readonly-root-fs/pods.yaml", "testdata/checks/plaintext-secret/deploy.yaml"},
+			want: [][2]string{
+				{"inSource", "JIRA-123"},                 // ignore.kubeharden.io/<rule> annotation
+				{"inSource", "a revoked test token"},     // # kubeharden:ignore comment
+				{"inSource", "(no reason given)"},        // # gitleaks:allow
+				{"external", "accepted in the baseline"}, // baseline entry
+			}},
 	} {
-		t.Run(name, func(t *testing.T) {
-			file := filepath.Join(dir, name+".sarif")
-			args := append([]string{"scan", "--fail-on", "none", "--sarif", file, "--format", "json"}, paths...)
-			if _, _, code := runCLI(t, args...); code != 0 {
-				t.Fatalf("scan exit %d", code)
+		file := filepath.Join(dir, c.name+".sarif")
+		args := append([]string{"scan", "--fail-on", "none", "--sarif", file, "--format", "json"}, c.args...)
+		if _, stderr, code := runCLI(t, args...); code != 0 {
+			t.Fatalf("%s: scan exit %d\n%s", c.name, code, stderr)
+		}
+		files = append(files, file)
+		if len(c.want) == 0 {
+			continue
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var log struct {
+			Runs []struct {
+				Results []struct {
+					Suppressions []struct{ Kind, Status, Justification string }
+				}
 			}
-			out, err := exec.Command(bin, "validate", file, "--rule-kind", "Sarif;Ghas", "-o", file+".validation", "--log", "ForceOverwrite").CombinedOutput()
-			if err != nil {
-				t.Fatalf("validator: %v\n%s", err, out)
+		}
+		if err := json.Unmarshal(data, &log); err != nil {
+			t.Fatal(err)
+		}
+		var got [][2]string
+		for _, r := range log.Runs[0].Results {
+			for _, s := range r.Suppressions {
+				if s.Status != "accepted" {
+					t.Errorf("suppression %+v: status %q, want accepted", s, s.Status)
+				}
+				got = append(got, [2]string{s.Kind, s.Justification})
 			}
-			problems := regexp.MustCompile(`(?m)^.*: (error|warning) .*$`).FindAllString(string(out), -1)
-			for _, p := range problems {
-				t.Error(p)
+		}
+		for _, w := range c.want {
+			if !slices.ContainsFunc(got, func(g [2]string) bool { return g[0] == w[0] && strings.Contains(g[1], w[1]) }) {
+				t.Errorf("%s: no suppression %q among %q", c.name, w, got)
 			}
-			if !strings.Contains(string(out), "Analysis completed successfully") {
-				t.Errorf("validator did not complete:\n%s", out)
-			}
-		})
+		}
 	}
+	validateSARIF(t, files...)
 }
 
 // TestGitHubActionsMode: annotations on stdout, the job summary and the
@@ -201,11 +248,21 @@ func TestGitHubActionsMode(t *testing.T) {
 	if code != exitFindings {
 		t.Errorf("exit %d", code)
 	}
+	// The text report is fenced off from the runner's command parser;
+	// the token is random, the rest is golden.
 	var annotations []string
+	token := ""
 	for _, l := range strings.Split(stdout, "\n") {
-		if strings.HasPrefix(l, "::") {
+		switch {
+		case strings.HasPrefix(l, "::stop-commands::") && token == "":
+			token = strings.TrimPrefix(l, "::stop-commands::")
+		case token != "" && l == "::"+token+"::":
+		case strings.HasPrefix(l, "::"):
 			annotations = append(annotations, l)
 		}
+	}
+	if len(token) < 32 || !strings.Contains(stdout, "\n::"+token+"::\n") {
+		t.Errorf("the text report is not fenced with a random stop-commands token:\n%s", stdout)
 	}
 	golden(t, "examples.annotations.txt", strings.Join(annotations, "\n")+"\n")
 	counts := map[string]int{}

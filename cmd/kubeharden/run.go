@@ -248,6 +248,33 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 		return usageError("%v", err)
 	}
 	fc, cfg, excludes, baseline, helm := st.fc, st.cfg, st.excludes, st.baseline, st.helm
+	// A flag (or action input) that is set beats the config file, which
+	// beats the default; the job summary says which gave each value.
+	var effective []report.Setting
+	from := func(name, flag, file, def string) {
+		switch {
+		case flag != "":
+			effective = append(effective, report.Setting{Name: name, Value: flag, From: "flag or input"})
+		case file != "":
+			effective = append(effective, report.Setting{Name: name, Value: file, From: "config file " + firstNonEmpty(*configPath, ".kubeharden.yaml")})
+		default:
+			effective = append(effective, report.Setting{Name: name, Value: def, From: "default"})
+		}
+	}
+	size := func(n int64) string {
+		if n > 0 {
+			return fmt.Sprint(n)
+		}
+		return ""
+	}
+	from("fail-on", *failOn, fc.FailOn, "error")
+	from("pss-version", *pssVersion, fc.PSSVersion, "latest")
+	from("kube-version", *kubeVersion, fc.KubeVersion, "the newest the rules know")
+	from("allowed-registries", *registries, strings.Join(fc.AllowedRegistries, ","), "any")
+	from("baseline", *baselineFile, fc.Baseline, "none")
+	from("max-file-size", size(*maxSize), size(fc.MaxFileSize), fmt.Sprint(render.DefaultMaxFileSize))
+	from("release-name", *releaseName, fc.Helm.ReleaseName, render.DefaultReleaseName)
+	from("namespace", *namespace, fc.Helm.Namespace, render.DefaultNamespace)
 	threshold, err := parseFailOn(firstNonEmpty(*failOn, fc.FailOn, "error"))
 	if err != nil {
 		return usageError("--fail-on: %v", err)
@@ -354,52 +381,60 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	if prefix != "" {
 		rep.Rebase(prefix)
 	}
-	out := stdout
-	if *output != "" {
-		f, err := os.Create(*output)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		out = f
+	rep.Skipped = set.Skipped
+	rep.Effective = effective
+	actions := os.Getenv("GITHUB_ACTIONS") == "true"
+	// The runner reads workflow commands from stdout and stderr alike. A
+	// JSON or SARIF report on stdout must be followed by nothing, so our
+	// own commands (annotations, notices) go to stderr then.
+	commands := stdout
+	if actions && *output == "" && *format != "text" {
+		commands = stderr
 	}
-	if err := writer.Write(out, rep); err != nil {
-		return err
+	if actions && *output == "" && *format == "text" {
+		writer = report.Fenced{Writer: writer}
+	}
+	// A report or SARIF file that cannot be written still leaves the
+	// annotations, the job summary and the outputs; the run then fails.
+	var failed []error
+	if err := writeOutput(*output, stdout, writer, rep); err != nil {
+		failed = append(failed, err)
 	}
 	if *sarifFile != "" {
 		if err := writeFile(*sarifFile, report.SARIF{Rules: scan.All, Category: *category, Dir: sarifDir}, rep); err != nil {
-			return err
+			failed = append(failed, err)
 		}
 	}
 	for _, r := range extra {
-		if err := os.MkdirAll(filepath.Dir(r.file), 0o755); err != nil {
-			return fmt.Errorf("--report: %w", err)
-		}
 		if err := writeFile(r.file, r.writer, rep); err != nil {
-			return err
+			failed = append(failed, err)
 		}
 	}
-	if os.Getenv("GITHUB_ACTIONS") == "true" {
+	if actions {
 		var diff report.Diff
 		if *failScope == "changed" {
 			var why string
-			if diff, why = changedLines(ctx, os.Getenv, token, stdout); diff != nil {
+			if diff, why = changedLines(ctx, os.Getenv, token, commands); diff != nil {
 				rep.Scope = func(f scan.Finding) bool { return diff.Changed(f.File, f.Line) }
 				rep.Settings = append(rep.Settings, "fail scope: only findings on lines this pull request adds or changes can fail it")
 			} else {
-				githubactions.New(githubactions.WithWriter(stdout)).Noticef("kubeharden: fail-scope changed: %s; every finding can fail the build", why)
+				githubactions.New(githubactions.WithWriter(commands)).Noticef("kubeharden: fail-scope changed: %s; every finding can fail the build", why)
 			}
 		}
 		if *failScope == "new" {
-			if why := compareWithBase(ctx, os.Getenv, token, stdout, fl, paths, *maxSize, rep); why != "" {
-				githubactions.New(githubactions.WithWriter(stdout)).Noticef("kubeharden: fail-scope new: %s; every finding can fail the build", why)
+			if why := compareWithBase(ctx, os.Getenv, token, commands, fl, paths, *maxSize, rep); why != "" {
+				githubactions.New(githubactions.WithWriter(commands)).Noticef("kubeharden: fail-scope new: %s; every finding can fail the build", why)
 			}
 		}
-		if err := publishGitHub(stdout, rep, threshold, *sarifFile, time.Since(start)); err != nil {
-			return err
+		sarifOut := *sarifFile
+		if len(failed) > 0 {
+			sarifOut = "" // the output names no file that was not written
+		}
+		if err := publishGitHub(commands, rep, threshold, sarifOut, time.Since(start)); err != nil {
+			failed = append(failed, err)
 		}
 		if *review {
-			reviewPullRequest(ctx, stdout, os.Getenv, token, filter, *category, scannedPaths(prefix, paths), rep, diff)
+			reviewPullRequest(ctx, commands, os.Getenv, token, filter, *category, scannedPaths(prefix, paths), rep, diff)
 		}
 	} else {
 		if *review {
@@ -408,6 +443,9 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 		if *failScope != "all" {
 			fmt.Fprintf(stderr, "kubeharden: --fail-scope %s works only on a pull request in GitHub Actions: every finding can fail\n", *failScope)
 		}
+	}
+	if err := errors.Join(failed...); err != nil {
+		return &exitError{code: exitUsage, msg: err.Error()}
 	}
 	if rep.Fails(threshold) {
 		return &exitError{code: exitFindings}
@@ -691,8 +729,12 @@ func (p *progress) done() {
 	}
 }
 
-// writeFile writes a report to path, truncating what was there.
+// writeFile writes a report to path, truncating what was there and
+// creating the directories it needs. A failed close is a failed write.
 func writeFile(path string, w report.Writer, rep *report.Report) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -701,7 +743,19 @@ func writeFile(path string, w report.Writer, rep *report.Report) error {
 		f.Close()
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeOutput writes the report to the --output file, or to stdout when
+// there is none.
+func writeOutput(output string, stdout io.Writer, w report.Writer, rep *report.Report) error {
+	if output == "" {
+		return w.Write(stdout, rep)
+	}
+	return writeFile(output, w, rep)
 }
 
 // publishGitHub annotates the most severe findings on stdout, where the

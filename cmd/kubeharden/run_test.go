@@ -28,6 +28,7 @@ func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Chdir(repoRoot)
 	var out, errb bytes.Buffer
 	err := run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	collectSARIF(t, args, out.String())
 	var ee *exitError
 	switch {
 	case err == nil:
