@@ -152,19 +152,13 @@ func (s StepSummary) link(f scan.Finding) string {
 // mdEscape makes scanned text inert in Markdown: no tables broken, no
 // HTML or entities, no links, no emphasis, strike-through or math, and no
 // @mention written as such (a name in a pull request must not notify
-// anyone), while it reads the same.
+// anyone: GitHub finds mentions in the rendered text, where an entity
+// such as &#64; is an @ again, so a zero-width space follows each @),
+// while it reads the same.
 var mdEscape = strings.NewReplacer(
 	"\\", "\\\\", "|", "\\|", "\n", " ", "\r", " ", "&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "'",
-	"*", "\\*", "_", "\\_", "~", "\\~", "$", "\\$", "[", "\\[", "]", "\\]", "@", "&#64;",
+	"*", "\\*", "_", "\\_", "~", "\\~", "$", "\\$", "[", "\\[", "]", "\\]", "@", "@&#8203;",
 ).Replace
-
-// noMentions puts a zero-width space after every @ that mdEscape wrote as
-// &#64;: GitHub finds mentions in the rendered text, where the entity is an
-// @ again. Scanned text cannot hold "&#64;" itself after mdEscape, which
-// writes its & as &amp;.
-func noMentions(md string) string {
-	return strings.ReplaceAll(md, "&#64;", "@&#8203;")
-}
 
 func (s StepSummary) Write(w io.Writer, r *Report) error {
 	var b strings.Builder
@@ -289,7 +283,7 @@ func (s StepSummary) Write(w io.Writer, r *Report) error {
 		slices.SortStableFunc(sorted, func(a, b scan.Finding) int { return int(b.Severity) - int(a.Severity) })
 		tail := "\n_Findings are in the SARIF and JSON reports too._\n"
 		for i, f := range sorted {
-			row := noMentions(fmt.Sprintf("| %s | %s | `%s` | %s |\n", f.Severity, s.link(f), f.Rule, mdEscape(f.Message)))
+			row := fmt.Sprintf("| %s | %s | `%s` | %s |\n", f.Severity, s.link(f), f.Rule, mdEscape(f.Message))
 			// Stay under GitHub's 1 MiB limit, leaving room for the closing line.
 			if b.Len()+len(row)+200 > MaxStepSummary {
 				fmt.Fprintf(&b, "\n_%d more %s not listed: the summary is capped at 1 MiB; see the SARIF or JSON report._\n", len(sorted)-i, pluralWord(len(sorted)-i, "finding"))
@@ -300,7 +294,7 @@ func (s StepSummary) Write(w io.Writer, r *Report) error {
 		}
 		b.WriteString(tail)
 	}
-	_, err := io.WriteString(w, noMentions(b.String()))
+	_, err := io.WriteString(w, b.String())
 	return err
 }
 
