@@ -105,6 +105,8 @@ type fileConfig struct {
 	Exclude []string `yaml:"exclude"`
 	// Baseline is a JSON report of accepted findings.
 	Baseline string `yaml:"baseline"`
+	// PodSpecs adds the repository's own kinds whose pod specs are checked.
+	PodSpecs []scan.PodSpecKind `yaml:"podSpecs"`
 	Rules    struct {
 		// Disable lists rule ids that are not run.
 		Disable []string `yaml:"disable"`
@@ -263,6 +265,12 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	if err := cfg.CheckRules(); err != nil {
 		return usageError("rules: %v", err)
 	}
+	for _, k := range fc.PodSpecs {
+		if err := k.Check(); err != nil {
+			return usageError("%v", err)
+		}
+	}
+	cfg.PodSpecs = fc.PodSpecs
 	var baseline *scan.Baseline
 	if name := firstNonEmpty(*baselineFile, fc.Baseline); name != "" {
 		if *baselineFile == "" {
