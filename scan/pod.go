@@ -516,3 +516,9 @@ func PodsOf(o *render.Object, cfg Config) ([]*Pod, error) {
 	s := &scanner{cfg: &cfg, pods: map[*render.Object]*podEntry{}}
 	return s.pod(o)
 }
+
+// PodKinds lists the group/kinds whose pod specs are read without
+// configuration, sorted.
+func PodKinds() []string {
+	return slices.Sorted(maps.Keys(podSources))
+}

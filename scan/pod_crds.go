@@ -262,3 +262,55 @@ func mergeMaps(base, over map[string]any) map[string]any {
 	}
 	return out
 }
+
+// A PodKindDoc says where kubeharden reads the pod specs of some kinds and
+// which controller behaviour that relies on; docs/rules.md lists them.
+type PodKindDoc struct {
+	Kinds      []string // group/Kind, "" group for core
+	Paths      string
+	Controller string
+	Source     string
+}
+
+// PodKindDocs documents every built-in entry of the pod adapter;
+// TestPodKindDocs keeps it and the adapter in step.
+var PodKindDocs = []PodKindDoc{
+	{[]string{"/Pod", "/PodTemplate", "/ReplicationController", "apps/Deployment", "apps/StatefulSet", "apps/DaemonSet", "apps/ReplicaSet", "extensions/Deployment", "extensions/DaemonSet", "extensions/ReplicaSet", "batch/Job", "batch/CronJob"},
+		"the object; `template`; `spec.template`; `spec.jobTemplate.spec.template`",
+		"The built-in controllers create pods from the PodTemplateSpec as written, after the API server's defaulting (a volume without a source becomes an emptyDir).",
+		"https://kubernetes.io/docs/concepts/workloads/pods/#pod-templates"},
+	{[]string{"/DeploymentConfig", "apps.openshift.io/DeploymentConfig"}, "`spec.template`",
+		"OpenShift's deployer creates a ReplicationController from `spec.template`; OpenShift 3 served the kind as `v1`.",
+		"https://docs.openshift.com/container-platform/4.17/applications/deployments/what-deployments-are.html"},
+	{[]string{"argoproj.io/Rollout"}, "`spec.template`",
+		"The Argo Rollouts controller creates ReplicaSets from `spec.template`. A Rollout with `spec.workloadRef` has no template: it runs the referenced Deployment's pods, which are checked on the Deployment, once.",
+		"https://argo-rollouts.readthedocs.io/en/stable/migrating/#reference-deployment-from-rollout"},
+	{[]string{"serving.knative.dev/Service", "serving.knative.dev/Configuration", "serving.knative.dev/Revision"}, "`spec.template` (metadata and spec); a Revision's `spec`",
+		"Knative Serving creates a Revision from the template, and a Deployment from the Revision whose user container is the RevisionSpec's (a PodSpec subset, plus containerConcurrency and timeouts) beside Knative's queue-proxy. `secure-pod-defaults` is off by default, so nothing is assumed from it.",
+		"https://knative.dev/docs/serving/reference/serving-api/#serving.knative.dev/v1.RevisionSpec"},
+	{[]string{"keda.sh/ScaledJob"}, "`spec.jobTargetRef.template`",
+		"KEDA creates batch/v1 Jobs whose JobSpec is `spec.jobTargetRef`.",
+		"https://keda.sh/docs/latest/reference/scaledjob-spec/"},
+	{[]string{"apps.kruise.io/CloneSet", "apps.kruise.io/StatefulSet", "apps.kruise.io/DaemonSet", "apps.kruise.io/BroadcastJob", "apps.kruise.io/AdvancedCronJob"},
+		"`spec.template`; AdvancedCronJob `spec.template.jobTemplate.spec.template` and `spec.template.broadcastJobTemplate.spec.template`",
+		"OpenKruise creates pods (or Jobs, BroadcastJobs) from the PodTemplateSpec as written.",
+		"https://openkruise.io/docs/user-manuals/advancedcronjob"},
+	{[]string{"flink.apache.org/FlinkDeployment"}, "`spec.podTemplate`, `spec.jobManager.podTemplate`, `spec.taskManager.podTemplate`",
+		"The Flink operator builds the JobManager and TaskManager pods from these Pod templates; its main container is the template's `flink-main-container`. Each template is checked as written; the operator merges a role's template onto `spec.podTemplate`, which is not modelled, and a main container the templates do not list is not seen.",
+		"https://nightlies.apache.org/flink/flink-kubernetes-operator-docs-main/docs/custom-resource/pod-template/"},
+	{[]string{"batch.volcano.sh/Job"}, "`spec.tasks[*].template`", "Volcano creates each task's pods from its template.", "https://volcano.sh/en/docs/vcjob/"},
+	{[]string{"jobset.x-k8s.io/JobSet"}, "`spec.replicatedJobs[*].template.spec.template`", "JobSet creates Jobs from each replicated job's JobTemplateSpec.", "https://jobset.sigs.k8s.io/docs/reference/jobset.v1alpha2/"},
+	{[]string{"kubeflow.org/PyTorchJob", "kubeflow.org/TFJob", "kubeflow.org/MPIJob", "kubeflow.org/XGBoostJob"}, "`spec.<framework>ReplicaSpecs.*.template`",
+		"The Kubeflow training operator creates each replica type's pods from its template.", "https://www.kubeflow.org/docs/components/trainer/legacy-v1/"},
+	{[]string{"ray.io/RayCluster", "ray.io/RayJob", "ray.io/RayService"}, "`headGroupSpec.template`, `workerGroupSpecs[*].template` (under `spec.rayClusterSpec` for a RayJob, `spec.rayClusterConfig` for a RayService); a RayJob's `spec.submitterPodTemplate`",
+		"KubeRay creates the head and worker pods from these templates.", "https://docs.ray.io/en/latest/cluster/kubernetes/user-guides/config.html"},
+	{[]string{"argoproj.io/Workflow", "argoproj.io/WorkflowTemplate", "argoproj.io/ClusterWorkflowTemplate", "argoproj.io/CronWorkflow"}, "`spec.templates[*]` (`spec.workflowSpec` for a CronWorkflow)",
+		"The workflow controller runs one pod per template with a `container`, `script` or `containerSet` (main container \"main\" unless named), with the template's `initContainers` and `sidecars`. The template's `securityContext`, `serviceAccountName`, `automountServiceAccountToken`, `nodeSelector`, `tolerations`, `affinity` and `priorityClassName` replace the workflow's; `hostNetwork` is the workflow's; volumes are the workflow's and the template's. Argo's own init and wait containers, `templateDefaults` and `podSpecPatch` are not modelled.",
+		"https://argo-workflows.readthedocs.io/en/latest/workflow-pod-security-context/"},
+	{[]string{"sparkoperator.k8s.io/SparkApplication", "sparkoperator.k8s.io/ScheduledSparkApplication"}, "`spec.driver`, `spec.executor` (under `spec.template` for a ScheduledSparkApplication)",
+		"The operator's webhook gives the driver and executor pods the role's `securityContext` on the main container (`spark-kubernetes-driver`, `-executor`, image the role's or `spec.image`), `podSecurityContext`, `hostNetwork`, `serviceAccount`, `sidecars`, `initContainers`, and the `spec.volumes` the role mounts. The role's `template` (a PodTemplateSpec Spark merges under these) is not modelled.",
+		"https://www.kubeflow.org/docs/components/spark-operator/user-guide/writing-sparkapplication/"},
+	{[]string{"tekton.dev/Task", "tekton.dev/ClusterTask", "tekton.dev/TaskRun", "tekton.dev/Pipeline", "tekton.dev/PipelineRun"}, "`spec.steps[*]` (a TaskRun's `spec.taskSpec`; each `taskSpec` of a Pipeline's `tasks` and `finally`)",
+		"Each TaskRun is one pod: a container per step, merged onto `stepTemplate`, and the sidecars. Pod settings and the ServiceAccount come from the run (`spec.podTemplate` and `spec.serviceAccountName` of a TaskRun, `spec.taskRunTemplate` of a PipelineRun), so a Task or Pipeline is checked for its containers only and is not a workload for network or RBAC rules. Tekton's own init containers are not modelled.",
+		"https://tekton.dev/docs/pipelines/podtemplates/"},
+}

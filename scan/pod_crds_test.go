@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"k8s.io/pod-security-admission/api"
@@ -118,5 +119,27 @@ func TestPodsOfCRDs(t *testing.T) {
 		if _, ok := got[k]; ok {
 			t.Errorf("%s has a pod: %s", k, got[k])
 		}
+	}
+}
+
+// TestPodKindDocs: every kind the pod adapter reads is documented, once.
+func TestPodKindDocs(t *testing.T) {
+	seen := map[string]int{}
+	for _, d := range scan.PodKindDocs {
+		if d.Paths == "" || d.Controller == "" || !strings.HasPrefix(d.Source, "https://") {
+			t.Errorf("%v: paths, controller behaviour and an https source are required", d.Kinds)
+		}
+		for _, k := range d.Kinds {
+			seen[k]++
+		}
+	}
+	for _, k := range scan.PodKinds() {
+		if seen[k] != 1 {
+			t.Errorf("%s is documented %d times", k, seen[k])
+		}
+		delete(seen, k)
+	}
+	for k := range seen {
+		t.Errorf("%s is documented but not read", k)
 	}
 }
