@@ -178,7 +178,7 @@ var controlPlaneRules = []*Check{
 	InsecurePort, Profiling, BindAddress, APIServerTLS, EtcdTLS, WeakTLS, KubeletAuthentication,
 	KubeletCertificates, StaticCredentialFiles, ServiceAccountLookup, EncryptionAtRest,
 	APIServerAudit, AuditPolicy, AdmissionPSSDefaults, RemovedAPI, DeprecatedAPI, FrozenRegistry, UnsupportedVersion,
-	MonitoringPosture,
+	MonitoringPosture, KubeconfigCredentials,
 }
 
 func apiServerAnonymous(p *Pass, o *render.Object) {
