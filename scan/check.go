@@ -303,6 +303,11 @@ func Run(ctx context.Context, set *render.Set, checks []*Check, cfg Config) ([]F
 	for _, pr := range set.Problems {
 		s.problem(pr)
 	}
+	if distro := distroConfigs(set.Texts); len(distro) > 0 {
+		view := *set
+		view.Objects = append(slices.Clone(set.Objects), distro...)
+		set = &view
+	}
 	for _, o := range set.Objects {
 		if g, bad := misplacedWorkload(o); bad {
 			s.add(InvalidInput, o, "apiVersion", fmt.Sprintf("%s: apiVersion %s does not serve %s, so the API server rejects it and its pod template is not checked; use %s/v1", describe(o), o.APIVersion, o.Kind, g))

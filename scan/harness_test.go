@@ -181,7 +181,7 @@ func fixtureDirs(t *testing.T, root string) []string {
 }
 
 func TestFixtures(t *testing.T) {
-	for _, root := range []string{"../testdata/checks", "../testdata/inputs", "../testdata/helm", "../testdata/kustomize", "../testdata/pods"} {
+	for _, root := range []string{"../testdata/checks", "../testdata/inputs", "../testdata/helm", "../testdata/kustomize", "../testdata/pods", "../testdata/distro"} {
 		for _, d := range fixtureDirs(t, root) {
 			t.Run(filepath.Base(root)+"/"+d, func(t *testing.T) {
 				checkFixtures(t, filepath.Join(root, d))

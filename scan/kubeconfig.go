@@ -13,6 +13,7 @@ var KubeconfigCredentials = &Check{
 	Checklist: []string{"network.no-plaintext-credentials", "auth.strong-authn"}, Severity: Error, SecuritySeverity: 8.0,
 	Rationale: "A kubeconfig (apiVersion v1, kind Config) committed to a repository hands its user's access to everyone who can read the repository: a static bearer token (token), a client private key (client-key-data), a password, or an auth-provider's id-token, refresh-token or client-secret are long-lived and rarely rotated. " +
 		"insecure-skip-tls-verify: true makes the client accept any server certificate, so whoever sits on the path receives those credentials. " +
+		"An RKE2 or k3s config.yaml whose write-kubeconfig-mode lets group or other read the admin kubeconfig (default 0600) is reported too. " +
 		"File references (client-key, tokenFile) and exec credential plugins keep the secret out of the file and are not reported. Values are never written to any report.",
 	Remediation: "Remove the credential from the file and rotate it; authenticate with an exec credential plugin (cloud CLI, kubelogin) or OIDC, and give the cluster's certificate-authority(-data) instead of insecure-skip-tls-verify.",
 	Example:     "users:\n  - name: dev\n    user:\n      exec:\n        apiVersion: client.authentication.k8s.io/v1\n        command: kubelogin\n        args: [get-token]",
@@ -31,6 +32,7 @@ var kubeconfigSecrets = []struct{ field, what string }{
 }
 
 func kubeconfigCredentials(p *Pass, o *render.Object) {
+	distroKubeconfigMode(p, o)
 	if o.Kind != "Config" || o.APIVersion != "v1" {
 		return
 	}
