@@ -56,6 +56,7 @@ func RulesMarkdown(w io.Writer, checks []*scan.Check) error {
 	}
 	b.WriteString("\nAny finding can be accepted on one object with the annotation `" + scan.SuppressPrefix + "<rule>: \"<why>\"` on the object " +
 		"(for pod templates, on the workload's own metadata). Accepted findings stay in JSON output with their justification and never fail a build.\n")
+	podKinds(&b)
 	for _, c := range checks {
 		fmt.Fprintf(&b, "\n## %s\n\n**%s.** Severity `%s` (security-severity %.1f). Checklist: %s.", c.ID, c.Title, c.Severity, c.SecuritySeverity, strings.Join(c.Checklist, ", "))
 		if c.PSSLevel != "" {
@@ -65,4 +66,21 @@ func RulesMarkdown(w io.Writer, checks []*scan.Check) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// podKinds writes where the pod rules read pod specs, from the adapter's
+// own documentation.
+func podKinds(b *strings.Builder) {
+	b.WriteString("\n## Where pod specs are read\n\nThe pod rules, the Pod Security Standards verdicts and the network and RBAC rules that follow a pod to its ServiceAccount read every pod spec below, " +
+		"as its controller would create the pod. An object may run several pods (an Argo Workflow one per template); findings name the pod when it does. " +
+		"A repository adds its own kinds in `.kubeharden.yaml`: `podSpecs: [{apiVersion: acme.example.com/v1, kind: Worker, path: spec.pod}]`, where `path` is a PodTemplateSpec or a PodSpec, " +
+		"`[*]` any item of a list and `.*` any value of a map; only the group of `apiVersion` is compared.\n\n")
+	b.WriteString("| kinds | pod spec | controller behaviour relied on | source |\n|---|---|---|---|\n")
+	for _, d := range scan.PodKindDocs {
+		kinds := make([]string, len(d.Kinds))
+		for i, k := range d.Kinds {
+			kinds[i] = "`" + strings.TrimPrefix(k, "/") + "`"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | <%s> |\n", strings.Join(kinds, ", "), d.Paths, strings.ReplaceAll(d.Controller, "|", "\\|"), d.Source)
+	}
 }

@@ -132,6 +132,8 @@ type Config struct {
 	Disable []string
 	// Severity gives rules, by id, a severity other than their own.
 	Severity map[string]Severity
+	// PodSpecs adds kinds whose pod specs are checked to the built-in ones.
+	PodSpecs []PodSpecKind
 }
 
 // CheckRules returns an error naming the first rule id of Disable or
@@ -205,8 +207,8 @@ type scanner struct {
 }
 
 type podEntry struct {
-	pod *Pod
-	err error
+	pods []*Pod
+	err  error
 }
 
 func (s *scanner) add(c *Check, o *render.Object, path, msg string) {
@@ -300,6 +302,11 @@ func Run(ctx context.Context, set *render.Set, checks []*Check, cfg Config) ([]F
 	}
 	for _, pr := range set.Problems {
 		s.problem(pr)
+	}
+	if distro := distroConfigs(set.Texts); len(distro) > 0 {
+		view := *set
+		view.Objects = append(slices.Clone(set.Objects), distro...)
+		set = &view
 	}
 	for _, o := range set.Objects {
 		if g, bad := misplacedWorkload(o); bad {
@@ -454,8 +461,14 @@ func Sort(fs []Finding) {
 // typeError locates a pod template that does not decode at the field the
 // decoder names, and says what the API expects there.
 func typeError(o *render.Object, err error) (path, msg string) {
-	tp, _ := TemplatePath(o)
+	var tp string
+	if pe := (*podError)(nil); errors.As(err, &pe) {
+		tp = pe.base
+	}
 	path = render.Join(tp, "spec")
+	if !o.Has(path) {
+		path = tp // a bare PodSpec, or a pod a CRD assembles
+	}
 	var te *json.UnmarshalTypeError
 	if !errors.As(err, &te) {
 		return path, "the pod template cannot be read: " + err.Error()

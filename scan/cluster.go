@@ -12,7 +12,8 @@ var (
 			"A direction counts as denied by a NetworkPolicy with podSelector: {} whose effective policyTypes include it and that has no rule for it (policyTypes defaults to Ingress, plus Egress only when egress rules exist, so a policy without policyTypes never denies egress); " +
 			"ingress and egress may be denied by two policies. Also recognised: a CiliumNetworkPolicy (or, for every namespace, a CiliumClusterwideNetworkPolicy) with an empty endpointSelector and an ingress or egress section whose rules are all empty ({}), or an ingressDeny/egressDeny rule from or to the \"all\" entity, unless enableDefaultDeny turns it off; " +
 			"a Calico NetworkPolicy (or GlobalNetworkPolicy with no or an all() namespaceSelector), apiVersion projectcalico.org/v3 or crd.projectcalico.org/v1, with selector all() (or none) whose types include the direction and that has no Allow or Pass rule for it. " +
-			"The finding is on the Namespace object when it is scanned, else on the namespace of the first workload in it.",
+			"A rule that allows everything ({}: no peers, no ports) in a policy with podSelector: {} opens its direction for the whole namespace whatever else denies it, and is reported on that rule. " +
+			"A default deny of one direction only is reported on the policyTypes of the policy that makes it (on its spec when policyTypes is omitted); a namespace with no default deny at all is reported on the Namespace object when it is scanned, else on the namespace of the first workload in it.",
 		Remediation: "Add a NetworkPolicy named default-deny with podSelector: {}, policyTypes: [Ingress, Egress] and no rules to the namespace, then allow each workload's traffic (including DNS egress) with its own policies.",
 		Example:     "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny\n  namespace: shop\nspec:\n  podSelector: {}\n  policyTypes: [Ingress, Egress]",
 		Graph:       namespaceDefaultDeny,

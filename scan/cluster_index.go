@@ -53,8 +53,13 @@ func buildIndex(p *Pass, objs []*render.Object) *index {
 				ix.namespaces[o.Name] = o
 			}
 		}
-		if pod := p.Pod(o); pod != nil && !staticControlPlane(p, o) {
-			ix.workloads = append(ix.workloads, &workload{obj: o, pod: pod, ns: ns})
+		if staticControlPlane(p, o) {
+			continue
+		}
+		for _, pod := range p.Pods(o) {
+			if !pod.ByRun {
+				ix.workloads = append(ix.workloads, &workload{obj: o, pod: pod, ns: ns})
+			}
 		}
 	}
 	return ix

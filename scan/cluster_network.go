@@ -22,6 +22,12 @@ type netPolicy struct {
 	ns                   string
 	denyIngress, denyEgr bool
 	selects              func(w *workload) bool
+	// Of a Kubernetes NetworkPolicy that selects every pod of its
+	// namespace: where its effective policyTypes are written (the spec when
+	// defaulted), and the rule that allows all traffic in a direction ({}:
+	// no peers, no ports), if any.
+	typesPath               string
+	openIngress, openEgress string
 }
 
 // netPolicies reads every network policy of the scan.
@@ -59,13 +65,30 @@ func k8sPolicy(o *render.Object) *netPolicy {
 	all := emptySelector(&spec.PodSelector)
 	sel := selectorOf(&spec.PodSelector)
 	ns := namespaceOf(o)
-	return &netPolicy{
+	np := &netPolicy{
 		obj:         o,
 		ns:          ns,
 		denyIngress: all && slices.Contains(types, networkingv1.PolicyTypeIngress) && len(spec.Ingress) == 0,
 		denyEgr:     all && slices.Contains(types, networkingv1.PolicyTypeEgress) && len(spec.Egress) == 0,
 		selects:     func(w *workload) bool { return sel.Matches(labels.Set(w.pod.Meta.Labels)) },
+		typesPath:   "spec.policyTypes",
 	}
+	if !all {
+		return np
+	}
+	// Rules of a type the policy does not list are ignored, and a rule
+	// with neither peers nor ports matches every connection.
+	if slices.Contains(types, networkingv1.PolicyTypeIngress) {
+		if i := slices.IndexFunc(spec.Ingress, func(r networkingv1.NetworkPolicyIngressRule) bool { return len(r.From) == 0 && len(r.Ports) == 0 }); i >= 0 {
+			np.openIngress = fmt.Sprintf("spec.ingress[%d]", i)
+		}
+	}
+	if slices.Contains(types, networkingv1.PolicyTypeEgress) {
+		if i := slices.IndexFunc(spec.Egress, func(r networkingv1.NetworkPolicyEgressRule) bool { return len(r.To) == 0 && len(r.Ports) == 0 }); i >= 0 {
+			np.openEgress = fmt.Sprintf("spec.egress[%d]", i)
+		}
+	}
+	return np
 }
 
 // ciliumSpec is the part of a Cilium policy rule the rules read.
@@ -342,7 +365,27 @@ func namespaceDefaultDeny(p *Pass, objs []*render.Object) {
 	pols := netPolicies(ix)
 	for _, ns := range workloadNamespaces(ix) {
 		d := denyState(pols, ns)
-		if d.ingress && d.egress {
+		// Policies add up: a rule that allows everything to every pod
+		// undoes any default deny of its direction.
+		reported := nsDeny{}
+		for _, np := range pols {
+			if np.ns != ns {
+				continue
+			}
+			if np.openIngress != "" && !reported.ingress {
+				p.Report(np.obj, np.openIngress, "ingress rule {} (no from, no ports) allows every connection into every pod of namespace %q (podSelector: {}), whatever else denies it", ns)
+				d.ingress, reported.ingress = false, true
+			}
+			if np.openEgress != "" && !reported.egress {
+				p.Report(np.obj, np.openEgress, "egress rule {} (no to, no ports) allows every connection out of every pod of namespace %q (podSelector: {}), whatever else denies it", ns)
+				d.egress, reported.egress = false, true
+			}
+		}
+		missing := nsDeny{ingress: !d.ingress && !reported.ingress, egress: !d.egress && !reported.egress}
+		if !missing.ingress && !missing.egress {
+			continue
+		}
+		if gapPolicy(p, pols, ns, d, missing) {
 			continue
 		}
 		partial := ""
@@ -350,17 +393,43 @@ func namespaceDefaultDeny(p *Pass, objs []*render.Object) {
 			partial = fmt.Sprintf(" (only %s is denied by default)", map[bool]string{true: "ingress", false: "egress"}[d.ingress])
 		}
 		msg := "runs workloads but has no default-deny %s NetworkPolicy (podSelector: {}, policyTypes [Ingress, Egress], no rules)%s, so its pods accept and open any connection"
+		want := nsDeny{ingress: !missing.ingress, egress: !missing.egress}
 		if o, ok := ix.namespaces[ns]; ok {
-			p.Report(o, "metadata.name", msg, d.missing(), partial)
+			p.Report(o, "metadata.name", msg, want.missing(), partial)
 			continue
 		}
 		for _, w := range ix.workloads {
 			if w.ns == ns {
-				p.Report(w.obj, metaPath(w.obj), "namespace %q "+msg, ns, d.missing(), partial)
+				p.Report(w.obj, metaPath(w.obj), "namespace %q "+msg, ns, want.missing(), partial)
 				break
 			}
 		}
 	}
+}
+
+// gapPolicy reports a namespace's default deny that covers one direction
+// only on the policyTypes of the Kubernetes policy that denies the other:
+// that is the line to change. It reports whether there was one.
+func gapPolicy(p *Pass, pols []*netPolicy, ns string, d nsDeny, missing nsDeny) bool {
+	if missing.ingress && missing.egress {
+		return false
+	}
+	for _, np := range pols {
+		if np.ns != ns || np.typesPath == "" || !(np.denyIngress || np.denyEgr) {
+			continue
+		}
+		open, denied := "egress", "ingress"
+		if missing.ingress {
+			open, denied = "ingress", "egress"
+		}
+		if np.obj.Has(np.typesPath) {
+			p.Report(np.obj, np.typesPath, "default deny of namespace %q covers %s only: policyTypes does not list %s, so every pod's %s stays open", ns, denied, strings.ToUpper(open[:1])+open[1:], open)
+		} else {
+			p.Report(np.obj, np.typesPath, "default deny of namespace %q covers %s only: without policyTypes the API server sets [Ingress] (Egress only when egress rules are written), so every pod's %s stays open", ns, denied, open)
+		}
+		return true
+	}
+	return false
 }
 
 func workloadNetworkPolicy(p *Pass, objs []*render.Object) {

@@ -16,13 +16,14 @@ import (
 var controlPlaneNodeLabels = []string{"node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master"}
 
 func controlPlaneScheduling(p *Pass, o *render.Object) {
-	pod := p.Pod(o)
-	if pod == nil {
-		return
+	for _, pod := range p.Pods(o) {
+		controlPlaneSchedulingOf(p, o, pod)
 	}
-	spec := pod.SpecPath
+}
+
+func controlPlaneSchedulingOf(p *Pass, o *render.Object, pod *Pod) {
 	for i, t := range pod.Spec.Tolerations {
-		path := fmt.Sprintf("%s.tolerations[%d]", spec, i)
+		path := pod.Path(fmt.Sprintf("tolerations[%d]", i))
 		switch {
 		case t.Key == "" && t.Operator == corev1.TolerationOpExists:
 			p.Report(o, path, "toleration %d (operator: Exists, no key) tolerates every taint, including the control-plane taint, so its pods may run beside the API server and etcd", i)
@@ -37,7 +38,7 @@ func controlPlaneScheduling(p *Pass, o *render.Object) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if slices.Contains(controlPlaneNodeLabels, k) {
-			p.Report(o, render.Join(spec+".nodeSelector", render.Key(k)), "nodeSelector %s places its pods on control-plane nodes", k)
+			p.Report(o, render.Join(pod.Path("nodeSelector"), render.Key(k)), "nodeSelector %s places its pods on control-plane nodes", k)
 		}
 	}
 	aff := pod.Spec.Affinity
@@ -57,11 +58,11 @@ func controlPlaneScheduling(p *Pass, o *render.Object) {
 	}
 	if r := na.RequiredDuringSchedulingIgnoredDuringExecution; r != nil {
 		for i, t := range r.NodeSelectorTerms {
-			check(fmt.Sprintf("%s.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[%d]", spec, i), t)
+			check(pod.Path(fmt.Sprintf("affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[%d]", i)), t)
 		}
 	}
 	for i, t := range na.PreferredDuringSchedulingIgnoredDuringExecution {
-		check(fmt.Sprintf("%s.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[%d].preference", spec, i), t.Preference)
+		check(pod.Path(fmt.Sprintf("affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[%d].preference", i)), t.Preference)
 	}
 }
 

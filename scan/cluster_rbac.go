@@ -528,11 +528,11 @@ func serviceAccountName(pod *Pod) string {
 // saPath is where a finding about a pod's ServiceAccount points.
 func saPath(o *render.Object, pod *Pod) string {
 	for _, f := range []string{"serviceAccountName", "serviceAccount"} {
-		if p := render.Join(pod.SpecPath, f); o.Has(p) {
+		if p := pod.Path(f); o.Has(p) {
 			return p
 		}
 	}
-	return render.Join(pod.SpecPath, "serviceAccountName")
+	return pod.Path("serviceAccountName")
 }
 
 // subjectIsSA reports whether subject s of a binding in namespace bns
@@ -637,7 +637,7 @@ func saTokenAutomount(p *Pass, objs []*render.Object) {
 			continue
 		}
 		sa := serviceAccountName(w.pod)
-		path := render.Join(w.pod.SpecPath, "automountServiceAccountToken")
+		path := w.pod.Path("automountServiceAccountToken")
 		switch {
 		case w.pod.Spec.AutomountServiceAccountToken != nil:
 			p.Report(w.obj, path, "sets automountServiceAccountToken: true, mounting a token for ServiceAccount %q into every container", sa)

@@ -19,7 +19,7 @@ var (
 		Checklist: []string{"auth.no-anonymous"}, Severity: Error, SecuritySeverity: 7.5,
 		Rationale: "With --anonymous-auth true, a request without credentials is served as system:anonymous, and any binding that grants that user or system:unauthenticated is open to the network. " +
 			"The flag defaults to true in every kube-apiserver release, and kubeadm does not set it, so a manifest or ClusterConfiguration that omits it is anonymous-enabled. " +
-			"With --authentication-config the anonymous settings live in that file, which is not judged here.",
+			"With --authentication-config the anonymous settings live in that file: an AuthenticationConfiguration (apiserver.config.k8s.io) that enables anonymous without conditions is reported; without an anonymous section the flag decides.",
 		Remediation: "Pass --anonymous-auth=false to kube-apiserver (in kubeadm: apiServer.extraArgs), or restrict anonymous access to health endpoints with an AuthenticationConfiguration.",
 		Example:     "command:\n  - kube-apiserver\n  - --anonymous-auth=false",
 		Object:      apiServerAnonymous,
@@ -37,7 +37,8 @@ var (
 		ID: "apiserver-authorization-mode", Title: "API server authorization is not Node and RBAC",
 		Checklist: []string{"network.control-plane-access"}, Severity: Error, SecuritySeverity: 9.0,
 		Rationale: "--authorization-mode decides who may do what. AlwaysAllow grants every authenticated (and, with anonymous auth, unauthenticated) request everything; without RBAC, roles are not enforced; without Node, any kubelet can read every Secret. " +
-			"The flag defaults to AlwaysAllow when neither it nor --authorization-config is set; kubeadm sets Node,RBAC.",
+			"The flag defaults to AlwaysAllow when neither it nor --authorization-config is set; kubeadm sets Node,RBAC. " +
+			"An AuthorizationConfiguration (apiserver.config.k8s.io) is reported when its chain reaches an AlwaysAllow authorizer (requests the earlier ones have no opinion on fall through to it, unless an AlwaysDeny comes first) or lacks Node and RBAC.",
 		Remediation: "Pass --authorization-mode=Node,RBAC (and never AlwaysAllow).",
 		Example:     "command:\n  - kube-apiserver\n  - --authorization-mode=Node,RBAC",
 		Object:      apiServerAuthz,
@@ -177,10 +178,11 @@ var controlPlaneRules = []*Check{
 	InsecurePort, Profiling, BindAddress, APIServerTLS, EtcdTLS, WeakTLS, KubeletAuthentication,
 	KubeletCertificates, StaticCredentialFiles, ServiceAccountLookup, EncryptionAtRest,
 	APIServerAudit, AuditPolicy, AdmissionPSSDefaults, RemovedAPI, DeprecatedAPI, FrozenRegistry, UnsupportedVersion,
-	MonitoringPosture,
+	MonitoringPosture, KubeconfigCredentials,
 }
 
 func apiServerAnonymous(p *Pass, o *render.Object) {
+	authenticationConfig(p, o)
 	for _, a := range componentArgs(p, o, apiServer) {
 		if _, ok := a.explicit("authentication-config"); ok {
 			continue // structured authentication: anonymous access is set in that file
@@ -196,6 +198,7 @@ func apiServerAnonymous(p *Pass, o *render.Object) {
 }
 
 func apiServerAuthz(p *Pass, o *render.Object) {
+	authorizationConfig(p, o)
 	for _, a := range componentArgs(p, o, apiServer) {
 		if _, ok := a.explicit("authorization-config"); ok {
 			continue // structured authorization: the modes live in that file

@@ -144,6 +144,9 @@ func allArgs(p *Pass, o *render.Object) []*argv {
 	if isKubeadm(o) {
 		return kubeadmArgs(o)
 	}
+	if isDistroConfig(o) {
+		return distroArgs(o)
+	}
 	pod := p.Pod(o)
 	if pod == nil {
 		return nil
@@ -304,7 +307,7 @@ func isControlPlaneConfig(p *Pass, o *render.Object) bool {
 	case "kubeadm.k8s.io", "kubelet.config.k8s.io", "audit.k8s.io", "apiserver.config.k8s.io", "apiserver.k8s.io", "kubeproxy.config.k8s.io":
 		return true
 	}
-	return o.Kind == "Pod" && len(allArgs(p, o)) > 0
+	return isDistroConfig(o) || (o.Kind == "Pod" && len(allArgs(p, o)) > 0)
 }
 
 // A flag value is true unless it says false, as pflag reads booleans.

@@ -56,6 +56,9 @@ func (k *kubeletSrc) get(s kubeletSetting) (value, at string, explicit bool) {
 			return f.value, f.path, true
 		}
 	}
+	if v, ok := k.args.defaults[s.flag]; ok && s.flag != "" {
+		return v, k.args.at, false // a distribution's own default
+	}
 	if k.args.kubeadm {
 		// kubeadm starts the kubelet with the config file it generates.
 		if s.kubeadmDef != "" {

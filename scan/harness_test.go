@@ -94,9 +94,10 @@ func readWants(t *testing.T, dir string) []want {
 // fixtureConfig reads the folder's optional .kubeharden.yaml.
 func fixtureConfig(t *testing.T, dir string) scan.Config {
 	var fc struct {
-		PSSVersion        string   `yaml:"pssVersion"`
-		AllowedRegistries []string `yaml:"allowedRegistries"`
-		KubeVersion       string   `yaml:"kubeVersion"`
+		PSSVersion        string             `yaml:"pssVersion"`
+		AllowedRegistries []string           `yaml:"allowedRegistries"`
+		KubeVersion       string             `yaml:"kubeVersion"`
+		PodSpecs          []scan.PodSpecKind `yaml:"podSpecs"`
 	}
 	data, err := os.ReadFile(filepath.Join(dir, ".kubeharden.yaml"))
 	if err == nil {
@@ -104,7 +105,7 @@ func fixtureConfig(t *testing.T, dir string) scan.Config {
 			t.Fatal(err)
 		}
 	}
-	return scan.Config{PSSVersion: fc.PSSVersion, AllowedRegistries: fc.AllowedRegistries, KubeVersion: fc.KubeVersion}
+	return scan.Config{PSSVersion: fc.PSSVersion, AllowedRegistries: fc.AllowedRegistries, KubeVersion: fc.KubeVersion, PodSpecs: fc.PodSpecs}
 }
 
 func scanDir(t *testing.T, dir string, cfg scan.Config) ([]scan.Finding, *render.Set) {
@@ -180,7 +181,7 @@ func fixtureDirs(t *testing.T, root string) []string {
 }
 
 func TestFixtures(t *testing.T) {
-	for _, root := range []string{"../testdata/checks", "../testdata/inputs", "../testdata/helm", "../testdata/kustomize"} {
+	for _, root := range []string{"../testdata/checks", "../testdata/inputs", "../testdata/helm", "../testdata/kustomize", "../testdata/pods", "../testdata/distro"} {
 		for _, d := range fixtureDirs(t, root) {
 			t.Run(filepath.Base(root)+"/"+d, func(t *testing.T) {
 				checkFixtures(t, filepath.Join(root, d))

@@ -1,7 +1,10 @@
 package scan
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -10,14 +13,27 @@ import (
 	"github.com/kubeharden/kubeharden/render"
 )
 
-// A Pod is the pod template inside an object, with the field paths of its
-// metadata and spec.
+// A Pod is a pod spec an object makes the cluster run, with the field
+// paths of its metadata and spec.
 type Pod struct {
 	Object   *render.Object
 	Meta     metav1.ObjectMeta
 	Spec     corev1.PodSpec
 	MetaPath string // "metadata" for a Pod, "spec.template.metadata" for a Deployment...
 	SpecPath string
+	// Name tells the pods of one object apart in messages ("template
+	// \"build\"", "driver"); "" when the object has one pod.
+	Name string
+	// fields maps the PodSpec fields ("securityContext", "volumes[1]") that
+	// a CRD keeps elsewhere than under SpecPath to where it keeps them.
+	fields map[string]string
+	// paths of the init and regular containers, when a CRD assembles them
+	// from its own fields rather than listing them under SpecPath.
+	initPaths, containerPaths []string
+	// ByRun marks the pod of a definition (a Tekton Task) whose
+	// ServiceAccount and pod settings the run that references it decides:
+	// it is no workload of its own for network and RBAC rules.
+	ByRun bool
 }
 
 // A Container is one container of a pod, of any of the three lists.
@@ -25,33 +41,119 @@ type Container struct {
 	*corev1.Container
 	Path string // e.g. spec.template.spec.initContainers[0]
 	Kind string // "container", "init container" or "ephemeral container"
+	Pod  string // the Name of its Pod
 }
 
-// templatePaths maps group/kind to the path of the PodTemplateSpec (or,
-// for Pod, the empty path: its own metadata and spec).
-var templatePaths = map[string]string{
-	"/Pod":                               "",
-	"/PodTemplate":                       "template",
-	"/ReplicationController":             "spec.template",
-	"apps/Deployment":                    "spec.template",
-	"apps/StatefulSet":                   "spec.template",
-	"apps/DaemonSet":                     "spec.template",
-	"apps/ReplicaSet":                    "spec.template",
-	"extensions/Deployment":              "spec.template",
-	"extensions/DaemonSet":               "spec.template",
-	"extensions/ReplicaSet":              "spec.template",
-	"batch/Job":                          "spec.template",
-	"batch/CronJob":                      "spec.jobTemplate.spec.template",
-	"argoproj.io/Rollout":                "spec.template",
-	"serving.knative.dev/Service":        "spec.template",
-	"serving.knative.dev/Configuration":  "spec.template",
-	"apps.kruise.io/CloneSet":            "spec.template",
-	"apps.kruise.io/StatefulSet":         "spec.template",
-	"apps.kruise.io/DaemonSet":           "spec.template",
-	"keda.sh/ScaledJob":                  "spec.jobTargetRef.template",
-	"apps.openshift.io/DeploymentConfig": "spec.template",
+// Path returns where o writes field of the pod spec ("securityContext.runAsUser",
+// "volumes[0].hostPath"), whether or not it is set.
+func (p *Pod) Path(field string) string {
+	head, rest := field, ""
+	if i := strings.IndexAny(field, ".["); i >= 0 {
+		head, rest = field[:i], field[i:]
+	}
+	if rest != "" && rest[0] == '[' {
+		// An item of a list a CRD assembles from several of its own lists.
+		end := strings.IndexByte(rest, ']')
+		if at, ok := p.fields[head+rest[:end+1]]; ok && end > 0 {
+			return at + rest[end+1:]
+		}
+	}
+	if at, ok := p.fields[head]; ok {
+		return at + rest
+	}
+	return render.Join(p.SpecPath, field)
+}
+
+// podSource says where objects of one kind keep pod specs.
+type podSource struct {
+	// paths are PodTemplateSpecs (metadata and spec) or PodSpecs; "" is
+	// the object itself, [*] any item of a list, .* any value of a map.
+	paths []string
+	// build assembles the pods a controller creates from a CRD's own
+	// fields, for kinds that have no PodSpec as such.
+	build func(o *render.Object) []*podDraft
+}
+
+// podSources maps group/kind to where its pod specs are. docs/pods.md
+// says, for each, what the controller does with them.
+var podSources = map[string]podSource{
+	"/Pod":                               {paths: []string{""}},
+	"/PodTemplate":                       {paths: []string{"template"}},
+	"/ReplicationController":             {paths: []string{"spec.template"}},
+	"apps/Deployment":                    {paths: []string{"spec.template"}},
+	"apps/StatefulSet":                   {paths: []string{"spec.template"}},
+	"apps/DaemonSet":                     {paths: []string{"spec.template"}},
+	"apps/ReplicaSet":                    {paths: []string{"spec.template"}},
+	"extensions/Deployment":              {paths: []string{"spec.template"}},
+	"extensions/DaemonSet":               {paths: []string{"spec.template"}},
+	"extensions/ReplicaSet":              {paths: []string{"spec.template"}},
+	"batch/Job":                          {paths: []string{"spec.template"}},
+	"batch/CronJob":                      {paths: []string{"spec.jobTemplate.spec.template"}},
+	"argoproj.io/Rollout":                {paths: []string{"spec.template"}},
+	"serving.knative.dev/Service":        {paths: []string{"spec.template"}},
+	"serving.knative.dev/Configuration":  {paths: []string{"spec.template"}},
+	"serving.knative.dev/Revision":       {paths: []string{"spec"}},
+	"apps.kruise.io/CloneSet":            {paths: []string{"spec.template"}},
+	"apps.kruise.io/StatefulSet":         {paths: []string{"spec.template"}},
+	"apps.kruise.io/DaemonSet":           {paths: []string{"spec.template"}},
+	"apps.kruise.io/BroadcastJob":        {paths: []string{"spec.template"}},
+	"apps.kruise.io/AdvancedCronJob":     {paths: []string{"spec.template.jobTemplate.spec.template", "spec.template.broadcastJobTemplate.spec.template"}},
+	"keda.sh/ScaledJob":                  {paths: []string{"spec.jobTargetRef.template"}},
+	"apps.openshift.io/DeploymentConfig": {paths: []string{"spec.template"}},
 	// OpenShift 3 served DeploymentConfig as apiVersion v1.
-	"/DeploymentConfig": "spec.template",
+	"/DeploymentConfig":                              {paths: []string{"spec.template"}},
+	"flink.apache.org/FlinkDeployment":               {paths: []string{"spec.podTemplate", "spec.jobManager.podTemplate", "spec.taskManager.podTemplate"}},
+	"batch.volcano.sh/Job":                           {paths: []string{"spec.tasks[*].template"}},
+	"jobset.x-k8s.io/JobSet":                         {paths: []string{"spec.replicatedJobs[*].template.spec.template"}},
+	"kubeflow.org/PyTorchJob":                        {paths: []string{"spec.pytorchReplicaSpecs.*.template"}},
+	"kubeflow.org/TFJob":                             {paths: []string{"spec.tfReplicaSpecs.*.template"}},
+	"kubeflow.org/MPIJob":                            {paths: []string{"spec.mpiReplicaSpecs.*.template"}},
+	"kubeflow.org/XGBoostJob":                        {paths: []string{"spec.xgbReplicaSpecs.*.template"}},
+	"ray.io/RayCluster":                              {paths: []string{"spec.headGroupSpec.template", "spec.workerGroupSpecs[*].template"}},
+	"ray.io/RayJob":                                  {paths: []string{"spec.rayClusterSpec.headGroupSpec.template", "spec.rayClusterSpec.workerGroupSpecs[*].template", "spec.submitterPodTemplate"}},
+	"ray.io/RayService":                              {paths: []string{"spec.rayClusterConfig.headGroupSpec.template", "spec.rayClusterConfig.workerGroupSpecs[*].template"}},
+	"argoproj.io/Workflow":                           {build: argoWorkflow("spec")},
+	"argoproj.io/WorkflowTemplate":                   {build: argoWorkflow("spec")},
+	"argoproj.io/ClusterWorkflowTemplate":            {build: argoWorkflow("spec")},
+	"argoproj.io/CronWorkflow":                       {build: argoWorkflow("spec.workflowSpec")},
+	"sparkoperator.k8s.io/SparkApplication":          {build: sparkApplication("spec")},
+	"sparkoperator.k8s.io/ScheduledSparkApplication": {build: sparkApplication("spec.template")},
+	"tekton.dev/Task":                                {build: tektonTask("spec", "", "")},
+	"tekton.dev/ClusterTask":                         {build: tektonTask("spec", "", "")},
+	"tekton.dev/TaskRun":                             {build: tektonTask("spec.taskSpec", "spec.podTemplate", "spec.serviceAccountName")},
+	"tekton.dev/Pipeline":                            {build: tektonPipeline("spec", "", "")},
+	"tekton.dev/PipelineRun":                         {build: tektonPipeline("spec.pipelineSpec", "spec.taskRunTemplate.podTemplate", "spec.taskRunTemplate.serviceAccountName")},
+}
+
+// A PodSpecKind is a kind a repository adds to those whose pod specs are
+// checked (.kubeharden.yaml podSpecs).
+type PodSpecKind struct {
+	// APIVersion is group/version (or the group alone); only the group is
+	// compared, so every version of the kind is read.
+	APIVersion string `yaml:"apiVersion"`
+	Kind       string `yaml:"kind"`
+	// Path is the PodTemplateSpec or PodSpec, "" for the object itself;
+	// [*] is any item of a list and .* any value of a map.
+	Path string `yaml:"path"`
+}
+
+// Check reports what is wrong with the entry.
+func (k PodSpecKind) Check() error {
+	if k.Kind == "" || k.APIVersion == "" {
+		return fmt.Errorf("podSpecs entry %+v: apiVersion and kind are required", k)
+	}
+	if _, err := render.ParsePath(strings.ReplaceAll(strings.ReplaceAll(k.Path, "[*]", "[0]"), ".*", ".x")); err != nil {
+		return fmt.Errorf("podSpecs entry %s %s: path %q: %w", k.APIVersion, k.Kind, k.Path, err)
+	}
+	return nil
+}
+
+func (k PodSpecKind) groupKind() string {
+	g := group(k.APIVersion)
+	if !strings.Contains(k.APIVersion, "/") && strings.Contains(k.APIVersion, ".") {
+		g = k.APIVersion // a group alone
+	}
+	return g + "/" + k.Kind
 }
 
 func group(apiVersion string) string {
@@ -78,69 +180,260 @@ func misplacedWorkload(o *render.Object) (string, bool) {
 	return g, true
 }
 
-// TemplatePath returns the path of o's pod template and whether o has one.
+// TemplatePath returns the path of o's first pod template (or pod spec)
+// and whether o has one. Kinds whose pods a controller assembles from its
+// own fields report the path of their spec.
 func TemplatePath(o *render.Object) (string, bool) {
-	p, ok := templatePaths[group(o.APIVersion)+"/"+o.Kind]
-	if ok && p != "" && !o.Has(p) {
-		return "", false // an Argo Rollout with workloadRef, say
+	src, ok := podSources[groupKind(o)]
+	if !ok {
+		return "", false
 	}
-	return p, ok
+	for _, pattern := range src.paths {
+		for _, p := range expandPath(o, pattern) {
+			if p == "" || o.Has(p) {
+				return p, true
+			}
+		}
+	}
+	if src.build != nil {
+		if ds := src.build(o); len(ds) > 0 {
+			return ds[0].specPath, true
+		}
+	}
+	return "", false // an Argo Rollout with workloadRef, say
 }
 
-// pod returns o's pod template, decoded once per scan; nil when o has none.
-func (s *scanner) pod(o *render.Object) (*Pod, error) {
+// expandPath returns the paths of o that pattern matches, in document order
+// (map keys sorted).
+func expandPath(o *render.Object, pattern string) []string {
+	if !strings.Contains(pattern, "*") {
+		return []string{pattern}
+	}
+	i := strings.Index(pattern, "*")
+	prefix, rest := pattern[:i], pattern[i+1:]
+	var out []string
+	switch {
+	case strings.HasSuffix(prefix, "["):
+		base := strings.TrimSuffix(prefix, "[")
+		list, _ := valueAt(o.Value(), base).([]any)
+		rest = strings.TrimPrefix(rest, "]")
+		for j := range list {
+			out = append(out, expandPath(o, fmt.Sprintf("%s[%d]%s", base, j, rest))...)
+		}
+	case strings.HasSuffix(prefix, "."):
+		base := strings.TrimSuffix(prefix, ".")
+		m, _ := valueAt(o.Value(), base).(map[string]any)
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			out = append(out, expandPath(o, render.Join(base, render.Key(k))+rest)...)
+		}
+	}
+	return out
+}
+
+// valueAt returns the generic value at path of v, or nil.
+func valueAt(v any, path string) any {
+	segs, err := render.ParsePath(path)
+	if err != nil {
+		return nil
+	}
+	for _, s := range segs {
+		switch c := v.(type) {
+		case map[string]any:
+			if s.IsIdx {
+				return nil
+			}
+			v = c[s.Key]
+		case []any:
+			if !s.IsIdx || s.Index >= len(c) {
+				return nil
+			}
+			v = c[s.Index]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+// A podDraft is a pod a controller assembles from a CRD's fields, as
+// generic data, with where each part came from.
+type podDraft struct {
+	name               string
+	meta               map[string]any
+	metaPath, specPath string
+	spec               map[string]any
+	fields             map[string]string
+	initPaths, paths   []string
+	byRun              bool
+}
+
+// podError is a pod spec that does not decode, with the path its
+// decoder's field names are relative to.
+type podError struct {
+	base string
+	err  error
+}
+
+func (e *podError) Error() string { return e.err.Error() }
+func (e *podError) Unwrap() error { return e.err }
+
+// podsOf returns where o keeps pod specs: its kind's, or those the
+// configuration adds.
+func (s *scanner) podsOf(o *render.Object) (podSource, bool) {
+	gk := groupKind(o)
+	src, ok := podSources[gk]
+	for _, k := range s.cfg.PodSpecs {
+		if k.groupKind() == gk {
+			src.paths = append(slices.Clone(src.paths), k.Path)
+			ok = true
+		}
+	}
+	return src, ok
+}
+
+// pods returns o's pod specs, decoded once per scan.
+func (s *scanner) pod(o *render.Object) ([]*Pod, error) {
 	if e, ok := s.pods[o]; ok {
-		return e.pod, e.err
+		return e.pods, e.err
 	}
 	e := &podEntry{}
 	s.pods[o] = e
-	tp, ok := TemplatePath(o)
+	src, ok := s.podsOf(o)
 	if !ok {
 		return nil, nil
 	}
+	var pods []*Pod
+	for _, pattern := range src.paths {
+		for _, tp := range expandPath(o, pattern) {
+			p, err := decodePod(o, tp)
+			if err != nil {
+				e.err = err
+				return nil, err
+			}
+			if p != nil && !slices.ContainsFunc(pods, func(q *Pod) bool { return q.SpecPath == p.SpecPath }) {
+				p.Name = tp
+				pods = append(pods, p)
+			}
+		}
+	}
+	if src.build != nil {
+		for _, d := range src.build(o) {
+			p, err := d.decode(o)
+			if err != nil {
+				e.err = err
+				return nil, err
+			}
+			pods = append(pods, p)
+		}
+	}
+	if len(pods) == 1 && src.build == nil {
+		pods[0].Name = ""
+	}
+	for _, p := range pods {
+		defaultVolumes(&p.Spec)
+	}
+	e.pods = pods
+	return pods, nil
+}
+
+// decodePod reads the PodTemplateSpec or PodSpec at tp; nil when o has
+// neither there.
+func decodePod(o *render.Object, tp string) (*Pod, error) {
 	p := &Pod{Object: o, MetaPath: render.Join(tp, "metadata"), SpecPath: render.Join(tp, "spec")}
-	if !o.Has(p.SpecPath) {
+	switch {
+	case o.Has(p.SpecPath):
+		// One decode of the whole template: metadata and spec together.
+		var t corev1.PodTemplateSpec
+		if err := o.Decode(tp, &t); err != nil {
+			return nil, &podError{tp, err}
+		}
+		p.Meta, p.Spec = t.ObjectMeta, t.Spec
+	case tp != "" && o.Has(render.Join(tp, "containers")):
+		// A bare PodSpec (a Knative Revision's spec): the pod's metadata
+		// is the object's.
+		p.MetaPath, p.SpecPath = "metadata", tp
+		if err := o.Decode(tp, &p.Spec); err != nil {
+			return nil, &podError{tp, err}
+		}
+		if err := o.Decode("metadata", &p.Meta); err != nil {
+			return nil, &podError{"metadata", err}
+		}
+	default:
 		return nil, nil
 	}
-	// One decode of the whole template: metadata and spec together.
-	if tp == "" {
-		var pod corev1.Pod
-		e.err = o.Decode("", &pod)
-		p.Meta, p.Spec = pod.ObjectMeta, pod.Spec
-	} else {
-		var t corev1.PodTemplateSpec
-		e.err = o.Decode(tp, &t)
-		p.Meta, p.Spec = t.ObjectMeta, t.Spec
-	}
-	if e.err != nil {
-		return nil, e.err
-	}
-	defaultVolumes(&p.Spec)
-	e.pod = p
 	return p, nil
 }
 
-// Pod returns the pod template of o, or nil when o has none or it cannot
-// be decoded (the scan reports that once).
+func (d *podDraft) decode(o *render.Object) (*Pod, error) {
+	p := &Pod{Object: o, Name: d.name, MetaPath: d.metaPath, SpecPath: d.specPath, fields: d.fields,
+		initPaths: d.initPaths, containerPaths: d.paths, ByRun: d.byRun}
+	if err := remarshal(d.meta, &p.Meta); err != nil {
+		return nil, &podError{d.metaPath, err}
+	}
+	if err := remarshal(d.spec, &p.Spec); err != nil {
+		return nil, &podError{d.specPath, err}
+	}
+	return p, nil
+}
+
+func remarshal(v, into any) error {
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, into)
+}
+
+// Pod returns the first pod spec of o, or nil when o has none or it
+// cannot be decoded (the scan reports that once).
 func (p *Pass) Pod(o *render.Object) *Pod {
-	pod, _ := p.scan.pod(o)
-	return pod
+	pods, _ := p.scan.pod(o)
+	if len(pods) == 0 {
+		return nil
+	}
+	return pods[0]
+}
+
+// Pods returns every pod spec of o: most objects have one, an Argo
+// Workflow one per template that runs a container, a SparkApplication
+// its driver and executors.
+func (p *Pass) Pods(o *render.Object) []*Pod {
+	pods, _ := p.scan.pod(o)
+	return pods
 }
 
 // Containers lists init, regular and ephemeral containers with their paths.
 func (p *Pod) Containers() []Container {
 	var cs []Container
+	path := func(own []string, list string, i int) string {
+		if own != nil {
+			return own[i]
+		}
+		return fmt.Sprintf("%s.%s[%d]", p.SpecPath, list, i)
+	}
 	for i := range p.Spec.InitContainers {
-		cs = append(cs, Container{&p.Spec.InitContainers[i], fmt.Sprintf("%s.initContainers[%d]", p.SpecPath, i), "init container"})
+		cs = append(cs, Container{&p.Spec.InitContainers[i], path(p.initPaths, "initContainers", i), "init container", p.Name})
 	}
 	for i := range p.Spec.Containers {
-		cs = append(cs, Container{&p.Spec.Containers[i], fmt.Sprintf("%s.containers[%d]", p.SpecPath, i), "container"})
+		cs = append(cs, Container{&p.Spec.Containers[i], path(p.containerPaths, "containers", i), "container", p.Name})
 	}
 	for i := range p.Spec.EphemeralContainers {
 		c := (*corev1.Container)(&p.Spec.EphemeralContainers[i].EphemeralContainerCommon)
-		cs = append(cs, Container{c, fmt.Sprintf("%s.ephemeralContainers[%d]", p.SpecPath, i), "ephemeral container"})
+		cs = append(cs, Container{c, fmt.Sprintf("%s.ephemeralContainers[%d]", p.SpecPath, i), "ephemeral container", p.Name})
 	}
 	return cs
+}
+
+// prefix names the pod at the start of a message when its object has more
+// than one: `template "build": `.
+func (p *Pod) prefix() string {
+	if p.Name == "" {
+		return ""
+	}
+	return p.Name + ": "
 }
 
 // Windows reports whether the pod declares the Windows OS, where Linux
@@ -150,7 +443,12 @@ func (p *Pod) Windows() bool {
 }
 
 // Describe names a container for messages: `container "app"`.
-func (c Container) Describe() string { return fmt.Sprintf("%s %q", c.Kind, c.Name) }
+func (c Container) Describe() string {
+	if c.Pod != "" {
+		return fmt.Sprintf("%s %q (%s)", c.Kind, c.Name, c.Pod)
+	}
+	return fmt.Sprintf("%s %q", c.Kind, c.Name)
+}
 
 // SC returns the path of a field of the container's securityContext.
 func (c Container) SC(field string) string { return c.Path + ".securityContext." + field }
@@ -169,7 +467,7 @@ func (p *Pod) RunAsNonRoot(c Container) Setting[bool] {
 		return Setting[bool]{sc.RunAsNonRoot, c.SC("runAsNonRoot"), false}
 	}
 	if sc := p.Spec.SecurityContext; sc != nil && sc.RunAsNonRoot != nil {
-		return Setting[bool]{sc.RunAsNonRoot, p.SpecPath + ".securityContext.runAsNonRoot", true}
+		return Setting[bool]{sc.RunAsNonRoot, p.Path("securityContext.runAsNonRoot"), true}
 	}
 	return Setting[bool]{nil, c.SC("runAsNonRoot"), false}
 }
@@ -180,7 +478,7 @@ func (p *Pod) RunAsUser(c Container) Setting[int64] {
 		return Setting[int64]{sc.RunAsUser, c.SC("runAsUser"), false}
 	}
 	if sc := p.Spec.SecurityContext; sc != nil && sc.RunAsUser != nil {
-		return Setting[int64]{sc.RunAsUser, p.SpecPath + ".securityContext.runAsUser", true}
+		return Setting[int64]{sc.RunAsUser, p.Path("securityContext.runAsUser"), true}
 	}
 	return Setting[int64]{nil, c.SC("runAsUser"), false}
 }
@@ -191,7 +489,7 @@ func (p *Pod) RunAsGroup(c Container) Setting[int64] {
 		return Setting[int64]{sc.RunAsGroup, c.SC("runAsGroup"), false}
 	}
 	if sc := p.Spec.SecurityContext; sc != nil && sc.RunAsGroup != nil {
-		return Setting[int64]{sc.RunAsGroup, p.SpecPath + ".securityContext.runAsGroup", true}
+		return Setting[int64]{sc.RunAsGroup, p.Path("securityContext.runAsGroup"), true}
 	}
 	return Setting[int64]{nil, c.SC("runAsGroup"), false}
 }
@@ -210,4 +508,17 @@ func defaultVolumes(spec *corev1.PodSpec) {
 			spec.Volumes[i].EmptyDir = &corev1.EmptyDirVolumeSource{}
 		}
 	}
+}
+
+// PodsOf returns the pod specs of o as a scan with cfg reads them: what
+// the controller of its kind would run.
+func PodsOf(o *render.Object, cfg Config) ([]*Pod, error) {
+	s := &scanner{cfg: &cfg, pods: map[*render.Object]*podEntry{}}
+	return s.pod(o)
+}
+
+// PodKinds lists the group/kinds whose pod specs are read without
+// configuration, sorted.
+func PodKinds() []string {
+	return slices.Sorted(maps.Keys(podSources))
 }

@@ -10,14 +10,12 @@ import (
 	"github.com/kubeharden/kubeharden/render"
 )
 
-// forContainers calls fn for each container of o's pod template.
+// forContainers calls fn for each container of each of o's pod specs.
 func forContainers(p *Pass, o *render.Object, fn func(pod *Pod, c Container)) {
-	pod := p.Pod(o)
-	if pod == nil {
-		return
-	}
-	for _, c := range pod.Containers() {
-		fn(pod, c)
+	for _, pod := range p.Pods(o) {
+		for _, c := range pod.Containers() {
+			fn(pod, c)
+		}
 	}
 }
 
@@ -129,10 +127,12 @@ func privileged(p *Pass, o *render.Object) {
 }
 
 func hostNamespaces(p *Pass, o *render.Object) {
-	pod := p.Pod(o)
-	if pod == nil {
-		return
+	for _, pod := range p.Pods(o) {
+		hostNamespacesOf(p, o, pod)
 	}
+}
+
+func hostNamespacesOf(p *Pass, o *render.Object, pod *Pod) {
 	for _, f := range []struct {
 		on         bool
 		field, why string
@@ -142,19 +142,17 @@ func hostNamespaces(p *Pass, o *render.Object) {
 		{pod.Spec.HostIPC, "hostIPC", "the node's shared memory and IPC"},
 	} {
 		if f.on {
-			p.Report(o, pod.SpecPath+"."+f.field, "sets %s: true, so its containers see %s", f.field, f.why)
+			p.Report(o, pod.Path(f.field), "%ssets %s: true, so its containers see %s", pod.prefix(), f.field, f.why)
 		}
 	}
 }
 
 func hostPathVolumes(p *Pass, o *render.Object) {
-	pod := p.Pod(o)
-	if pod == nil {
-		return
-	}
-	for i, v := range pod.Spec.Volumes {
-		if v.HostPath != nil {
-			p.Report(o, fmt.Sprintf("%s.volumes[%d].hostPath", pod.SpecPath, i), "volume %q mounts the node path %q (hostPath)", v.Name, v.HostPath.Path)
+	for _, pod := range p.Pods(o) {
+		for i, v := range pod.Spec.Volumes {
+			if v.HostPath != nil {
+				p.Report(o, pod.Path(fmt.Sprintf("volumes[%d].hostPath", i)), "%svolume %q mounts the node path %q (hostPath)", pod.prefix(), v.Name, v.HostPath.Path)
+			}
 		}
 	}
 }

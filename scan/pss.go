@@ -24,7 +24,7 @@ type pssEvaluator struct {
 	version   api.Version
 	checks    []pssCheck
 	evaluator policy.Evaluator // whole-pod verdicts for namespace admission
-	cache     map[*render.Object][]pssFailure
+	cache     map[*Pod][]pssFailure
 }
 
 // A pssFailure is a failed check located at one field.
@@ -53,7 +53,7 @@ func newPSSEvaluator(version string) (*pssEvaluator, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &pssEvaluator{version: v, evaluator: ev, cache: map[*render.Object][]pssFailure{}}
+	e := &pssEvaluator{version: v, evaluator: ev, cache: map[*Pod][]pssFailure{}}
 	for _, c := range policy.DefaultChecks() {
 		var fn policy.CheckPodFn
 		for _, vc := range c.Versions {
@@ -72,7 +72,7 @@ func newPSSEvaluator(version string) (*pssEvaluator, error) {
 // that cause it: checks are re-run on the pod without containers and on
 // each container alone to tell pod-level from container-level causes.
 func (e *pssEvaluator) evaluate(pod *Pod) []pssFailure {
-	if f, ok := e.cache[pod.Object]; ok {
+	if f, ok := e.cache[pod]; ok {
 		return f
 	}
 	var out []pssFailure
@@ -113,7 +113,7 @@ func (e *pssEvaluator) evaluate(pod *Pod) []pssFailure {
 			add(pod.SpecPath, c.fn(meta, spec))
 		}
 	}
-	e.cache[pod.Object] = out
+	e.cache[pod] = out
 	return out
 }
 
@@ -158,7 +158,7 @@ func annotationPath(pod *Pod, key string) string {
 // volumeSourcePath names the volume source field (hostPath, nfs...) of
 // volume i, as written.
 func volumeSourcePath(pod *Pod, i int) string {
-	base := fmt.Sprintf("%s.volumes[%d]", pod.SpecPath, i)
+	base := pod.Path(fmt.Sprintf("volumes[%d]", i))
 	if v, err := render.ParsePath(base); err == nil {
 		if n := render.ValueAt(pod.Object.Node, v); n != nil {
 			for j := 0; j+1 < len(n.Content); j += 2 {
@@ -172,7 +172,7 @@ func volumeSourcePath(pod *Pod, i int) string {
 }
 
 func (e *pssEvaluator) locatePod(c pssCheck, pod *Pod, podOnly *corev1.PodSpec) []string {
-	spec, sc := pod.SpecPath, pod.SpecPath+".securityContext"
+	sc := pod.Path("securityContext")
 	psc := pod.Spec.SecurityContext
 	if psc == nil {
 		psc = &corev1.PodSecurityContext{}
@@ -185,7 +185,7 @@ func (e *pssEvaluator) locatePod(c pssCheck, pod *Pod, podOnly *corev1.PodSpec) 
 			name string
 		}{{pod.Spec.HostNetwork, "hostNetwork"}, {pod.Spec.HostPID, "hostPID"}, {pod.Spec.HostIPC, "hostIPC"}} {
 			if f.on {
-				paths = append(paths, spec+"."+f.name)
+				paths = append(paths, pod.Path(f.name))
 			}
 		}
 	case "hostPathVolumes", "restrictedVolumes":
@@ -285,7 +285,7 @@ func locateContainer(id string, pod *Pod, c Container, podFails bool) []string {
 			paths = append(paths, annotationPath(pod, k))
 		case id == "seccompProfile_restricted" && !podFails:
 			// Unset everywhere: one pod-level setting fixes every container.
-			paths = append(paths, pod.SpecPath+".securityContext.seccompProfile.type")
+			paths = append(paths, pod.Path("securityContext.seccompProfile.type"))
 		}
 	case "capabilities_baseline", "capabilities_restricted":
 		if id == "capabilities_restricted" && !slices.ContainsFunc(caps.Drop, func(c corev1.Capability) bool { return c == "ALL" }) {
@@ -346,17 +346,15 @@ func hostProbePaths(c Container) []string {
 
 func pssRule(level api.Level) func(p *Pass, o *render.Object) {
 	return func(p *Pass, o *render.Object) {
-		pod := p.Pod(o)
-		if pod == nil {
-			return
-		}
-		for _, f := range p.scan.pss.evaluate(pod) {
-			if f.level != level {
-				continue
-			}
-			p.scan.add(p.Check, o, f.path, fmt.Sprintf("%s: fails Pod Security Standards %s check %q (%s)", describe(o), level, f.check, f.reason))
-			if i, ok := p.scan.seen[findingKey{p.Check.ID, o, f.path}]; ok {
-				p.scan.findings[i].PSSCheck = f.check
+		for _, pod := range p.Pods(o) {
+			for _, f := range p.scan.pss.evaluate(pod) {
+				if f.level != level {
+					continue
+				}
+				p.scan.add(p.Check, o, f.path, fmt.Sprintf("%s: %sfails Pod Security Standards %s check %q (%s)", describe(o), pod.prefix(), level, f.check, f.reason))
+				if i, ok := p.scan.seen[findingKey{p.Check.ID, o, f.path}]; ok {
+					p.scan.findings[i].PSSCheck = f.check
+				}
 			}
 		}
 	}
@@ -410,20 +408,17 @@ func namespaceAdmission(p *Pass, objs []*render.Object) {
 		return
 	}
 	for _, o := range objs {
-		pod := p.Pod(o)
-		if pod == nil || o.Kind == "Namespace" {
+		lv, ok := levels[o.EffectiveNamespace()]
+		if !ok || o.Kind == "Namespace" {
 			continue
 		}
-		ns := o.EffectiveNamespace()
-		lv, ok := levels[ns]
-		if !ok {
-			continue
+		for _, pod := range p.Pods(o) {
+			r := policy.AggregateCheckResults(p.scan.pss.evaluator.EvaluatePod(lv, &pod.Meta, &pod.Spec))
+			if r.Allowed {
+				continue
+			}
+			p.Report(o, "metadata.namespace", "%swould be rejected by namespace %q, which enforces Pod Security %s:%s: %s", pod.prefix(), o.EffectiveNamespace(), lv.Level, lv.Version, r.ForbiddenDetail())
+			break
 		}
-		r := policy.AggregateCheckResults(p.scan.pss.evaluator.EvaluatePod(lv, &pod.Meta, &pod.Spec))
-		if r.Allowed {
-			continue
-		}
-		path := "metadata.namespace"
-		p.Report(o, path, "would be rejected by namespace %q, which enforces Pod Security %s:%s: %s", ns, lv.Level, lv.Version, r.ForbiddenDetail())
 	}
 }

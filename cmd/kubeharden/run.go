@@ -107,6 +107,8 @@ type fileConfig struct {
 	Exclude []string `yaml:"exclude"`
 	// Baseline is a JSON report of accepted findings.
 	Baseline string `yaml:"baseline"`
+	// PodSpecs adds the repository's own kinds whose pod specs are checked.
+	PodSpecs []scan.PodSpecKind `yaml:"podSpecs"`
 	Rules    struct {
 		// Disable lists rule ids that are not run.
 		Disable []string `yaml:"disable"`
@@ -512,6 +514,12 @@ func loadSettings(dir string, fl scanFlags, paths []string) (*scanSettings, erro
 	if err := cfg.CheckRules(); err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
 	}
+	for _, k := range fc.PodSpecs {
+		if err := k.Check(); err != nil {
+			return nil, err
+		}
+	}
+	cfg.PodSpecs = fc.PodSpecs
 	var baseline *scan.Baseline
 	if name := firstNonEmpty(fl.baseline, fc.Baseline); name != "" {
 		if fl.baseline == "" {
