@@ -17,6 +17,7 @@ var (
 			"Detection uses gitleaks' default rules, in-process, over every file the scan reads (chart templates and values, kustomizations and the files their generators read); the values of Secret data are base64-decoded first, since base64 is not encryption; " +
 			"and over what charts and overlays render, so that a credential a template assembles is found at the template line that builds it. " +
 			"The credential itself never appears in any output: findings name the key, the gitleaks rule and a fingerprint. " +
+			"Matches of gitleaks' generic rule are kept only when the value looks like a credential, as credential-literal judges it: a checksum/secret annotation (a digest of the rendered Secret), an image whose name holds a keyword (valkey), a hostname or a plain word is not one. " +
 			"CustomResourceDefinition schemas (files of CRDs only, a chart's crds/ directory) are not searched: they hold no values, only descriptions.",
 		Remediation: "Remove the credential, rotate it, and load it from a Secret managed outside the repository (External Secrets, Sealed Secrets, SOPS); a false positive is accepted with a kubeharden:ignore or gitleaks:allow comment on its line.",
 		Example:     "env:\n  - name: API_TOKEN\n    valueFrom:\n      secretKeyRef:\n        name: api\n        key: token",
@@ -35,7 +36,8 @@ var (
 		ID: "credential-literal", Title: "Credential-named setting holds a literal value",
 		Checklist: []string{"network.no-plaintext-credentials"}, Severity: Warning, SecuritySeverity: 6.5,
 		Rationale: "An environment variable, ConfigMap key, annotation or command-line flag whose name says password, token, secret or key, and whose value is written in the manifest, puts a credential in configuration in plain text. " +
-			"Placeholders (empty, changeme, ${VAR}, $(VAR), template expressions, <...>) and references (secretKeyRef, file paths) are not credentials.",
+			"Placeholders (empty, changeme, ${VAR}, $(VAR), template expressions, <...>) and references (secretKeyRef, file paths) are not credentials. " +
+			"A value must look like one: at least 8 characters with some variety, and not a digest, an image reference, a hostname, a URL without userinfo, a path, or a plain word or DNS label (kubeflow, redis-master-0); a setting whose name ends in namespace, name, file, path, dir, url, host or image names or locates a credential, and never holds one.",
 		Remediation: "Move the value into a Secret managed outside the repository and reference it (env valueFrom.secretKeyRef, a mounted secret file).",
 		Example:     "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n        key: password",
 		Object:      credentialLiterals,
@@ -135,8 +137,10 @@ func isPlaceholder(v string) bool {
 	return placeholder.MatchString(v) || constantCase.MatchString(v) || strings.HasPrefix(v, "/") || strings.HasPrefix(v, "ENC[")
 }
 
+// credentialValue reports whether a setting holds a literal credential:
+// its name says so and its value looks like one.
 func credentialValue(name, value string) bool {
-	return credentialName(name) && !isPlaceholder(value)
+	return credentialName(name) && plausibleSecret(name, value)
 }
 
 var flagValue = regexp.MustCompile(`^--?([A-Za-z0-9][A-Za-z0-9_\-.]*)=(.*)$`)
@@ -162,7 +166,9 @@ func credentialLiterals(p *Pass, o *render.Object) {
 			if strings.HasPrefix(k, SuppressPrefix) || strings.HasPrefix(k, "kubectl.kubernetes.io/") {
 				continue
 			}
-			if credentialValue(k[strings.LastIndex(k, "/")+1:], v) {
+			// The name is the key's last segment, the plausibility of the
+			// value is judged with the whole key (checksum/secret).
+			if credentialName(k[strings.LastIndex(k, "/")+1:]) && plausibleSecret(k, v) {
 				p.scan.secrets.remember(v)
 				p.Report(o, render.Join("metadata.annotations", render.Key(k)), "annotation %q holds a literal credential value", k)
 			}

@@ -257,7 +257,8 @@ func (s *secrets) findLeaks(file string, text []byte) []leak {
 }
 
 // remember keeps a reported value (gitleaks' or credential-literal's) for
-// redact.
+// redact. credential-literal and gitleaks' generic rule report only values
+// plausibleSecret accepts, so ordinary words never enter the set.
 func (s *secrets) remember(value string) {
 	if v := strings.TrimSpace(value); s != nil && s.found != nil && len(v) >= minRedacted {
 		s.found.Store(v, true)
@@ -593,6 +594,9 @@ func plaintextSecrets(p *Pass, set *render.Set) {
 				path := render.Join("data", render.Key(k))
 				pos, _ := o.Pos(path)
 				for _, l := range d.findLeaks(t.File, []byte(k+": "+string(raw))) {
+					if isGeneric(l.rule) && !plausibleLeak([]byte(k+": "+string(raw)), l.secret) {
+						continue
+					}
 					l.line = pos.Line
 					offer(hit{leak: l, o: o, path: path, how: "base64-decoded ", column: pos.Column})
 				}
@@ -608,6 +612,9 @@ func plaintextSecrets(p *Pass, set *render.Set) {
 			}
 			if o != nil && isGeneric(l.rule) && referenceRE.MatchString(path) {
 				continue
+			}
+			if isGeneric(l.rule) && !plausibleLeak(render.LineAt(t.Data, l.line), l.secret) {
+				continue // a digest, an image, a hostname or a plain word
 			}
 			offer(hit{leak: l, o: o, path: path, column: max(l.column, 1)})
 		}
@@ -809,12 +816,16 @@ func renderedSecrets(p *Pass, d *secrets, set *render.Set) {
 	if len(leaves) == 0 {
 		return
 	}
-	for _, l := range d.findLeaks("rendered", []byte(frag.String())) {
+	fragment := []byte(frag.String())
+	for _, l := range d.findLeaks("rendered", fragment) {
 		j := sort.Search(len(leaves), func(j int) bool { return leaves[j].line > l.line }) - 1
 		if j < 0 || l.rule == "kubernetes-secret-yaml" {
 			continue
 		}
 		lf := leaves[j]
+		if isGeneric(l.rule) && !plausibleLeak(render.LineAt(fragment, l.line), l.secret) {
+			continue
+		}
 		at := fmt.Sprintf("%s:%d", lf.loc.File, lf.loc.Line)
 		if reported[at] {
 			continue
