@@ -155,5 +155,5 @@ var clusterRules = []*Check{
 	NamespaceDefaultDeny, WorkloadNetworkPolicy,
 	RBACWildcardAdmin, RBACWildcard, RBACEscalationVerbs, RBACExecProxy, RBACClusterSecrets, RBACClusterPodCreate,
 	ClusterAdminBinding, AnonymousBinding, WorkloadAdminSA, WorkloadDefaultSA, SATokenAutomount,
-	ControlPlaneScheduling, ControlPlaneServiceExposed,
+	ControlPlaneScheduling, ControlPlaneServiceExposed, IngressTLS,
 }

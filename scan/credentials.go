@@ -2,7 +2,9 @@ package scan
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/kubeharden/kubeharden/render"
@@ -42,9 +44,28 @@ var (
 		Example:     "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n        key: password",
 		Object:      credentialLiterals,
 	}
+	URLCredential = &Check{
+		ID: "url-credential", Title: "Connection URL embeds a password",
+		Checklist: []string{"network.no-plaintext-credentials"}, Severity: Error, SecuritySeverity: 8.0,
+		Rationale: "A connection URL with userinfo (postgres://app:password@db, amqp://user:pass@rabbitmq, redis://:password@redis) carries the password in plain text wherever the URL goes: a ConfigMap, an env value, a command line, and from there into logs and process listings. " +
+			"ConfigMap values (also inside multi-line configuration files), env values and container arguments are searched, whatever the setting is called. " +
+			"A password that is a variable or template reference (${PASSWORD}, $(PASS), {{ .Values.password }}, <password>) is filled in at run time and is not reported. The password never appears in any output.",
+		Remediation: "Keep the password in a Secret and pass it separately (most drivers read PGPASSWORD, REDIS_PASSWORD and the like), or build the URL at run time from a secretKeyRef env var: DATABASE_URL: postgres://app:$(DB_PASSWORD)@db/app.",
+		Example:     "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n        key: password\n  - name: DATABASE_URL\n    value: postgres://app:$(DB_PASSWORD)@db:5432/app",
+		Object:      urlCredentials,
+	}
+	ServiceAccountTokenSecret = &Check{
+		ID: "serviceaccount-token-secret", Title: "Secret holds a long-lived ServiceAccount token",
+		Checklist: []string{"auth.strong-authn"}, Severity: Warning, SecuritySeverity: 6.0,
+		Rationale: "A Secret of type kubernetes.io/service-account-token makes the token controller mint a token for the ServiceAccount that never expires and stays valid until the Secret is deleted; whoever reads the Secret once holds the account for good. " +
+			"Since Kubernetes 1.24 pods get short-lived, audience-bound tokens through the TokenRequest API (projected volumes), and the legacy token cleaner removes unused long-lived ones.",
+		Remediation: "Delete the Secret; let pods use their projected ServiceAccount token, and give external clients a short-lived token from kubectl create token or the TokenRequest API.",
+		Example:     "volumes:\n  - name: token\n    projected:\n      sources:\n        - serviceAccountToken:\n            path: token\n            expirationSeconds: 3600\n            audience: vault",
+		Object:      serviceAccountTokenSecret,
+	}
 )
 
-var secretRules = []*Check{PlaintextSecret, SecretManifest, CredentialLiteral}
+var secretRules = []*Check{PlaintextSecret, SecretManifest, CredentialLiteral, URLCredential, ServiceAccountTokenSecret}
 
 // sopsEncrypted reports whether the object is a SOPS-encrypted document.
 func sopsEncrypted(o *render.Object) bool {
@@ -209,4 +230,88 @@ func checkArgs(p *Pass, o *render.Object, c Container, field string, args []stri
 			p.Report(o, fmt.Sprintf("%s.%s[%d]", c.Path, field, i), "%s passes a literal credential on its command line (%s)", c.Describe(), "--"+name)
 		}
 	}
+}
+
+// userinfoRE finds the userinfo of a URL that has a password:
+// scheme://user:password@ (user may be empty, as in redis://:password@).
+var userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]{1,30})://([^:/?#@\s'"]*):([^@/?#\s'"]+)@([^/?#\s'"]*)`)
+
+// urlPlaceholder is a password filled in at run time or masked.
+var urlPlaceholder = regexp.MustCompile(`^(?:\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\{\{.*\}\}|<[^>]*>|%\(?[a-z_]*\)?s|\*+|x+|X+|\.\.\.|\[redacted\])$`)
+
+// A urlSecret is a password written in a URL.
+type urlSecret struct{ scheme, user, host, password, userinfo string }
+
+// urlSecrets returns the passwords written in the URLs of text.
+func urlSecrets(text string) []urlSecret {
+	var out []urlSecret
+	for _, m := range userinfoRE.FindAllStringSubmatch(text, -1) {
+		pw := m[3]
+		if urlPlaceholder.MatchString(pw) || strings.Contains(pw, "{{") || strings.Contains(pw, "${") || strings.Contains(pw, "$(") {
+			continue
+		}
+		out = append(out, urlSecret{scheme: m[1], user: m[2], host: m[4], password: pw, userinfo: m[2] + ":" + pw + "@"})
+	}
+	return out
+}
+
+// reportURLs reports the URL passwords of value, the setting at path.
+func reportURLs(p *Pass, o *render.Object, path, what, value string) {
+	us := urlSecrets(value)
+	if len(us) == 0 {
+		return
+	}
+	u := us[0]
+	p.scan.secrets.remember(u.password)
+	p.scan.secrets.remember(u.userinfo)
+	user := ""
+	if u.user != "" {
+		user = fmt.Sprintf(" for user %q", u.user)
+	}
+	p.Report(o, path, "%s holds a %s:// URL with a password%s in plain text (%s://%s:[redacted]@%s)", what, u.scheme, user, u.scheme, u.user, u.host)
+}
+
+func urlCredentials(p *Pass, o *render.Object) {
+	if sopsEncrypted(o) {
+		return
+	}
+	if o.Kind == "ConfigMap" && group(o.APIVersion) == "" {
+		var data map[string]string
+		if o.Decode("data", &data) == nil {
+			for _, k := range slices.Sorted(maps.Keys(data)) {
+				reportURLs(p, o, render.Join("data", render.Key(k)), fmt.Sprintf("ConfigMap key %q", k), data[k])
+			}
+		}
+	}
+	pod := p.Pod(o)
+	if pod == nil {
+		return
+	}
+	for _, c := range pod.Containers() {
+		for i, e := range c.Env {
+			if e.ValueFrom == nil {
+				reportURLs(p, o, fmt.Sprintf("%s.env[%d].value", c.Path, i), fmt.Sprintf("%s env %s", c.Describe(), e.Name), e.Value)
+			}
+		}
+		for _, list := range []struct {
+			name string
+			args []string
+		}{{"command", c.Command}, {"args", c.Args}} {
+			for i, a := range list.args {
+				reportURLs(p, o, fmt.Sprintf("%s.%s[%d]", c.Path, list.name, i), fmt.Sprintf("%s %s[%d]", c.Describe(), list.name, i), a)
+			}
+		}
+	}
+}
+
+func serviceAccountTokenSecret(p *Pass, o *render.Object) {
+	if o.Kind != "Secret" || group(o.APIVersion) != "" || o.String("type") != "kubernetes.io/service-account-token" {
+		return
+	}
+	sa := "an unnamed ServiceAccount"
+	var ann map[string]string
+	if o.Decode("metadata.annotations", &ann) == nil && ann["kubernetes.io/service-account.name"] != "" {
+		sa = fmt.Sprintf("ServiceAccount %q", ann["kubernetes.io/service-account.name"])
+	}
+	p.Report(o, "type", "is of type kubernetes.io/service-account-token: a token for %s that never expires and stays valid until the Secret is deleted", sa)
 }

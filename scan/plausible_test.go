@@ -83,3 +83,28 @@ spec:
 		t.Errorf("want one credential finding (the password) and messages naming kubeflow/spark-operator-webhook; got %d and %d: %+v", literal, named, fs)
 	}
 }
+
+// TestURLCredentialsRedacted: a password in a connection URL is reported
+// without its value and redacted from every other message.
+func TestURLCredentialsRedacted(t *testing.T) {
+	const password = "r3d1s-S3cret"
+	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  CACHE: redis://:" + password + "@redis:6379/0\n"
+	objs, _ := render.Parse("cm.yaml", []byte(cm))
+	set := &render.Set{Objects: objs, Texts: []render.Text{{File: "cm.yaml", Data: []byte(cm)}},
+		Problems: []render.Problem{{Kind: render.Invalid, Pos: render.Pos{File: "app/kustomization.yaml", Line: 1, Column: 1},
+			Message: "does not build: patch quotes CACHE=redis://:" + password + "@redis:6379/0"}}}
+	fs, err := Run(context.Background(), set, All, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range fs {
+		found = found || f.Rule == URLCredential.ID
+		if strings.Contains(f.Message, password) {
+			t.Errorf("%s: message holds the password: %s", f.Rule, f.Message)
+		}
+	}
+	if !found {
+		t.Fatalf("url-credential did not report the URL: %+v", fs)
+	}
+}

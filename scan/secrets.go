@@ -705,21 +705,24 @@ func applyInlineIgnores(fs []Finding, texts []render.Text) {
 }
 
 func isCredentialRule(id string) bool {
-	return id == "plaintext-secret" || id == "secret-manifest" || id == "credential-literal"
+	return id == "plaintext-secret" || id == "secret-manifest" || id == "credential-literal" || id == "url-credential"
 }
 
-// mergeCredentials drops a credential-literal finding where gitleaks
-// reported the same line: one line, one finding, the more specific one.
+// mergeCredentials keeps one credential finding a line, the most
+// specific: gitleaks' plaintext-secret, then url-credential, then
+// credential-literal.
 func mergeCredentials(fs []Finding) []Finding {
-	leaks := map[string]bool{}
+	rank := map[string]int{"plaintext-secret": 3, "url-credential": 2, "credential-literal": 1}
+	best := map[string]int{}
 	for _, f := range fs {
-		if f.Rule == "plaintext-secret" {
-			leaks[fmt.Sprintf("%s:%d", f.File, f.Line)] = true
+		if r := rank[f.Rule]; r > 0 {
+			at := fmt.Sprintf("%s:%d", f.File, f.Line)
+			best[at] = max(best[at], r)
 		}
 	}
 	out := fs[:0]
 	for _, f := range fs {
-		if f.Rule == "credential-literal" && leaks[fmt.Sprintf("%s:%d", f.File, f.Line)] {
+		if r := rank[f.Rule]; r > 0 && r < best[fmt.Sprintf("%s:%d", f.File, f.Line)] {
 			continue
 		}
 		out = append(out, f)
