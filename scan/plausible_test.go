@@ -108,3 +108,29 @@ func TestURLCredentialsRedacted(t *testing.T) {
 		t.Fatalf("url-credential did not report the URL: %+v", fs)
 	}
 }
+
+// TestRealworldReferencesAreNotCredentials: on the public trees that
+// exposed the defect, flags and annotations that name where a secret is
+// (spark-operator's --webhook-secret-namespace=kubeflow, cert-manager's
+// inject-ca-from-secret: namespace/name) are not credentials, and no
+// message has a word redacted.
+func TestRealworldReferencesAreNotCredentials(t *testing.T) {
+	for _, dir := range []string{"realworld/kubeflow-manifests/applications/spark", "realworld/cert-manager"} {
+		set, err := render.Load(context.Background(), []string{"."}, render.Options{Dir: corpus + "/" + dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs, err := Run(context.Background(), set, All, Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fs) == 0 {
+			t.Fatalf("%s: no findings; was anything scanned?", dir)
+		}
+		for _, f := range fs {
+			if f.Rule == CredentialLiteral.ID || strings.Contains(f.Message, "[redacted]") {
+				t.Errorf("%s: %s:%d: %s: %s", dir, f.File, f.Line, f.Rule, f.Message)
+			}
+		}
+	}
+}
