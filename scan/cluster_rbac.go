@@ -389,7 +389,11 @@ func rbacWildcard(p *Pass, objs []*render.Object) {
 			}
 			for j, v := range rule.Verbs {
 				if v == "*" {
-					p.Report(r.obj, rr.path("verbs", j), "rule %d grants every verb (verbs: [\"*\"]) on %s of %s, which includes every current and future one", i, strings.Join(rule.Resources, ", "), in)
+					on := strings.Join(rule.Resources, ", ")
+					if has(rule.Resources, "*") {
+						on = "every resource"
+					}
+					p.Report(r.obj, rr.path("verbs", j), "rule %d grants every verb (verbs: [\"*\"]) on %s of %s, which includes every current and future one", i, on, in)
 				}
 			}
 		}
