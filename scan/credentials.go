@@ -262,8 +262,11 @@ func reportURLs(p *Pass, o *render.Object, path, what, value string) {
 		return
 	}
 	u := us[0]
+	// The password alone when it is long enough not to be a common word;
+	// with the URL's "://" and "@" around it, any password, so that a
+	// message quoting the URL never shows it.
 	p.scan.secrets.remember(u.password)
-	p.scan.secrets.remember(u.userinfo)
+	p.scan.secrets.remember("://" + u.userinfo)
 	user := ""
 	if u.user != "" {
 		user = fmt.Sprintf(" for user %q", u.user)
