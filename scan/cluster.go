@@ -31,7 +31,8 @@ var (
 	RBACWildcardAdmin = &Check{
 		ID: "rbac-wildcard-admin", Title: "Role grants every verb on every resource",
 		Checklist: []string{"auth.rbac"}, Severity: Error, SecuritySeverity: 9.0,
-		Rationale: "A rule with verbs: [\"*\"] and resources: [\"*\"] is cluster-admin (in a ClusterRole bound cluster-wide) or namespace owner (in a Role): it reads every Secret, runs any pod and rewrites RBAC itself. " +
+		Rationale: "A rule with verbs: [\"*\"] and resources: [\"*\"] in every API group (apiGroups: [\"*\"]), the core group (\"\") or rbac.authorization.k8s.io is cluster-admin (in a ClusterRole bound cluster-wide) or namespace owner (in a Role): it reads every Secret, runs any pod as any ServiceAccount, or rewrites RBAC itself. " +
+			"The same rule over another API group only (dex.coreos.com, serving.knative.dev) owns that group's objects, not the cluster: it is reported as rbac-wildcard. " +
 			"ClusterRoles named system:* (or labelled kubernetes.io/bootstrapping: rbac-defaults) that are bound only to system subjects are the platform's own and are not reported.",
 		Remediation: "Replace the wildcard rule with the verbs, API groups and resources the subject needs.",
 		Example:     "rules:\n  - apiGroups: [apps]\n    resources: [deployments]\n    verbs: [get, list, watch, update]",
@@ -41,7 +42,7 @@ var (
 		ID: "rbac-wildcard", Title: "Role uses a wildcard",
 		Checklist: []string{"auth.rbac"}, Severity: Warning, SecuritySeverity: 5.0,
 		Rationale: "A \"*\" in apiGroups, resources or verbs grants every current and future group, resource or verb, including those added later by CRDs and new Kubernetes versions. " +
-			"Rules with both wildcard verbs and resources are reported as rbac-wildcard-admin instead.",
+			"Rules with both wildcard verbs and resources in every API group, the core group or the RBAC group are reported as rbac-wildcard-admin instead.",
 		Remediation: "List the API groups, resources and verbs explicitly.",
 		Example:     "rules:\n  - apiGroups: [\"\"]\n    resources: [configmaps]\n    verbs: [get, list, watch]",
 		Graph:       rbacWildcard,
@@ -50,7 +51,7 @@ var (
 		ID: "rbac-escalation-verbs", Title: "Role grants escalate, bind or impersonate",
 		Checklist: []string{"auth.rbac"}, Severity: Warning, SecuritySeverity: 7.0,
 		Rationale: "RBAC prevents privilege escalation by refusing to let a subject create or bind a role with permissions it lacks; the escalate and bind verbs switch that protection off, and impersonate lets the holder act as any user, group or ServiceAccount. " +
-			"The rule reports the verb in any Role or ClusterRole, bound in the scan or not, since roles are bound outside repositories too; rules limited to named objects (resourceNames) are not reported.",
+			"The rule reports the verb, or a \"*\" verb, where the rule's API groups and resources cover what it acts on (roles and clusterroles of rbac.authorization.k8s.io; users, groups and serviceaccounts of the core group), in any Role or ClusterRole, bound in the scan or not, since roles are bound outside repositories too; rules limited to named objects (resourceNames) are not reported.",
 		Remediation: "Remove the verb; controllers that manage RBAC should be given bind or escalate on named roles only (resourceNames).",
 		Example:     "rules:\n  - apiGroups: [rbac.authorization.k8s.io]\n    resources: [roles]\n    verbs: [get, list]",
 		Graph:       rbacEscalationVerbs,
@@ -59,7 +60,7 @@ var (
 		ID: "rbac-exec-proxy", Title: "Role grants pods/exec, pods/attach or nodes/proxy",
 		Checklist: []string{"auth.rbac"}, Severity: Warning, SecuritySeverity: 6.5,
 		Rationale: "pods/exec and pods/attach give a shell in other workloads' containers, with their tokens and Secrets; nodes/proxy reaches the kubelet API, which runs commands in any pod on the node and is not audited per pod. " +
-			"Reported when the rule's verbs include create, get or \"*\" (exec over websockets needs only get) and no resourceNames limit it; pods/* and nodes/* count too.",
+			"Reported when the rule covers the core API group and the subresource as the RBAC authorizer matches it (the subresource itself, \"*/exec\", or \"*\"), its verbs include create, get or \"*\" (exec over websockets needs only get) and no resourceNames limit it; pods/* is no pattern to the authorizer and grants nothing.",
 		Remediation: "Remove the subresource from the rule; grant exec only to break-glass roles, bound to people, and never nodes/proxy to workloads.",
 		Example:     "rules:\n  - apiGroups: [\"\"]\n    resources: [pods, pods/log]\n    verbs: [get, list]",
 		Graph:       rbacExecProxy,
@@ -86,7 +87,7 @@ var (
 	ClusterAdminBinding = &Check{
 		ID: "cluster-admin-binding", Title: "Admin-equivalent role bound to a non-system subject",
 		Checklist: []string{"auth.rbac"}, Severity: Error, SecuritySeverity: 9.0,
-		Rationale: "cluster-admin, or any role with wildcard verbs on wildcard resources, is unlimited power over the cluster (ClusterRoleBinding) or the namespace (RoleBinding). " +
+		Rationale: "cluster-admin, or any role with wildcard verbs on wildcard resources of every API group, the core group or the RBAC group, is unlimited power over the cluster (ClusterRoleBinding) or the namespace (RoleBinding). " +
 			"It should be held only by system subjects: the system:masters group and users or groups named system:*. ServiceAccounts are never system subjects here: their tokens sit in ordinary pods. " +
 			"Each non-system subject is a finding.",
 		Remediation: "Bind a role that grants only what the subject needs; keep cluster-admin for break-glass access through system:masters certificates.",
@@ -155,5 +156,5 @@ var clusterRules = []*Check{
 	NamespaceDefaultDeny, WorkloadNetworkPolicy,
 	RBACWildcardAdmin, RBACWildcard, RBACEscalationVerbs, RBACExecProxy, RBACClusterSecrets, RBACClusterPodCreate,
 	ClusterAdminBinding, AnonymousBinding, WorkloadAdminSA, WorkloadDefaultSA, SATokenAutomount,
-	ControlPlaneScheduling, ControlPlaneServiceExposed,
+	ControlPlaneScheduling, ControlPlaneServiceExposed, IngressTLS,
 }

@@ -42,6 +42,7 @@ var kubescapeMapping = map[string][]string{
 // fails on an unexplained difference and on an entry that no longer differs.
 var kubescapeKnownDifferences = map[string]string{
 	"cluster-admin-role/clusterrole-rolebinding":    "kubescape reads ClusterRoleBindings only; cluster-admin granted by a RoleBinding in kube-system controls the controllers' tokens there, so cluster-admin-binding reports it (and rbac-wildcard-admin the role's */* rule)",
+	"exec-into-container-v1/clusterrole":            "the rule names resources [\"pods/*\"], which the RBAC authorizer does not read as a pattern (only \"*\" and \"*/exec\" are): it grants no exec, so rbac-exec-proxy does not report it",
 	"cluster-admin-role/role-clusterrolebinding":    "the ClusterRoleBinding refers to a Role, which the API server rejects, so kubescape passes; rbac-wildcard-admin reports the Role's */* rule itself, bound or not",
 	"ingress-and-egress-blocked/cronjob":            "the pod template sets hostNetwork: true, and NetworkPolicy does not apply to host-network pods, so workload-network-policy skips it (host-namespaces reports hostNetwork)",
 	"serviceaccount-token-mount/both-mount":         "kubescape reports a mounted token only when a binding in the scan grants its ServiceAccount something; serviceaccount-token-automount notes every mounted token, since bindings often live outside the repository",

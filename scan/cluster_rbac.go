@@ -223,22 +223,77 @@ func has(list []string, vals ...string) bool {
 	return slices.ContainsFunc(list, func(s string) bool { return slices.Contains(vals, s) })
 }
 
-// adminRule reports whether a rule grants every verb on every resource.
-func adminRule(r rbacv1.PolicyRule) bool {
-	return has(r.Verbs, "*") && has(r.Resources, "*")
+// The RBAC authorizer matches a rule as these helpers do (after
+// k8s.io/kubernetes/pkg/apis/rbac/v1's evaluation helpers): "*" matches
+// every verb, API group and resource, "*/sub" the subresource sub of every
+// resource, and nothing else is a pattern (pods/* names no subresource).
+
+// groupMatches reports whether rule covers API group g ("" is core).
+func groupMatches(rule rbacv1.PolicyRule, g string) bool { return has(rule.APIGroups, g, "*") }
+
+// verbMatches reports whether rule grants verb v.
+func verbMatches(rule rbacv1.PolicyRule, v string) bool { return has(rule.Verbs, v, "*") }
+
+// resourceIndex returns the index of the entry of rule.Resources that
+// covers res ("pods" or "pods/exec"), or -1; an explicit entry is
+// preferred to a wildcard.
+func resourceIndex(rule rbacv1.PolicyRule, res string) int {
+	if j := slices.Index(rule.Resources, res); j >= 0 {
+		return j
+	}
+	if _, sub, ok := strings.Cut(res, "/"); ok {
+		if j := slices.Index(rule.Resources, "*/"+sub); j >= 0 {
+			return j
+		}
+	}
+	return slices.Index(rule.Resources, "*")
+}
+
+// groupName names an API group in a message.
+func groupName(g string) string {
+	switch g {
+	case "":
+		return "the core API group"
+	case "*":
+		return "every API group"
+	}
+	return fmt.Sprintf("API group %q", g)
+}
+
+// Every verb on every resource of one of these groups is admin-equivalent:
+// of every group, plainly; of the core group, because it reads every
+// Secret, creates pods as any ServiceAccount, mints ServiceAccount tokens
+// and reaches kubelets through nodes/proxy; of the RBAC group, because
+// bind and escalate grant any permission. Every verb on every resource of
+// another group (dex.coreos.com, serving.knative.dev) is that group's
+// admin only, which rbac-wildcard reports.
+var adminGroups = []string{"*", "", rbacGroup}
+
+// adminRule reports whether a rule grants every verb on every resource of
+// a group that makes it admin-equivalent, and names that group.
+func adminRule(r rbacv1.PolicyRule) (string, bool) {
+	if !has(r.Verbs, "*") || !has(r.Resources, "*") {
+		return "", false
+	}
+	for _, g := range adminGroups {
+		if slices.Contains(r.APIGroups, g) {
+			return groupName(g), true
+		}
+	}
+	return "", false
 }
 
 // adminEquivalent reports whether a role reference grants what
 // cluster-admin grants: it is cluster-admin, or one of its effective rules
-// has wildcard verbs on wildcard resources.
+// is an adminRule.
 func (g *rbacGraph) adminEquivalent(b *binding) (bool, string) {
 	if b.b.RoleRef.Kind == "ClusterRole" && b.b.RoleRef.Name == "cluster-admin" {
 		return true, "cluster-admin"
 	}
 	if r := g.roleOf(b); r != nil {
 		for _, rr := range g.rules(r) {
-			if adminRule(rr.rule) {
-				return true, fmt.Sprintf("%s %q (every verb on every resource)", r.obj.Kind, r.name)
+			if in, ok := adminRule(rr.rule); ok {
+				return true, fmt.Sprintf("%s %q (every verb on every resource of %s)", r.obj.Kind, r.name, in)
 			}
 		}
 	}
@@ -296,8 +351,20 @@ func describeSubject(s rbacv1.Subject) string {
 	return fmt.Sprintf("%s %q", s.Kind, s.Name)
 }
 
-// rbacWildcard reports wildcards in rules; a rule with wildcard verbs on
-// wildcard resources is left to rbac-wildcard-admin.
+// groupsName names the API groups of a rule in a message.
+func groupsName(groups []string) string {
+	if has(groups, "*") || len(groups) == 0 {
+		return groupName("*")
+	}
+	names := make([]string, len(groups))
+	for i, g := range groups {
+		names[i] = groupName(g)
+	}
+	return strings.Join(names, " and ")
+}
+
+// rbacWildcard reports wildcards in rules; an admin-equivalent rule is
+// left to rbac-wildcard-admin.
 func rbacWildcard(p *Pass, objs []*render.Object) {
 	g := newRBAC(p, objs)
 	for _, r := range g.order {
@@ -305,18 +372,28 @@ func rbacWildcard(p *Pass, objs []*render.Object) {
 			continue
 		}
 		for i, rule := range r.rules {
-			if adminRule(rule) {
+			if _, admin := adminRule(rule); admin {
 				continue
 			}
 			rr := ruleRef{r, i, rule}
-			for _, f := range []struct {
-				name string
-				list []string
-			}{{"apiGroups", rule.APIGroups}, {"resources", rule.Resources}, {"verbs", rule.Verbs}} {
-				for j, v := range f.list {
-					if v == "*" {
-						p.Report(r.obj, rr.path(f.name, j), "rule %d grants %s with a wildcard (%s: [\"*\"]), which includes every current and future one", i, f.name, f.name)
+			in := groupsName(rule.APIGroups)
+			for j, v := range rule.APIGroups {
+				if v == "*" {
+					p.Report(r.obj, rr.path("apiGroups", j), "rule %d grants its resources in every API group (apiGroups: [\"*\"]), which includes every current and future one", i)
+				}
+			}
+			for j, v := range rule.Resources {
+				if v == "*" {
+					p.Report(r.obj, rr.path("resources", j), "rule %d grants every resource of %s (resources: [\"*\"]), which includes every current and future one", i, in)
+				}
+			}
+			for j, v := range rule.Verbs {
+				if v == "*" {
+					on := strings.Join(rule.Resources, ", ")
+					if has(rule.Resources, "*") {
+						on = "every resource"
 					}
+					p.Report(r.obj, rr.path("verbs", j), "rule %d grants every verb (verbs: [\"*\"]) on %s of %s, which includes every current and future one", i, on, in)
 				}
 			}
 		}
@@ -330,7 +407,8 @@ func rbacWildcardAdmin(p *Pass, objs []*render.Object) {
 			continue
 		}
 		for i, rule := range r.rules {
-			if !adminRule(rule) {
+			in, admin := adminRule(rule)
+			if !admin {
 				continue
 			}
 			j := slices.Index(rule.Verbs, "*")
@@ -338,18 +416,58 @@ func rbacWildcardAdmin(p *Pass, objs []*render.Object) {
 			if !r.cluster {
 				scope = fmt.Sprintf("in namespace %q", r.ns)
 			}
-			p.Report(r.obj, ruleRef{r, i, rule}.path("verbs", j), "rule %d grants every verb on every resource (verbs and resources \"*\"), the power of cluster-admin %s", i, scope)
+			p.Report(r.obj, ruleRef{r, i, rule}.path("verbs", j), "rule %d grants every verb on every resource of %s (verbs and resources \"*\"), the power of cluster-admin %s", i, in, scope)
 		}
 	}
 }
 
+// A target is a resource of an API group that a verb acts on; a resource
+// ending in "/" stands for each of its subresources.
+type target struct{ group, resource string }
+
+// covers returns the index of the resource entry of rule that covers t,
+// or -1.
+func covers(rule rbacv1.PolicyRule, t target) int {
+	if !groupMatches(rule, t.group) {
+		return -1
+	}
+	if strings.HasSuffix(t.resource, "/") {
+		for j, res := range rule.Resources {
+			if strings.HasPrefix(res, t.resource) || strings.HasPrefix(res, "*/") {
+				return j
+			}
+		}
+		return slices.Index(rule.Resources, "*")
+	}
+	return resourceIndex(rule, t.resource)
+}
+
+// escalation describes the verbs that bypass RBAC's escalation checks,
+// with the resources they act on.
+var escalation = []struct {
+	verb, why string
+	on        []target
+}{
+	{"bind", "lets the holder bind any role, including ones with more permissions than its own",
+		[]target{{rbacGroup, "roles"}, {rbacGroup, "clusterroles"}}},
+	{"escalate", "lets the holder create or update roles with permissions it does not have",
+		[]target{{rbacGroup, "roles"}, {rbacGroup, "clusterroles"}}},
+	{"impersonate", "lets the holder act as any user, group or service account it can name",
+		[]target{{"", "users"}, {"", "groups"}, {"", "serviceaccounts"}, {"authentication.k8s.io", "uids"}, {"authentication.k8s.io", "userextras/"}}},
+}
+
+// onWhat names the first target of on that rule covers, or "".
+func onWhat(rule rbacv1.PolicyRule, on []target) string {
+	for _, t := range on {
+		if j := covers(rule, t); j >= 0 {
+			return fmt.Sprintf("%s of %s", rule.Resources[j], groupName(t.group))
+		}
+	}
+	return ""
+}
+
 func rbacEscalationVerbs(p *Pass, objs []*render.Object) {
 	g := newRBAC(p, objs)
-	why := map[string]string{
-		"escalate":    "lets the holder create or update roles with permissions it does not have",
-		"bind":        "lets the holder bind any role, including ones with more permissions than its own",
-		"impersonate": "lets the holder act as any user, group or service account it can name",
-	}
 	for _, r := range g.order {
 		if g.quiet(r) {
 			continue
@@ -358,9 +476,26 @@ func rbacEscalationVerbs(p *Pass, objs []*render.Object) {
 			if len(rule.ResourceNames) > 0 {
 				continue // limited to named objects, the recommended way to grant these
 			}
+			if _, admin := adminRule(rule); admin {
+				continue // rbac-wildcard-admin
+			}
 			for j, v := range rule.Verbs {
-				if w, ok := why[strings.ToLower(v)]; ok {
-					p.Report(r.obj, ruleRef{r, i, rule}.path("verbs", j), "rule %d grants the %q verb, which %s", i, v, w)
+				var verbs, whys []string
+				on := ""
+				for _, e := range escalation {
+					if w := onWhat(rule, e.on); w != "" && (strings.EqualFold(v, e.verb) || v == "*") {
+						verbs, whys = append(verbs, fmt.Sprintf("%q", e.verb)), append(whys, e.verb+" "+e.why)
+						if on == "" {
+							on = w
+						}
+					}
+				}
+				switch {
+				case len(verbs) == 0:
+				case v == "*":
+					p.Report(r.obj, ruleRef{r, i, rule}.path("verbs", j), "rule %d grants every verb (verbs: [\"*\"]) on %s, including %s: %s", i, on, strings.Join(verbs, " and "), strings.Join(whys, "; "))
+				default:
+					p.Report(r.obj, ruleRef{r, i, rule}.path("verbs", j), "rule %d grants the %q verb on %s, which %s", i, v, on, strings.TrimPrefix(whys[0], strings.ToLower(v)+" "))
 				}
 			}
 		}
@@ -368,12 +503,12 @@ func rbacEscalationVerbs(p *Pass, objs []*render.Object) {
 }
 
 // shellResources give a shell in a container or on a node's kubelet.
-var shellResources = map[string]string{
-	"pods/exec":   "run commands in any container of the pods it covers",
-	"pods/attach": "attach to the running process of any container it covers",
-	"nodes/proxy": "reach the kubelet API of nodes, which runs commands in every pod on them",
-	"pods/*":      "exec into and attach to pods (pods/* includes pods/exec and pods/attach)",
-	"nodes/*":     "reach the kubelet API through nodes/proxy (nodes/* includes it)",
+var shellResources = []struct {
+	resource, why string
+}{
+	{"pods/exec", "run commands in any container of the pods it covers"},
+	{"pods/attach", "attach to the running process of any container it covers"},
+	{"nodes/proxy", "reach the kubelet API of nodes, which runs commands in every pod on them"},
 }
 
 func rbacExecProxy(p *Pass, objs []*render.Object) {
@@ -386,10 +521,32 @@ func rbacExecProxy(p *Pass, objs []*render.Object) {
 			if !has(rule.Verbs, "create", "get", "*") || len(rule.ResourceNames) > 0 {
 				continue // exec and attach need create (get over websockets); proxy needs get or create
 			}
-			for j, res := range rule.Resources {
-				if w, ok := shellResources[res]; ok {
-					p.Report(r.obj, ruleRef{r, i, rule}.path("resources", j), "rule %d grants %s on %s, which lets the holder %s", i, strings.Join(rule.Verbs, ", "), res, w)
+			if _, admin := adminRule(rule); admin {
+				continue // rbac-wildcard-admin
+			}
+			// One finding an entry: a wildcard entry may cover all three.
+			byEntry := map[int][]int{}
+			var entries []int
+			for k, s := range shellResources {
+				if j := covers(rule, target{"", s.resource}); j >= 0 {
+					if byEntry[j] == nil {
+						entries = append(entries, j)
+					}
+					byEntry[j] = append(byEntry[j], k)
 				}
+			}
+			slices.Sort(entries)
+			for _, j := range entries {
+				var names, whys []string
+				for _, k := range byEntry[j] {
+					names = append(names, shellResources[k].resource)
+					whys = append(whys, shellResources[k].why)
+				}
+				what := names[0]
+				if rule.Resources[j] != what {
+					what = fmt.Sprintf("%s (which includes %s)", rule.Resources[j], strings.Join(names, ", "))
+				}
+				p.Report(r.obj, ruleRef{r, i, rule}.path("resources", j), "rule %d grants %s on %s of the core API group, which lets the holder %s", i, strings.Join(rule.Verbs, ", "), what, strings.Join(whys, ", and "))
 			}
 		}
 	}

@@ -164,7 +164,7 @@ var (
 		ID: "audit-policy", Title: "Audit policy logs Secret bodies or misses requests",
 		Checklist: []string{"logging.audit"}, Severity: Error, SecuritySeverity: 6.5,
 		Rationale: "The first rule of an audit Policy that matches a request sets its level. At Request or RequestResponse, Secret (and ConfigMap) payloads are copied into the audit log, which is read far more widely than the Secrets themselves. " +
-			"A request no rule matches is not recorded, so a policy needs a last catch-all rule at Metadata or above.",
+			"A request no rule matches is not recorded, so a policy needs a last catch-all rule at Metadata or above; and a rule without a filter at level None (often written first to drop noise) matches every request, so nothing after it is recorded.",
 		Remediation: "Put a rule for secrets and configmaps at level Metadata before any Request or RequestResponse rule, and end the policy with a catch-all rule (no resources, users or verbs) at level Metadata.",
 		Example:     "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Metadata\n    resources:\n      - group: \"\"\n        resources: [secrets, configmaps]\n  - level: Metadata",
 		Object:      auditPolicy,

@@ -284,6 +284,11 @@ type auditRule struct {
 	} `json:"resources"`
 }
 
+// catchAll reports whether the rule has no filter, so matches every request.
+func (r auditRule) catchAll() bool {
+	return len(r.Users)+len(r.UserGroups)+len(r.Verbs)+len(r.Namespaces)+len(r.Resources)+len(r.NonResourceURLs) == 0
+}
+
 // matchesSecrets reports whether the rule can match a request for Secret
 // objects, and whether it matches every such request.
 func (r auditRule) matchesSecrets() (some, all bool) {
@@ -327,9 +332,27 @@ func auditPolicy(p *Pass, o *render.Object) {
 		p.Report(o, "rules", "the policy has no rules, so no request is recorded")
 		return
 	}
-	last := rules[len(rules)-1]
-	catchAll := len(last.Users)+len(last.UserGroups)+len(last.Verbs)+len(last.Namespaces)+len(last.Resources)+len(last.NonResourceURLs) == 0
-	if !catchAll || last.Level == "None" || last.Level == "" {
+	// The first rule without a filter matches every request that reaches
+	// it: at level None, those requests are not recorded and the rules
+	// after it are never read.
+	for i, r := range rules {
+		if !r.catchAll() {
+			continue
+		}
+		if r.Level != "None" && r.Level != "" {
+			return
+		}
+		switch {
+		case i == 0:
+			p.Report(o, "rules[0].level", "the first rule matches every request at level None, so the policy records nothing")
+		case i < len(rules)-1:
+			p.Report(o, fmt.Sprintf("rules[%d].level", i), "rule %d matches every request at level None: requests no earlier rule matches are not recorded, and the %d rules after it are never applied", i+1, len(rules)-1-i)
+		default:
+			p.Report(o, fmt.Sprintf("rules[%d]", i), "the last rule is not a catch-all at level Metadata or above, so requests no rule matches are not recorded")
+		}
+		return
+	}
+	if last := rules[len(rules)-1]; !last.catchAll() || last.Level == "None" || last.Level == "" {
 		p.Report(o, fmt.Sprintf("rules[%d]", len(rules)-1), "the last rule is not a catch-all at level Metadata or above, so requests no rule matches are not recorded")
 	}
 }

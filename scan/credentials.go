@@ -2,7 +2,9 @@ package scan
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/kubeharden/kubeharden/render"
@@ -17,6 +19,7 @@ var (
 			"Detection uses gitleaks' default rules, in-process, over every file the scan reads (chart templates and values, kustomizations and the files their generators read); the values of Secret data are base64-decoded first, since base64 is not encryption; " +
 			"and over what charts and overlays render, so that a credential a template assembles is found at the template line that builds it. " +
 			"The credential itself never appears in any output: findings name the key, the gitleaks rule and a fingerprint. " +
+			"Matches of gitleaks' generic rule are kept only when the value looks like a credential, as credential-literal judges it: a checksum/secret annotation (a digest of the rendered Secret), an image whose name holds a keyword (valkey), a hostname or a plain word is not one. " +
 			"CustomResourceDefinition schemas (files of CRDs only, a chart's crds/ directory) are not searched: they hold no values, only descriptions.",
 		Remediation: "Remove the credential, rotate it, and load it from a Secret managed outside the repository (External Secrets, Sealed Secrets, SOPS); a false positive is accepted with a kubeharden:ignore or gitleaks:allow comment on its line.",
 		Example:     "env:\n  - name: API_TOKEN\n    valueFrom:\n      secretKeyRef:\n        name: api\n        key: token",
@@ -35,14 +38,34 @@ var (
 		ID: "credential-literal", Title: "Credential-named setting holds a literal value",
 		Checklist: []string{"network.no-plaintext-credentials"}, Severity: Warning, SecuritySeverity: 6.5,
 		Rationale: "An environment variable, ConfigMap key, annotation or command-line flag whose name says password, token, secret or key, and whose value is written in the manifest, puts a credential in configuration in plain text. " +
-			"Placeholders (empty, changeme, ${VAR}, $(VAR), template expressions, <...>) and references (secretKeyRef, file paths) are not credentials.",
+			"Placeholders (empty, changeme, ${VAR}, $(VAR), template expressions, <...>) and references (secretKeyRef, file paths) are not credentials. " +
+			"A value must look like one: at least 8 characters with some variety, and not a digest, an image reference, a hostname, a URL without userinfo, a path, or a plain word or DNS label (kubeflow, redis-master-0); a setting whose name ends in namespace, name, file, path, dir, url, host or image names or locates a credential, and never holds one.",
 		Remediation: "Move the value into a Secret managed outside the repository and reference it (env valueFrom.secretKeyRef, a mounted secret file).",
 		Example:     "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n        key: password",
 		Object:      credentialLiterals,
 	}
+	URLCredential = &Check{
+		ID: "url-credential", Title: "Connection URL embeds a password",
+		Checklist: []string{"network.no-plaintext-credentials"}, Severity: Error, SecuritySeverity: 8.0,
+		Rationale: "A connection URL with userinfo (postgres://app:password@db, amqp://user:pass@rabbitmq, redis://:password@redis) carries the password in plain text wherever the URL goes: a ConfigMap, an env value, a command line, and from there into logs and process listings. " +
+			"ConfigMap values (also inside multi-line configuration files), env values and container arguments are searched, whatever the setting is called. " +
+			"A password that is a variable or template reference (${PASSWORD}, $(PASS), {{ .Values.password }}, <password>) is filled in at run time and is not reported. The password never appears in any output.",
+		Remediation: "Keep the password in a Secret and pass it separately (most drivers read PGPASSWORD, REDIS_PASSWORD and the like), or build the URL at run time from a secretKeyRef env var: DATABASE_URL: postgres://app:$(DB_PASSWORD)@db/app.",
+		Example:     "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n        key: password\n  - name: DATABASE_URL\n    value: postgres://app:$(DB_PASSWORD)@db:5432/app",
+		Object:      urlCredentials,
+	}
+	ServiceAccountTokenSecret = &Check{
+		ID: "serviceaccount-token-secret", Title: "Secret holds a long-lived ServiceAccount token",
+		Checklist: []string{"auth.strong-authn"}, Severity: Warning, SecuritySeverity: 6.0,
+		Rationale: "A Secret of type kubernetes.io/service-account-token makes the token controller mint a token for the ServiceAccount that never expires and stays valid until the Secret is deleted; whoever reads the Secret once holds the account for good. " +
+			"Since Kubernetes 1.24 pods get short-lived, audience-bound tokens through the TokenRequest API (projected volumes), and the legacy token cleaner removes unused long-lived ones.",
+		Remediation: "Delete the Secret; let pods use their projected ServiceAccount token, and give external clients a short-lived token from kubectl create token or the TokenRequest API.",
+		Example:     "volumes:\n  - name: token\n    projected:\n      sources:\n        - serviceAccountToken:\n            path: token\n            expirationSeconds: 3600\n            audience: vault",
+		Object:      serviceAccountTokenSecret,
+	}
 )
 
-var secretRules = []*Check{PlaintextSecret, SecretManifest, CredentialLiteral}
+var secretRules = []*Check{PlaintextSecret, SecretManifest, CredentialLiteral, URLCredential, ServiceAccountTokenSecret}
 
 // sopsEncrypted reports whether the object is a SOPS-encrypted document.
 func sopsEncrypted(o *render.Object) bool {
@@ -135,8 +158,10 @@ func isPlaceholder(v string) bool {
 	return placeholder.MatchString(v) || constantCase.MatchString(v) || strings.HasPrefix(v, "/") || strings.HasPrefix(v, "ENC[")
 }
 
+// credentialValue reports whether a setting holds a literal credential:
+// its name says so and its value looks like one.
 func credentialValue(name, value string) bool {
-	return credentialName(name) && !isPlaceholder(value)
+	return credentialName(name) && plausibleSecret(name, value)
 }
 
 var flagValue = regexp.MustCompile(`^--?([A-Za-z0-9][A-Za-z0-9_\-.]*)=(.*)$`)
@@ -162,7 +187,9 @@ func credentialLiterals(p *Pass, o *render.Object) {
 			if strings.HasPrefix(k, SuppressPrefix) || strings.HasPrefix(k, "kubectl.kubernetes.io/") {
 				continue
 			}
-			if credentialValue(k[strings.LastIndex(k, "/")+1:], v) {
+			// The name is the key's last segment, the plausibility of the
+			// value is judged with the whole key (checksum/secret).
+			if credentialName(k[strings.LastIndex(k, "/")+1:]) && plausibleSecret(k, v) {
 				p.scan.secrets.remember(v)
 				p.Report(o, render.Join("metadata.annotations", render.Key(k)), "annotation %q holds a literal credential value", k)
 			}
@@ -203,4 +230,91 @@ func checkArgs(p *Pass, o *render.Object, c Container, field string, args []stri
 			p.Report(o, fmt.Sprintf("%s.%s[%d]", c.Path, field, i), "%s passes a literal credential on its command line (%s)", c.Describe(), "--"+name)
 		}
 	}
+}
+
+// userinfoRE finds the userinfo of a URL that has a password:
+// scheme://user:password@ (user may be empty, as in redis://:password@).
+var userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]{1,30})://([^:/?#@\s'"]*):([^@/?#\s'"]+)@([^/?#\s'"]*)`)
+
+// urlPlaceholder is a password filled in at run time or masked.
+var urlPlaceholder = regexp.MustCompile(`^(?:\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\{\{.*\}\}|<[^>]*>|%\(?[a-z_]*\)?s|\*+|x+|X+|\.\.\.|\[redacted\])$`)
+
+// A urlSecret is a password written in a URL.
+type urlSecret struct{ scheme, user, host, password, userinfo string }
+
+// urlSecrets returns the passwords written in the URLs of text.
+func urlSecrets(text string) []urlSecret {
+	var out []urlSecret
+	for _, m := range userinfoRE.FindAllStringSubmatch(text, -1) {
+		pw := m[3]
+		if urlPlaceholder.MatchString(pw) || strings.Contains(pw, "{{") || strings.Contains(pw, "${") || strings.Contains(pw, "$(") {
+			continue
+		}
+		out = append(out, urlSecret{scheme: m[1], user: m[2], host: m[4], password: pw, userinfo: m[2] + ":" + pw + "@"})
+	}
+	return out
+}
+
+// reportURLs reports the URL passwords of value, the setting at path.
+func reportURLs(p *Pass, o *render.Object, path, what, value string) {
+	us := urlSecrets(value)
+	if len(us) == 0 {
+		return
+	}
+	u := us[0]
+	// The password alone when it is long enough not to be a common word;
+	// with the URL's "://" and "@" around it, any password, so that a
+	// message quoting the URL never shows it.
+	p.scan.secrets.remember(u.password)
+	p.scan.secrets.remember("://" + u.userinfo)
+	user := ""
+	if u.user != "" {
+		user = fmt.Sprintf(" for user %q", u.user)
+	}
+	p.Report(o, path, "%s holds a %s:// URL with a password%s in plain text (%s://%s:[redacted]@%s)", what, u.scheme, user, u.scheme, u.user, u.host)
+}
+
+func urlCredentials(p *Pass, o *render.Object) {
+	if sopsEncrypted(o) {
+		return
+	}
+	if o.Kind == "ConfigMap" && group(o.APIVersion) == "" {
+		var data map[string]string
+		if o.Decode("data", &data) == nil {
+			for _, k := range slices.Sorted(maps.Keys(data)) {
+				reportURLs(p, o, render.Join("data", render.Key(k)), fmt.Sprintf("ConfigMap key %q", k), data[k])
+			}
+		}
+	}
+	pod := p.Pod(o)
+	if pod == nil {
+		return
+	}
+	for _, c := range pod.Containers() {
+		for i, e := range c.Env {
+			if e.ValueFrom == nil {
+				reportURLs(p, o, fmt.Sprintf("%s.env[%d].value", c.Path, i), fmt.Sprintf("%s env %s", c.Describe(), e.Name), e.Value)
+			}
+		}
+		for _, list := range []struct {
+			name string
+			args []string
+		}{{"command", c.Command}, {"args", c.Args}} {
+			for i, a := range list.args {
+				reportURLs(p, o, fmt.Sprintf("%s.%s[%d]", c.Path, list.name, i), fmt.Sprintf("%s %s[%d]", c.Describe(), list.name, i), a)
+			}
+		}
+	}
+}
+
+func serviceAccountTokenSecret(p *Pass, o *render.Object) {
+	if o.Kind != "Secret" || group(o.APIVersion) != "" || o.String("type") != "kubernetes.io/service-account-token" {
+		return
+	}
+	sa := "an unnamed ServiceAccount"
+	var ann map[string]string
+	if o.Decode("metadata.annotations", &ann) == nil && ann["kubernetes.io/service-account.name"] != "" {
+		sa = fmt.Sprintf("ServiceAccount %q", ann["kubernetes.io/service-account.name"])
+	}
+	p.Report(o, "type", "is of type kubernetes.io/service-account-token: a token for %s that never expires and stays valid until the Secret is deleted", sa)
 }

@@ -257,7 +257,8 @@ func (s *secrets) findLeaks(file string, text []byte) []leak {
 }
 
 // remember keeps a reported value (gitleaks' or credential-literal's) for
-// redact.
+// redact. credential-literal and gitleaks' generic rule report only values
+// plausibleSecret accepts, so ordinary words never enter the set.
 func (s *secrets) remember(value string) {
 	if v := strings.TrimSpace(value); s != nil && s.found != nil && len(v) >= minRedacted {
 		s.found.Store(v, true)
@@ -593,6 +594,9 @@ func plaintextSecrets(p *Pass, set *render.Set) {
 				path := render.Join("data", render.Key(k))
 				pos, _ := o.Pos(path)
 				for _, l := range d.findLeaks(t.File, []byte(k+": "+string(raw))) {
+					if isGeneric(l.rule) && !plausibleLeak([]byte(k+": "+string(raw)), l.secret) {
+						continue
+					}
 					l.line = pos.Line
 					offer(hit{leak: l, o: o, path: path, how: "base64-decoded ", column: pos.Column})
 				}
@@ -608,6 +612,9 @@ func plaintextSecrets(p *Pass, set *render.Set) {
 			}
 			if o != nil && isGeneric(l.rule) && referenceRE.MatchString(path) {
 				continue
+			}
+			if isGeneric(l.rule) && !plausibleLeak(render.LineAt(t.Data, l.line), l.secret) {
+				continue // a digest, an image, a hostname or a plain word
 			}
 			offer(hit{leak: l, o: o, path: path, column: max(l.column, 1)})
 		}
@@ -698,21 +705,24 @@ func applyInlineIgnores(fs []Finding, texts []render.Text) {
 }
 
 func isCredentialRule(id string) bool {
-	return id == "plaintext-secret" || id == "secret-manifest" || id == "credential-literal"
+	return id == "plaintext-secret" || id == "secret-manifest" || id == "credential-literal" || id == "url-credential"
 }
 
-// mergeCredentials drops a credential-literal finding where gitleaks
-// reported the same line: one line, one finding, the more specific one.
+// mergeCredentials keeps one credential finding a line, the most
+// specific: gitleaks' plaintext-secret, then url-credential, then
+// credential-literal.
 func mergeCredentials(fs []Finding) []Finding {
-	leaks := map[string]bool{}
+	rank := map[string]int{"plaintext-secret": 3, "url-credential": 2, "credential-literal": 1}
+	best := map[string]int{}
 	for _, f := range fs {
-		if f.Rule == "plaintext-secret" {
-			leaks[fmt.Sprintf("%s:%d", f.File, f.Line)] = true
+		if r := rank[f.Rule]; r > 0 {
+			at := fmt.Sprintf("%s:%d", f.File, f.Line)
+			best[at] = max(best[at], r)
 		}
 	}
 	out := fs[:0]
 	for _, f := range fs {
-		if f.Rule == "credential-literal" && leaks[fmt.Sprintf("%s:%d", f.File, f.Line)] {
+		if r := rank[f.Rule]; r > 0 && r < best[fmt.Sprintf("%s:%d", f.File, f.Line)] {
 			continue
 		}
 		out = append(out, f)
@@ -809,12 +819,16 @@ func renderedSecrets(p *Pass, d *secrets, set *render.Set) {
 	if len(leaves) == 0 {
 		return
 	}
-	for _, l := range d.findLeaks("rendered", []byte(frag.String())) {
+	fragment := []byte(frag.String())
+	for _, l := range d.findLeaks("rendered", fragment) {
 		j := sort.Search(len(leaves), func(j int) bool { return leaves[j].line > l.line }) - 1
 		if j < 0 || l.rule == "kubernetes-secret-yaml" {
 			continue
 		}
 		lf := leaves[j]
+		if isGeneric(l.rule) && !plausibleLeak(render.LineAt(fragment, l.line), l.secret) {
+			continue
+		}
 		at := fmt.Sprintf("%s:%d", lf.loc.File, lf.loc.Line)
 		if reported[at] {
 			continue
