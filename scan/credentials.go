@@ -195,22 +195,21 @@ func credentialLiterals(p *Pass, o *render.Object) {
 			}
 		}
 	}
-	pod := p.Pod(o)
-	if pod == nil {
-		return
-	}
-	for _, c := range pod.Containers() {
-		for i, e := range c.Env {
-			if e.ValueFrom == nil && credentialValue(e.Name, e.Value) {
-				p.scan.secrets.remember(e.Value)
-				p.Report(o, fmt.Sprintf("%s.env[%d].value", c.Path, i), "%s sets env %s to a literal credential value; use valueFrom.secretKeyRef", c.Describe(), e.Name)
+	// Every pod of the object: a workflow or a Spark application has several.
+	for _, pod := range p.Pods(o) {
+		for _, c := range pod.Containers() {
+			for i, e := range c.Env {
+				if e.ValueFrom == nil && credentialValue(e.Name, e.Value) {
+					p.scan.secrets.remember(e.Value)
+					p.Report(o, fmt.Sprintf("%s.env[%d].value", c.Path, i), "%s sets env %s to a literal credential value; use valueFrom.secretKeyRef", c.Describe(), e.Name)
+				}
 			}
-		}
-		for _, list := range []struct {
-			name string
-			args []string
-		}{{"command", c.Command}, {"args", c.Args}} {
-			checkArgs(p, o, c, list.name, list.args)
+			for _, list := range []struct {
+				name string
+				args []string
+			}{{"command", c.Command}, {"args", c.Args}} {
+				checkArgs(p, o, c, list.name, list.args)
+			}
 		}
 	}
 }
@@ -286,22 +285,21 @@ func urlCredentials(p *Pass, o *render.Object) {
 			}
 		}
 	}
-	pod := p.Pod(o)
-	if pod == nil {
-		return
-	}
-	for _, c := range pod.Containers() {
-		for i, e := range c.Env {
-			if e.ValueFrom == nil {
-				reportURLs(p, o, fmt.Sprintf("%s.env[%d].value", c.Path, i), fmt.Sprintf("%s env %s", c.Describe(), e.Name), e.Value)
+	// Every pod of the object: a workflow or a Spark application has several.
+	for _, pod := range p.Pods(o) {
+		for _, c := range pod.Containers() {
+			for i, e := range c.Env {
+				if e.ValueFrom == nil {
+					reportURLs(p, o, fmt.Sprintf("%s.env[%d].value", c.Path, i), fmt.Sprintf("%s env %s", c.Describe(), e.Name), e.Value)
+				}
 			}
-		}
-		for _, list := range []struct {
-			name string
-			args []string
-		}{{"command", c.Command}, {"args", c.Args}} {
-			for i, a := range list.args {
-				reportURLs(p, o, fmt.Sprintf("%s.%s[%d]", c.Path, list.name, i), fmt.Sprintf("%s %s[%d]", c.Describe(), list.name, i), a)
+			for _, list := range []struct {
+				name string
+				args []string
+			}{{"command", c.Command}, {"args", c.Args}} {
+				for i, a := range list.args {
+					reportURLs(p, o, fmt.Sprintf("%s.%s[%d]", c.Path, list.name, i), fmt.Sprintf("%s %s[%d]", c.Describe(), list.name, i), a)
+				}
 			}
 		}
 	}
