@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -51,13 +50,6 @@ Usage:
 Run 'kubeharden scan -h' for the scan flags.
 `
 
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "0.1.0-dev"
-}
-
 // run is the whole CLI: main only maps its error to an exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -81,8 +73,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return report.Explain(stdout, c)
 	case "version", "--version":
-		_, err := fmt.Fprintf(stdout, "kubeharden %s\nKubernetes support data updated %s (newest minor known: 1.%d)\n", version(), scan.SupportTableUpdated, scan.NewestMinor())
-		return err
+		return printVersion(stdout, scan.SupportTableUpdated, scan.NewestMinor())
 	case "help", "-h", "--help":
 		_, err := fmt.Fprint(stdout, usage)
 		return err
