@@ -45,6 +45,7 @@ Usage:
   kubeharden scan [flags] [PATH...]   scan files and directories (default .)
   kubeharden rules                    list every rule
   kubeharden explain RULE             show a rule's rationale, fix and example
+  kubeharden init [DIR]               write a starter .kubeharden.yaml and workflow
   kubeharden version                  print the version
 
 Run 'kubeharden scan -h' for the scan flags.
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runScan(ctx, args[1:], os.Getenv("GITHUB_TOKEN"), stdout, stderr)
 	case "action":
 		return runScan(ctx, actionArgs(os.Getenv), actionToken(os.Getenv), stdout, stderr)
+	case "init":
+		return runInit(args[1:], stdout)
 	case "rules":
 		return report.RulesTable(stdout, scan.All)
 	case "explain":
