@@ -53,6 +53,11 @@ func TestReleaseVersionAgrees(t *testing.T) {
 			t.Errorf("README.md uses kubeharden/kubeharden@%s, want @%s (the release's major version tag)", m[1], major)
 		}
 	}
+	for _, m := range regexp.MustCompile(`ghcr\.io/kubeharden/kubeharden:([\w.-]+)`).FindAllStringSubmatch(string(readme), -1) {
+		if m[1] != major && m[1] != releaseVersion {
+			t.Errorf("README.md names the image ghcr.io/kubeharden/kubeharden:%s, want :%s or :%s", m[1], major, releaseVersion)
+		}
+	}
 }
 
 // TestVersionOutput: `kubeharden version` names the version, commit and
