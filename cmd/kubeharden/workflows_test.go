@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -90,6 +91,19 @@ func TestReleaseWorkflow(t *testing.T) {
 	}
 	if !goreleaser || !cosign {
 		t.Errorf("goreleaser release step %v, cosign installed %v", goreleaser, cosign)
+	}
+	// The workflow's tag check greps whole lines of these files.
+	for file, line := range map[string]string{
+		"cmd/kubeharden/version.go": `const releaseVersion = "` + releaseVersion + `"`,
+		"action.yml":                "  image: docker://ghcr.io/kubeharden/kubeharden:" + releaseVersion,
+	} {
+		data, err := os.ReadFile(filepath.Join(repoRoot, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(strings.Split(string(data), "\n"), line) {
+			t.Errorf("%s has no line %q, which release.yml looks for", file, line)
+		}
 	}
 }
 
