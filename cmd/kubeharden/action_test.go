@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -90,31 +93,121 @@ func TestActionRuns(t *testing.T) {
 	}
 }
 
-// TestDockerfile checks GitHub's rules for container actions: no USER, no
-// WORKDIR in the final stage, an exec-form ENTRYPOINT with an absolute path.
+// TestDockerfile checks GitHub's rules for container actions in both
+// images, the one built from source and the released one the action pulls:
+// no USER, no WORKDIR in the final stage, an exec-form ENTRYPOINT with an
+// absolute path; and every base image pinned by digest.
 func TestDockerfile(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(repoRoot, "Dockerfile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stages := strings.Split(string(data), "\nFROM ")
-	final := stages[len(stages)-1]
-	for _, l := range strings.Split(final, "\n") {
-		f := strings.Fields(l)
-		if len(f) == 0 {
-			continue
+	pinned := regexp.MustCompile(`@sha256:[0-9a-f]{64}\b`)
+	for _, name := range []string{"Dockerfile", "Dockerfile.release"} {
+		data, err := os.ReadFile(filepath.Join(repoRoot, name))
+		if err != nil {
+			t.Fatal(err)
 		}
-		switch strings.ToUpper(f[0]) {
-		case "USER", "WORKDIR":
-			t.Errorf("final stage sets %s", f[0])
-		case "ENTRYPOINT":
-			if !strings.HasPrefix(f[1], `["/`) {
-				t.Errorf("ENTRYPOINT %q: want exec form with an absolute path", l)
+		stages := strings.Split(string(data), "\nFROM ")
+		final := stages[len(stages)-1]
+		for _, l := range strings.Split(final, "\n") {
+			f := strings.Fields(l)
+			if len(f) == 0 {
+				continue
+			}
+			switch strings.ToUpper(f[0]) {
+			case "USER", "WORKDIR":
+				t.Errorf("%s: final stage sets %s", name, f[0])
+			case "ENTRYPOINT":
+				if !strings.HasPrefix(f[1], `["/`) {
+					t.Errorf("%s: ENTRYPOINT %q: want exec form with an absolute path", name, l)
+				}
+			}
+		}
+		if !strings.Contains(final, "ENTRYPOINT") {
+			t.Errorf("%s: no ENTRYPOINT in the final stage", name)
+		}
+		for _, l := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(l); len(f) > 1 && strings.EqualFold(f[0], "FROM") && !pinned.MatchString(f[1]) {
+				t.Errorf("%s: %q: base image not pinned by digest", name, l)
 			}
 		}
 	}
-	if !strings.Contains(final, "ENTRYPOINT") {
-		t.Error("no ENTRYPOINT in the final stage")
+}
+
+// readAction parses action.yml.
+func readAction(t *testing.T) (action struct {
+	Inputs map[string]struct{ Default string }
+	Runs   struct{ Using, Image string }
+}) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot, "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, &action); err != nil {
+		t.Fatal(err)
+	}
+	return action
+}
+
+// TestActionImage: the action pulls the released image of the version in
+// the code, never builds one on the runner.
+func TestActionImage(t *testing.T) {
+	runs := readAction(t).Runs
+	if runs.Using != "docker" {
+		t.Errorf("runs.using = %q, want docker", runs.Using)
+	}
+	const prefix = "docker://ghcr.io/kubeharden/kubeharden:"
+	if !strings.HasPrefix(runs.Image, prefix) {
+		t.Fatalf("runs.image = %q, want %s<version>", runs.Image, prefix)
+	}
+	if v := strings.TrimPrefix(runs.Image, prefix); v != releaseVersion {
+		t.Errorf("runs.image pulls %q, the code's releaseVersion is %q", v, releaseVersion)
+	}
+}
+
+// TestActionInputsDeclared: nothing the binary reads as an input is
+// missing from action.yml (the runner sets only declared inputs, so an
+// undeclared one is always empty). The reads are recorded through the
+// action's entrypoint and found in the sources, for reads outside it.
+func TestActionInputsDeclared(t *testing.T) {
+	declared := readAction(t).Inputs
+	read := map[string]bool{}
+	getenv := func(k string) string {
+		if name, ok := strings.CutPrefix(k, "INPUT_"); ok {
+			read[strings.ToLower(name)] = true
+		}
+		return ""
+	}
+	actionArgs(getenv)
+	actionToken(getenv)
+	if !read["path"] || !read["github-token"] {
+		t.Fatalf("the entrypoint read %v: the recording misses its reads", slices.Sorted(maps.Keys(read)))
+	}
+	literal := regexp.MustCompile(`"INPUT_([A-Za-z0-9_-]+)"|GetInput\("([^"]+)"\)`)
+	err := filepath.WalkDir(repoRoot, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".") && path != repoRoot) {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range literal.FindAllStringSubmatch(string(src), -1) {
+			read[strings.ToLower(m[1]+m[2])] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range read {
+		if _, ok := declared[name]; !ok {
+			t.Errorf("the binary reads input %q, which action.yml does not declare", name)
+		}
 	}
 }
 

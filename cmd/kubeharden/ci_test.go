@@ -285,21 +285,6 @@ func TestCIFormatsWellFormed(t *testing.T) {
 	}
 }
 
-// runIn runs the CLI in-process in dir.
-func runIn(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	t.Chdir(dir)
-	var out, errb bytes.Buffer
-	err := run(context.Background(), args, strings.NewReader(""), &out, &errb)
-	var ee *exitError
-	if errors.As(err, &ee) {
-		code = ee.code
-	} else if err != nil {
-		t.Fatalf("run %v: %v", args, err)
-	}
-	return out.String(), errb.String(), code
-}
-
 // TestGitLabFingerprints: Code Quality fingerprints are unique, the same
 // on the next run, and the same after lines are inserted above the
 // findings, while the lines move.
@@ -313,7 +298,7 @@ func TestGitLabFingerprints(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, name), b, 0o644)
 	}
 	scanFPs := func() (fps []string, lines map[string]int) {
-		out, stderr, _ := runIn(t, dir, "scan", "--format", "gitlab", ".")
+		out, stderr, _ := runWorkspace(t, dir, "scan", "--format", "gitlab", ".")
 		var cq codeQuality
 		if err := json.Unmarshal([]byte(out), &cq); err != nil {
 			t.Fatalf("%v: %s", err, stderr)
@@ -384,7 +369,7 @@ func TestGitLabPathsFromProjectRoot(t *testing.T) {
 	t.Setenv("GITHUB_ACTIONS", "")
 	t.Setenv("GITLAB_CI", "true")
 	t.Setenv("CI_PROJECT_DIR", repoRoot)
-	out, _, _ := runIn(t, filepath.Join(repoRoot, "testdata/examples"), "scan", "--format", "gitlab", "insecure")
+	out, _, _ := runWorkspace(t, filepath.Join(repoRoot, "testdata/examples"), "scan", "--format", "gitlab", "insecure")
 	var cq codeQuality
 	if err := json.Unmarshal([]byte(out), &cq); err != nil || len(cq) == 0 {
 		t.Fatalf("%v: %s", err, out)
@@ -481,10 +466,14 @@ func TestGitLabTemplate(t *testing.T) {
 	if job.Artifacts.When != "always" || job.Artifacts.Reports["junit"] == "" || job.Artifacts.Reports["codequality"] == "" {
 		t.Errorf("artifacts %+v: want junit and codequality reports, kept when the job fails", job.Artifacts)
 	}
-	dockerfile, _ := os.ReadFile(filepath.Join(repoRoot, "Dockerfile"))
-	froms := regexp.MustCompile(`(?m)^FROM (\S+)`).FindAllStringSubmatch(string(dockerfile), -1)
-	if len(froms) == 0 || !strings.HasPrefix(froms[len(froms)-1][1], "gcr.io/distroless/") || !strings.HasSuffix(froms[len(froms)-1][1], ":debug") {
-		t.Errorf("the image's base %v has no shell for GitLab to run the script in", froms)
+	// The released image (Dockerfile.release) and a source build
+	// (Dockerfile) both end on distroless' debug variant, which has a shell.
+	for _, name := range []string{"Dockerfile.release", "Dockerfile"} {
+		dockerfile, _ := os.ReadFile(filepath.Join(repoRoot, name))
+		froms := regexp.MustCompile(`(?m)^FROM (\S+)`).FindAllStringSubmatch(string(dockerfile), -1)
+		if len(froms) == 0 || !strings.HasPrefix(froms[len(froms)-1][1], "gcr.io/distroless/") || !strings.Contains(froms[len(froms)-1][1], ":debug") {
+			t.Errorf("the base of %s, %v, has no shell for GitLab to run the script in", name, froms)
+		}
 	}
 
 	flags := listedScanFlags(t)
@@ -512,7 +501,7 @@ func TestGitLabTemplate(t *testing.T) {
 	t.Setenv("GITLAB_CI", "true")
 	t.Setenv("CI_PROJECT_DIR", dir)
 	t.Setenv("GITHUB_ACTIONS", "")
-	if _, stderr, code := runIn(t, dir, args[1:]...); code != exitFindings {
+	if _, stderr, code := runWorkspace(t, dir, args[1:]...); code != exitFindings {
 		t.Errorf("the template's command exits %d, want %d (fail-on error): %s", code, exitFindings, stderr)
 	}
 	suites, err := junit.IngestFile(filepath.Join(dir, job.Artifacts.Reports["junit"]))

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -46,17 +45,11 @@ Usage:
   kubeharden scan [flags] [PATH...]   scan files and directories (default .)
   kubeharden rules                    list every rule
   kubeharden explain RULE             show a rule's rationale, fix and example
+  kubeharden init [DIR]               write a starter .kubeharden.yaml and workflow
   kubeharden version                  print the version
 
 Run 'kubeharden scan -h' for the scan flags.
 `
-
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "0.1.0-dev"
-}
 
 // run is the whole CLI: main only maps its error to an exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -71,6 +64,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "action":
 		token := actionToken(os.Getenv)
 		return redactError(runScan(ctx, actionArgs(os.Getenv), token, stdout, stderr), token)
+	case "init":
+		return runInit(args[1:], stdout)
 	case "rules":
 		return report.RulesTable(stdout, scan.All)
 	case "explain":
@@ -83,8 +78,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return report.Explain(stdout, c)
 	case "version", "--version":
-		_, err := fmt.Fprintf(stdout, "kubeharden %s\nKubernetes support data updated %s (newest minor known: 1.%d)\n", version(), scan.SupportTableUpdated, scan.NewestMinor())
-		return err
+		return printVersion(stdout, scan.SupportTableUpdated, scan.NewestMinor())
 	case "help", "-h", "--help":
 		_, err := fmt.Fprint(stdout, usage)
 		return err
