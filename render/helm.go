@@ -450,7 +450,7 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 		}
 		file, _ := fileOf(srcs, name)
 		inst, m := markedFor(name, text)
-		parsed, ps := Parse(file, []byte(text))
+		parsed, ps := parseHelm(file, text)
 		for _, p := range ps {
 			p.Pos = Pos{File: file, Line: 1, Column: 1}
 			p.Message = fmt.Sprintf("%s renders invalid YAML (value set %s): %s", name, vs.Name, p.Message)
@@ -458,7 +458,7 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 		}
 		var other []*Object
 		if again != nil && again[name] != text {
-			other, _ = Parse(file, []byte(again[name]))
+			other, _ = parseHelm(file, again[name])
 		}
 		for i, o := range parsed {
 			trimDocEnd(o.Node)
