@@ -260,7 +260,7 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 	inputs = plain
 	var kustTexts []Text
 	for f := range consumed {
-		if data, err := cache.read(f); err == nil {
+		if data, err := cache.read(f); err == nil { // text only: a binary generator input is no text
 			kustTexts = append(kustTexts, Text{File: relPath(opt.Dir, f), Data: data})
 		}
 	}
@@ -448,7 +448,19 @@ func relPath(dir, abs string) string {
 	return filepath.ToSlash(rel)
 }
 
+// readInput reads a file scanned as text: not a binary file, and
+// otherwise as readFile.
 func readInput(in input, maxSize int64) ([]byte, *Problem) {
+	data, prob := readFile(in, maxSize)
+	if prob == nil && isBinary(data) {
+		return nil, &Problem{Kind: Skipped, Pos: Pos{File: in.rel, Line: 1, Column: 1}, Message: binaryMessage}
+	}
+	return data, prob
+}
+
+// readFile reads a regular file of at most maxSize bytes that is not a
+// link leaving in.root.
+func readFile(in input, maxSize int64) ([]byte, *Problem) {
 	at := Pos{File: in.rel, Line: 1, Column: 1}
 	skip := func(format string, args ...any) *Problem {
 		return &Problem{Kind: Skipped, Pos: at, Message: fmt.Sprintf(format, args...)}
@@ -495,11 +507,16 @@ func readInput(in input, maxSize int64) ([]byte, *Problem) {
 	if int64(len(data)) > maxSize {
 		return nil, skip("is over the %s limit (--max-file-size); not scanned", byteSize(maxSize))
 	}
-	head := data[:min(len(data), 8000)]
-	if bytes.IndexByte(head, 0) >= 0 {
-		return nil, skip("is a binary file, not YAML or JSON; not scanned")
-	}
 	return data, nil
+}
+
+// binaryMessage is the Skipped message of a binary file.
+const binaryMessage = "is a binary file, not YAML or JSON; not scanned"
+
+// isBinary reports whether data looks like a binary file's (a NUL byte in
+// its head), as git and grep decide.
+func isBinary(data []byte) bool {
+	return bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0
 }
 
 func byteSize(n int64) string {
