@@ -139,3 +139,40 @@ func helmObjectList(t *testing.T, dir string) []byte {
 	sort.Strings(list)
 	return []byte(strings.Join(list, "\n") + "\n")
 }
+
+// TestHelmGeneratedStable: what a chart generates at render time (values
+// stored with set, the clock, a random name) is marked generated, and the
+// objects are named the same on every load.
+func TestHelmGeneratedStable(t *testing.T) {
+	dir, err := filepath.Abs(filepath.Join("..", "testdata", "helm", "generated-values"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := func() []string {
+		objs, probs := loadChart(context.Background(), dir, Options{Dir: dir})
+		if len(probs) > 0 {
+			t.Fatal(probs)
+		}
+		var out []string
+		for _, o := range objs {
+			var gen []string
+			for p := range o.Generated {
+				gen = append(gen, p)
+			}
+			sort.Strings(gen)
+			out = append(out, fmt.Sprintf("%s %s %v %s", o.Kind, o.Name, gen, o.String("data.rendered")))
+		}
+		return out
+	}
+	first := load()
+	want := []string{
+		"ConfigMap release-name-probe-????? [data.rendered metadata.name] 2026",
+		"Secret release-name-auth [data.password data.passwordMtime] ",
+	}
+	if strings.Join(first, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(first, "\n"), strings.Join(want, "\n"))
+	}
+	if second := load(); strings.Join(second, "\n") != strings.Join(first, "\n") {
+		t.Errorf("a second load differs:\n%s", strings.Join(second, "\n"))
+	}
+}
