@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -84,6 +85,10 @@ type Set struct {
 	Charts []string
 	// Texts are the files read, as written, for secret detection.
 	Texts []Text
+	// NotManifests counts the files read that parse as YAML or JSON but
+	// hold no Kubernetes object (no apiVersion and kind): data files,
+	// other tools' configuration. They are not checked.
+	NotManifests int
 }
 
 // A Text is the content of one file a scan read, or of rendered output
@@ -282,6 +287,7 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 		objs  []*Object
 		probs []Problem
 		text  []byte
+		other bool // parses, but is no manifest
 	}
 	results := make([]result, len(inputs))
 	next := make(chan int)
@@ -300,6 +306,7 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 				} else {
 					results[i].objs, results[i].probs = Parse(in.rel, data)
 					results[i].text = data
+					results[i].other = len(results[i].objs) == 0 && len(results[i].probs) == 0 && hasDocument(data)
 				}
 				if opt.Progress != nil {
 					mu.Lock()
@@ -323,6 +330,9 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 		return nil, cerr
 	}
 	for i, r := range results {
+		if r.other {
+			set.NotManifests++
+		}
 		set.Objects = append(set.Objects, r.objs...)
 		set.Problems = append(set.Problems, r.probs...)
 		if r.text != nil {
@@ -533,6 +543,7 @@ func byteSize(n int64) string {
 // Documents without apiVersion and kind are not objects and are skipped.
 // A syntax error ends the file with a Problem; objects before it are kept.
 func Parse(file string, data []byte) ([]*Object, []Problem) {
+	data = jsonTabs(data)
 	var objs []*Object
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
@@ -551,6 +562,31 @@ func Parse(file string, data []byte) ([]*Object, []Problem) {
 		objs = appendObjects(objs, file, root, 0)
 	}
 	return objs, nil
+}
+
+// jsonTabs returns valid JSON with its tabs written as spaces: YAML does
+// not allow tabs where JSON does (indentation), and in valid JSON a tab is
+// only ever white space. Lines and columns stay as they are.
+func jsonTabs(data []byte) []byte {
+	if !bytes.Contains(data, []byte("\t")) || !json.Valid(data) {
+		return data
+	}
+	return bytes.ReplaceAll(data, []byte("\t"), []byte(" "))
+}
+
+// hasDocument reports whether data holds a YAML document that is not
+// empty (comments and null only).
+func hasDocument(data []byte) bool {
+	dec := yaml.NewDecoder(bytes.NewReader(jsonTabs(data)))
+	for {
+		var doc yaml.Node
+		if dec.Decode(&doc) != nil {
+			return false
+		}
+		if root := deref(&doc); root != nil && !(root.Kind == yaml.ScalarNode && root.Tag == "!!null") {
+			return true
+		}
+	}
 }
 
 func appendObjects(objs []*Object, file string, n *yaml.Node, depth int) []*Object {

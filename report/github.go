@@ -133,6 +133,9 @@ func (s StepSummary) Write(w io.Writer, r *Report) error {
 	if r.Summary.Suppressed > 0 {
 		fmt.Fprintf(&b, " %s accepted (ignore annotations or comments, or the baseline).", plural(r.Summary.Suppressed, "finding"))
 	}
+	if r.Summary.NotManifests > 0 {
+		fmt.Fprintf(&b, " %s not Kubernetes manifests (data or other tools' files), not checked.", plural(r.Summary.NotManifests, "file"))
+	}
 	b.WriteString("\n\n")
 	if len(r.Settings) > 0 {
 		b.WriteString("**Configuration in effect** (from `.kubeharden.yaml` or flags):\n\n")

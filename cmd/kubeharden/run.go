@@ -371,6 +371,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 		accepted, stale = baseline.Apply(findings)
 	}
 	rep := report.New(report.Tool{Name: "kubeharden", Version: version()}, findings, set.Files, len(set.Objects))
+	rep.Summary.NotManifests = set.NotManifests
 	rep.Settings = settings(cfg, excludes)
 	if baseline != nil {
 		rep.Settings = append(rep.Settings, fmt.Sprintf("baseline %s: %s accepted; %d of its entries no longer found", baseline.Name,

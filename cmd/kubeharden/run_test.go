@@ -447,3 +447,16 @@ func TestBaselineCLI(t *testing.T) {
 		t.Errorf("a baseline that is not a JSON report: exit %d, want %d", code, exitUsage)
 	}
 }
+
+// TestNotManifestsCounted: files that are no Kubernetes manifest are
+// counted in the footer and the JSON summary, and fail nothing.
+func TestNotManifestsCounted(t *testing.T) {
+	out, _, code := runCLI(t, "scan", "testdata/inputs/not-kubernetes")
+	if code != 0 || !strings.Contains(out, "2 files not Kubernetes manifests, not checked") {
+		t.Errorf("exit %d, footer:\n%s", code, out)
+	}
+	out, _, _ = runCLI(t, "scan", "--format", "json", "testdata/inputs/not-kubernetes")
+	if !strings.Contains(out, `"notManifests": 2`) {
+		t.Errorf("JSON summary without notManifests:\n%s", out)
+	}
+}
