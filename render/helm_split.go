@@ -3,6 +3,7 @@ package render
 import (
 	"regexp"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -25,13 +26,13 @@ type helmDoc struct {
 // splitHelm splits a rendered template into documents exactly as Helm's
 // SplitManifests does, remembering where each starts.
 func splitHelm(text string) []helmDoc {
-	start := len(text) - len(strings.TrimLeft(text, " \t\n\v\f\r\u0085\u00a0"))
+	start := len(text) - len(strings.TrimLeftFunc(text, unicode.IsSpace))
 	body := strings.TrimSpace(text)
 	var docs []helmDoc
 	from := 0
 	add := func(end int) {
 		d := body[from:end]
-		lead := len(d) - len(strings.TrimLeft(d, " \t\n\v\f\r\u0085\u00a0"))
+		lead := len(d) - len(strings.TrimLeftFunc(d, unicode.IsSpace))
 		d = strings.TrimSpace(d)
 		if d == "" {
 			return

@@ -26,6 +26,7 @@ var splitSeeds = []string{
 	"\n\n  \t---kind: A\n\t---\n",
 	"a: b\n---\u00a0kind: A",
 	"\u0085---x",
+	"\u2028\u3000a: b\n\u2029---\u200ac: d",
 }
 
 // TestSplitHelm: documents are the ones Helm's own splitter returns, in
