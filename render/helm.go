@@ -389,6 +389,14 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 		return nil, chartProblem(err)
 	}
 	var eng engine.Engine
+	// Templates can store what they generate in the values (`set .Values
+	// "password" (randAlphaNum 10)`, as Bitnami's charts do), and the
+	// engine renders with the maps it is given: the second render gets
+	// values no render has touched, or it would reuse the first one's.
+	pristine := copyRenderValues(vals)
+	gen := generates(ch) // before the clock is pinned: now is a generator
+	clock := pinClock(ch)
+	clock(firstClock)
 	files, err := eng.Render(ch, vals)
 	if err != nil {
 		return nil, []Problem{templateProblem(baseDir(dir, rel), srcs, rel, vs.Name, err)}
@@ -396,8 +404,10 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	// A second render tells which values the chart generates at install
 	// (randAlphaNum, genCA, uuidv4): they differ, and were never committed.
 	var again map[string]string
-	if generates(ch) {
-		again, _ = eng.Render(ch, vals)
+	if gen {
+		clock(secondClock)
+		again, _ = eng.Render(ch, pristine)
+		clock(firstClock)
 	}
 	// Markers inside named templates can change what include returns to
 	// the code that inspects it (fromYaml, eq, trunc); files that render
@@ -450,7 +460,7 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 		}
 		file, _ := fileOf(srcs, name)
 		inst, m := markedFor(name, text)
-		parsed, ps := Parse(file, []byte(text))
+		parsed, ps := parseHelm(file, text)
 		for _, p := range ps {
 			p.Pos = Pos{File: file, Line: 1, Column: 1}
 			p.Message = fmt.Sprintf("%s renders invalid YAML (value set %s): %s", name, vs.Name, p.Message)
@@ -458,7 +468,7 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 		}
 		var other []*Object
 		if again != nil && again[name] != text {
-			other, _ = Parse(file, []byte(again[name]))
+			other, _ = parseHelm(file, again[name])
 		}
 		for i, o := range parsed {
 			trimDocEnd(o.Node)
@@ -468,6 +478,7 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 			if i < len(other) {
 				trimDocEnd(other[i].Node)
 				o.Generated = differing(o.Node, other[i].Node, "", nil)
+				stableIdentity(o, other[i])
 			}
 			objs = append(objs, helmObject{Object: o, template: name})
 		}
@@ -629,6 +640,123 @@ func generates(ch *chart.Chart) bool {
 		}
 	}
 	return false
+}
+
+// The clocks of the two renders: `now` in a template reads one of them,
+// so that the output is the same on every run and a value made from the
+// time differs between the two renders (within one second it would not).
+const (
+	firstClock  = `(toDate "2006-01-02T15:04:05Z07:00" "2026-01-01T00:00:00Z")`
+	secondClock = `(toDate "2006-01-02T15:04:05Z07:00" "2027-02-02T01:01:01Z")`
+)
+
+var (
+	actionRE = regexp.MustCompile(`(?s)\{\{.*?\}\}`)
+	nowRE    = regexp.MustCompile(`(^|[^\w.$"'])now\b`)
+)
+
+// pinClock returns a function that sets the clock `now` reads in the
+// templates of ch and its subcharts (the sprig function is replaced, in
+// actions only, by a fixed time).
+func pinClock(ch *chart.Chart) func(clock string) {
+	type tpl struct {
+		f    *chart.File
+		data string
+	}
+	var tpls []tpl
+	var walk func(c *chart.Chart)
+	walk = func(c *chart.Chart) {
+		for _, t := range c.Templates {
+			if bytes.Contains(t.Data, []byte("now")) {
+				tpls = append(tpls, tpl{t, string(t.Data)})
+			}
+		}
+		for _, d := range c.Dependencies() {
+			walk(d)
+		}
+	}
+	walk(ch)
+	return func(clock string) {
+		for _, t := range tpls {
+			t.f.Data = []byte(actionRE.ReplaceAllStringFunc(t.data, func(a string) string {
+				return nowRE.ReplaceAllString(a, "${1}"+clock)
+			}))
+		}
+	}
+}
+
+// stableIdentity masks the part of a generated name or namespace that
+// differs from render to render (a test pod named with randAlphaNum), so
+// that findings name the object the same way on every run.
+func stableIdentity(o, other *Object) {
+	for _, p := range []string{"metadata.name", "metadata.generateName", "metadata.namespace"} {
+		if !o.Generated[p] {
+			continue
+		}
+		segs, _ := ParsePath(p)
+		a, b := ValueAt(o.Node, segs), ValueAt(other.Node, segs)
+		if a == nil || b == nil {
+			continue
+		}
+		a.Value = maskGenerated(a.Value, b.Value)
+	}
+	o.Name = o.String("metadata.name")
+	if o.Name == "" {
+		o.Name = o.String("metadata.generateName")
+	}
+	o.Namespace = o.String("metadata.namespace")
+}
+
+// maskGenerated writes ? for the characters of a, between the name
+// separators (- and .) around where a and b differ: the same mask
+// whatever random characters the two happen to share.
+func maskGenerated(a, b string) string {
+	start := 0
+	for start < len(a) && start < len(b) && a[start] == b[start] {
+		start++
+	}
+	end := 0 // from the end
+	for end < len(a)-start && end < len(b)-start && a[len(a)-1-end] == b[len(b)-1-end] {
+		end++
+	}
+	start = strings.LastIndexAny(a[:start], "-.") + 1
+	if i := strings.IndexAny(a[len(a)-end:], "-."); i >= 0 {
+		end -= i
+	} else {
+		end = 0
+	}
+	return a[:start] + strings.Repeat("?", len(a)-end-start) + a[len(a)-end:]
+}
+
+// copyRenderValues copies the render values deeply enough that a render
+// cannot change what another sees: .Values entirely, the rest shallowly.
+func copyRenderValues(vals chartutil.Values) chartutil.Values {
+	out := make(chartutil.Values, len(vals))
+	for k, v := range vals {
+		out[k] = v
+	}
+	out["Values"] = copyValue(vals["Values"])
+	return out
+}
+
+func copyValue(v any) any {
+	switch t := v.(type) {
+	case chartutil.Values:
+		return chartutil.Values(copyValue(map[string]any(t)).(map[string]any))
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			m[k] = copyValue(e)
+		}
+		return m
+	case []any:
+		l := make([]any, len(t))
+		for i, e := range t {
+			l[i] = copyValue(e)
+		}
+		return l
+	}
+	return v
 }
 
 // differing adds to into the paths of the string values where a and b,

@@ -32,6 +32,7 @@ var helmFieldCases = []struct {
 	{name: "podinfo", chart: "podinfo/charts/podinfo", corpus: true},
 	{name: "grafana", chart: "grafana-community-helm-charts/charts/grafana", corpus: true},
 	{name: "kube-state-metrics", chart: "prometheus-community-helm-charts/charts/kube-state-metrics", corpus: true},
+	{name: "cert-manager", chart: "realworld/cert-manager/deploy/charts/cert-manager", corpus: true},
 }
 
 // TestHelmFieldParity: the objects kubeharden renders equal, field for

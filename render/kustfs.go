@@ -51,26 +51,43 @@ type fileCache struct {
 }
 
 type cached struct {
-	data []byte
-	err  error
+	data   []byte
+	err    error
+	binary bool
 }
 
+// read returns a text file of the tree; a binary file is an error.
 func (c *fileCache) read(abs string) ([]byte, error) {
+	e := c.load(abs)
+	if e.err == nil && e.binary {
+		return nil, fmt.Errorf("%s %s", abs, binaryMessage)
+	}
+	return e.data, e.err
+}
+
+// readAny returns a file of the tree, text or binary: what kustomize reads
+// itself (a configMapGenerator puts a binary file in binaryData).
+func (c *fileCache) readAny(abs string) ([]byte, error) {
+	e := c.load(abs)
+	return e.data, e.err
+}
+
+func (c *fileCache) load(abs string) cached {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.files[abs]; ok {
-		return e.data, e.err
+		return e
 	}
 	// Callers check that abs stays in the repository (treeFS.check); the
-	// root given here only keeps readInput's own link check from refusing
+	// root given here only keeps readFile's own link check from refusing
 	// links between directories of the repository.
-	data, prob := readInput(input{abs: abs, rel: abs, root: string(filepath.Separator)}, c.maxSize)
-	e := cached{data: data}
+	data, prob := readFile(input{abs: abs, rel: abs, root: string(filepath.Separator)}, c.maxSize)
+	e := cached{data: data, binary: prob == nil && isBinary(data)}
 	if prob != nil {
 		e.err = fmt.Errorf("%s %s", abs, prob.Message)
 	}
 	c.files[abs] = e
-	return e.data, e.err
+	return e
 }
 
 // A treeFS is the read-only file system kustomize builds see: the scanned
@@ -211,7 +228,7 @@ func (f *treeFS) ReadFile(p string) ([]byte, error) {
 		f.read[p] = true
 		return data, nil
 	}
-	data, err := f.cache.read(p)
+	data, err := f.cache.readAny(p)
 	if err != nil {
 		return nil, err
 	}

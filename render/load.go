@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -87,6 +88,10 @@ type Set struct {
 	// Skipped lists the directories the walk did not enter, so a report
 	// can say what it did not look at.
 	Skipped []SkippedDir
+	// NotManifests counts the files read that parse as YAML or JSON but
+	// hold no Kubernetes object (no apiVersion and kind): data files,
+	// other tools' configuration. They are not checked.
+	NotManifests int
 }
 
 // A SkippedDir is a directory a walk passed over, and why.
@@ -287,7 +292,7 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 	inputs = plain
 	var kustTexts []Text
 	for f := range consumed {
-		if data, err := cache.read(f); err == nil {
+		if data, err := cache.read(f); err == nil { // text only: a binary generator input is no text
 			kustTexts = append(kustTexts, Text{File: relPath(opt.Dir, f), Data: data})
 		}
 	}
@@ -309,6 +314,7 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 		objs  []*Object
 		probs []Problem
 		text  []byte
+		other bool // parses, but is no manifest
 	}
 	results := make([]result, len(inputs))
 	next := make(chan int)
@@ -327,6 +333,7 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 				} else {
 					results[i].objs, results[i].probs = Parse(in.rel, data)
 					results[i].text = data
+					results[i].other = len(results[i].objs) == 0 && len(results[i].probs) == 0 && hasDocument(data)
 				}
 				if opt.Progress != nil {
 					mu.Lock()
@@ -350,6 +357,9 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 		return nil, cerr
 	}
 	for i, r := range results {
+		if r.other {
+			set.NotManifests++
+		}
 		set.Objects = append(set.Objects, r.objs...)
 		set.Problems = append(set.Problems, r.probs...)
 		if r.text != nil {
@@ -475,7 +485,19 @@ func relPath(dir, abs string) string {
 	return filepath.ToSlash(rel)
 }
 
+// readInput reads a file scanned as text: not a binary file, and
+// otherwise as readFile.
 func readInput(in input, maxSize int64) ([]byte, *Problem) {
+	data, prob := readFile(in, maxSize)
+	if prob == nil && isBinary(data) {
+		return nil, &Problem{Kind: Skipped, Pos: Pos{File: in.rel, Line: 1, Column: 1}, Message: binaryMessage}
+	}
+	return data, prob
+}
+
+// readFile reads a regular file of at most maxSize bytes that is not a
+// link leaving in.root.
+func readFile(in input, maxSize int64) ([]byte, *Problem) {
 	at := Pos{File: in.rel, Line: 1, Column: 1}
 	skip := func(format string, args ...any) *Problem {
 		return &Problem{Kind: Skipped, Pos: at, Message: fmt.Sprintf(format, args...)}
@@ -522,11 +544,16 @@ func readInput(in input, maxSize int64) ([]byte, *Problem) {
 	if int64(len(data)) > maxSize {
 		return nil, skip("is over the %s limit (--max-file-size); not scanned", byteSize(maxSize))
 	}
-	head := data[:min(len(data), 8000)]
-	if bytes.IndexByte(head, 0) >= 0 {
-		return nil, skip("is a binary file, not YAML or JSON; not scanned")
-	}
 	return data, nil
+}
+
+// binaryMessage is the Skipped message of a binary file.
+const binaryMessage = "is a binary file, not YAML or JSON; not scanned"
+
+// isBinary reports whether data looks like a binary file's (a NUL byte in
+// its head), as git and grep decide.
+func isBinary(data []byte) bool {
+	return bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0
 }
 
 func byteSize(n int64) string {
@@ -543,6 +570,7 @@ func byteSize(n int64) string {
 // Documents without apiVersion and kind are not objects and are skipped.
 // A syntax error ends the file with a Problem; objects before it are kept.
 func Parse(file string, data []byte) ([]*Object, []Problem) {
+	data = jsonTabs(data)
 	var objs []*Object
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
@@ -561,6 +589,31 @@ func Parse(file string, data []byte) ([]*Object, []Problem) {
 		objs = appendObjects(objs, file, root, 0)
 	}
 	return objs, nil
+}
+
+// jsonTabs returns valid JSON with its tabs written as spaces: YAML does
+// not allow tabs where JSON does (indentation), and in valid JSON a tab is
+// only ever white space. Lines and columns stay as they are.
+func jsonTabs(data []byte) []byte {
+	if !bytes.Contains(data, []byte("\t")) || !json.Valid(data) {
+		return data
+	}
+	return bytes.ReplaceAll(data, []byte("\t"), []byte(" "))
+}
+
+// hasDocument reports whether data holds a YAML document that is not
+// empty (comments and null only).
+func hasDocument(data []byte) bool {
+	dec := yaml.NewDecoder(bytes.NewReader(jsonTabs(data)))
+	for {
+		var doc yaml.Node
+		if dec.Decode(&doc) != nil {
+			return false
+		}
+		if root := deref(&doc); root != nil && !(root.Kind == yaml.ScalarNode && root.Tag == "!!null") {
+			return true
+		}
+	}
 }
 
 func appendObjects(objs []*Object, file string, n *yaml.Node, depth int) []*Object {

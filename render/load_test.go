@@ -266,3 +266,23 @@ func TestSkippedDirs(t *testing.T) {
 		t.Errorf("skipped:\n%s\nwant:\n%s", strings.Join(skipped, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestNotManifests: files that parse (YAML, JSON indented with tabs) but
+// hold no apiVersion and kind are counted and give no problem; a JSON
+// manifest indented with tabs is read, at its lines.
+func TestNotManifests(t *testing.T) {
+	set, err := Load(context.Background(), []string{"."}, Options{Dir: filepath.Join("..", "testdata", "inputs", "not-kubernetes")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.NotManifests != 2 || len(set.Problems) != 0 || len(set.Objects) != 0 {
+		t.Errorf("%d not manifests, problems %+v, %d objects; want 2, none, none", set.NotManifests, set.Problems, len(set.Objects))
+	}
+	objs, probs := Parse("pod.json", []byte("{\n\t\"apiVersion\": \"v1\",\n\t\"kind\": \"Pod\",\n\t\"metadata\": {\"name\": \"p\"},\n\t\"spec\": {\"hostPID\": true}\n}\n"))
+	if len(probs) != 0 || len(objs) != 1 {
+		t.Fatalf("%d objects, problems %+v", len(objs), probs)
+	}
+	if pos, _ := objs[0].Pos("spec.hostPID"); pos.Line != 5 || pos.Column != 11 {
+		t.Errorf("spec.hostPID at %s, want 5:11", pos)
+	}
+}

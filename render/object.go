@@ -3,10 +3,12 @@
 package render
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
 	"gopkg.in/yaml.v3"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // A Pos is a place in a file: a path relative to the working directory,
@@ -144,18 +146,49 @@ func (o *Object) Has(path string) bool {
 }
 
 // Value returns the object as generic data, with aliases and merge keys
-// expanded.
+// expanded, as the API server receives it: kubectl converts YAML to JSON
+// with sigs.k8s.io/yaml, whose scalars follow YAML 1.1 (`yes`, `on` and
+// `off` are booleans), not the YAML 1.2 of the node tree. Numbers are
+// json.Number.
 func (o *Object) Value() map[string]any {
 	if o.value == nil {
 		o.value = map[string]any{}
-		var v any
-		if err := o.Node.Decode(&v); err == nil {
-			if m, ok := normalize(v).(map[string]any); ok {
-				o.value = m
+		if m, err := apiValue(o.Node); err == nil {
+			o.value = m
+		} else {
+			// An alias to an anchor outside the object (an item of a List)
+			// does not survive re-encoding; read it as YAML 1.2.
+			var v any
+			if err := o.Node.Decode(&v); err == nil {
+				if m, ok := normalize(v).(map[string]any); ok {
+					o.value = m
+				}
 			}
 		}
 	}
 	return o.value
+}
+
+// apiValue converts a node tree to the JSON data kubectl sends for it.
+func apiValue(n *yaml.Node) (map[string]any, error) {
+	text, err := yaml.Marshal(n)
+	if err != nil {
+		return nil, err
+	}
+	j, err := sigsyaml.YAMLToJSON(text)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(j))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, fmt.Errorf("not a mapping")
+	}
+	return m, nil
 }
 
 // Decode decodes the field at path into v (a k8s.io/api type, usually)

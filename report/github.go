@@ -178,6 +178,9 @@ func (s StepSummary) Write(w io.Writer, r *Report) error {
 	if r.Summary.Suppressed > 0 {
 		fmt.Fprintf(&b, " %s accepted (ignore annotations or comments, or the baseline).", plural(r.Summary.Suppressed, "finding"))
 	}
+	if r.Summary.NotManifests > 0 {
+		fmt.Fprintf(&b, " %s not Kubernetes manifests (data or other tools' files), not checked.", plural(r.Summary.NotManifests, "file"))
+	}
 	b.WriteString("\n\n")
 	if c := r.Base; c != nil {
 		sha := c.SHA

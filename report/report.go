@@ -24,6 +24,9 @@ type Summary struct {
 	Objects    int            `json:"objects"`
 	Findings   map[string]int `json:"findings"`
 	Suppressed int            `json:"suppressed"`
+	// NotManifests counts the files read that are YAML or JSON but no
+	// Kubernetes manifest (data files, other tools' configuration).
+	NotManifests int `json:"notManifests,omitempty"`
 }
 
 // A Report is the result of one scan, in the JSON contract other tools

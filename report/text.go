@@ -70,6 +70,9 @@ func (t Text) Write(w io.Writer, r *Report) error {
 	if s.Suppressed > 0 {
 		fmt.Fprintf(&b, "; %d accepted (ignore annotations or comments, or the baseline)", s.Suppressed)
 	}
+	if s.NotManifests > 0 {
+		fmt.Fprintf(&b, "; %s not Kubernetes manifests, not checked", plural(s.NotManifests, "file"))
+	}
 	b.WriteString("\n")
 	if len(r.Skipped) > 0 {
 		var dirs []string

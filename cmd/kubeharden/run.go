@@ -151,14 +151,33 @@ func (fc fileConfig) helmOptions(dir, releaseName, namespace, kubeVersion string
 		if _, err := os.Stat(filepath.Join(dir, paths[0], "Chart.yaml")); err != nil {
 			return h, fmt.Errorf("--values and --set apply to a chart, and %s has no Chart.yaml", paths[0])
 		}
+		// Both sides absolute: Rel cannot relate a relative path to an
+		// absolute one. The chart is keyed as render names it, relative to
+		// the working directory.
+		chartAbs, err := filepath.Abs(paths[0])
+		if err != nil {
+			return h, fmt.Errorf("chart %s: %w", paths[0], err)
+		}
 		chart := filepath.ToSlash(filepath.Clean(paths[0]))
+		if wd, err := os.Getwd(); err == nil {
+			if r, err := filepath.Rel(wd, chartAbs); err == nil {
+				chart = filepath.ToSlash(r)
+			}
+		}
 		// Relative to the chart, so findings name the values file as the
 		// repository does, never by an absolute path.
 		var files []string
 		for _, v := range values {
-			r, err := filepath.Rel(paths[0], v)
+			abs, err := filepath.Abs(v)
+			if err == nil {
+				_, err = os.Stat(abs)
+			}
 			if err != nil {
-				return h, err
+				return h, fmt.Errorf("--values %s: %w", v, err)
+			}
+			r, err := filepath.Rel(chartAbs, abs)
+			if err != nil {
+				return h, fmt.Errorf("--values %s: cannot be named from chart %s: %w", v, paths[0], err)
 			}
 			files = append(files, r)
 		}
@@ -351,6 +370,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 		accepted, stale = baseline.Apply(findings)
 	}
 	rep := report.New(report.Tool{Name: "kubeharden", Version: version()}, findings, set.Files, len(set.Objects))
+	rep.Summary.NotManifests = set.NotManifests
 	rep.Settings = settings(cfg, excludes)
 	if baseline != nil {
 		rep.Settings = append(rep.Settings, fmt.Sprintf("baseline %s: %s accepted; %d of its entries no longer found", baseline.Name,

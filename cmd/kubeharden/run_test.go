@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -251,6 +252,23 @@ func TestHelmValueSetsFromConfig(t *testing.T) {
 	if _, _, code := runCLI(t, "scan", "--values", "x.yaml", "testdata/examples"); code != exitUsage {
 		t.Errorf("--values without a chart: exit %d", code)
 	}
+	// Any mix of absolute and relative paths names the same files.
+	abs := func(p string) string { return filepath.Join(repoRoot, p) }
+	for _, args := range [][]string{
+		{abs("testdata/helm/valuesets/values-prod.yaml"), "testdata/helm/valuesets"},
+		{"testdata/helm/valuesets/values-prod.yaml", abs("testdata/helm/valuesets")},
+		{abs("testdata/helm/valuesets/values-prod.yaml"), abs("testdata/helm/valuesets")},
+	} {
+		out, stderr, code := runCLI(t, "scan", "--values", args[0], "--format", "json", args[1])
+		if code == exitUsage || !strings.Contains(out, `"file": "testdata/helm/valuesets/values-prod.yaml"`) {
+			t.Errorf("--values %s %s: exit %d, values not applied:\n%s%s", args[0], args[1], code, stderr, out)
+		}
+	}
+	t.Chdir(repoRoot)
+	err := run(context.Background(), []string{"scan", "--values", "testdata/helm/valuesets/nothing.yaml", "testdata/helm/valuesets"}, strings.NewReader(""), io.Discard, io.Discard)
+	if ee := (*exitError)(nil); !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(ee.msg, "--values testdata/helm/valuesets/nothing.yaml") {
+		t.Errorf("missing values file: %v, want a usage error naming it", err)
+	}
 }
 
 // TestChartProblemsDoNotStopTheScan: a chart with a missing dependency or a
@@ -428,5 +446,18 @@ func TestBaselineCLI(t *testing.T) {
 	os.WriteFile(base, []byte(`{"runs": []}`), 0o644)
 	if _, _, code := runCLI(t, "scan", "--baseline", base, "testdata/examples"); code != exitUsage {
 		t.Errorf("a baseline that is not a JSON report: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// TestNotManifestsCounted: files that are no Kubernetes manifest are
+// counted in the footer and the JSON summary, and fail nothing.
+func TestNotManifestsCounted(t *testing.T) {
+	out, _, code := runCLI(t, "scan", "testdata/inputs/not-kubernetes")
+	if code != 0 || !strings.Contains(out, "2 files not Kubernetes manifests, not checked") {
+		t.Errorf("exit %d, footer:\n%s", code, out)
+	}
+	out, _, _ = runCLI(t, "scan", "--format", "json", "testdata/inputs/not-kubernetes")
+	if !strings.Contains(out, `"notManifests": 2`) {
+		t.Errorf("JSON summary without notManifests:\n%s", out)
 	}
 }
