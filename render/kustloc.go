@@ -160,6 +160,7 @@ func (g *kustGraph) object(data []byte) (*Object, error) {
 		o.File = g.root.rel
 	}
 	o.Locator = l.locate
+	o.Removed = l.removedAt
 	l.relines()
 	return o, nil
 }
@@ -336,12 +337,18 @@ type kustLoc struct {
 	base    *Object
 	gen     *kustDir
 	genItem *yaml.Node
+	removed *[]removal // what the layers' patches removed, once read
 }
 
 func (l *kustLoc) locate(n *yaml.Node) Location {
 	segs := l.paths[n] // the object's own node has no path
 	v := ValueAt(l.o.Node, segs)
 	leaf := v != nil && v.Kind == yaml.ScalarNode
+	if v != nil && v.Kind == yaml.SequenceNode {
+		if loc, ok := l.removedItem(segs); ok {
+			return loc
+		}
+	}
 	base, exact := l.basePos(segs)
 	if leaf || !exact {
 		order := make([]*kustDir, len(l.layers))
