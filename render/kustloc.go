@@ -437,9 +437,9 @@ func (l *kustLoc) generatorPos(segs []Segment) (Pos, bool) {
 			}
 		}
 		for _, n := range append(list(l.genItem, "envs"), envNode(l.genItem)...) {
-			data, err := l.g.k.cache.read(filepath.Join(l.gen.dir, n.Value))
-			if err == nil && regexp.MustCompile(`(?m)^\s*`+regexp.QuoteMeta(key)+`\s*=`).Match(data) {
-				return at(n), true
+			file := filepath.Join(l.gen.dir, n.Value)
+			if line, col := envLine(l.g.k.cache, file, key); line > 0 {
+				return Pos{File: relPath(l.g.k.opt.Dir, file), Line: line, Column: col}, true
 			}
 		}
 	}
@@ -448,6 +448,23 @@ func (l *kustLoc) generatorPos(segs []Segment) (Pos, bool) {
 	}
 	// Everything else of a generated object is made by its entry.
 	return item, true
+}
+
+// envLine returns the line and column of the KEY=value line of an env
+// file that sets key; 0 when none does.
+func envLine(c *fileCache, file, key string) (line, col int) {
+	data, err := c.read(file)
+	if err != nil {
+		return 0, 0
+	}
+	for i, l := range strings.Split(string(data), "\n") {
+		t := strings.TrimLeft(l, " \t")
+		k, _, _ := strings.Cut(t, "=")
+		if !strings.HasPrefix(t, "#") && strings.TrimRight(k, " \t\r") == key {
+			return i + 1, len(l) - len(t) + 1
+		}
+	}
+	return 0, 0
 }
 
 func envNode(item *yaml.Node) []*yaml.Node {

@@ -333,6 +333,7 @@ secretGenerator:
   - name: creds
     literals:
       - token=abc
+    env: creds.env
 `))
 	write(t, dir, "prod/user.yaml", []byte(`apiVersion: apps/v1
 kind: Deployment
@@ -347,7 +348,8 @@ spec:
             runAsUser: 0
 `))
 	write(t, dir, "prod/app.properties", []byte("a=b\n"))
-	write(t, dir, "prod/extra.env", []byte("FROM_ENV=1\n"))
+	write(t, dir, "prod/extra.env", []byte("# from the environment\nOTHER=x\nFROM_ENV=1\n"))
+	write(t, dir, "prod/creds.env", []byte("user=u\npass=p\n"))
 	set := loadTree(t, dir)
 	if len(set.Problems) != 0 {
 		t.Fatalf("problems: %+v", set.Problems)
@@ -380,8 +382,9 @@ spec:
 		{"ConfigMap", "", "prod/kustomization.yaml", 13, ""},
 		{"ConfigMap", "data.MODE", "prod/kustomization.yaml", 15, ""},
 		{"ConfigMap", `data["app.properties"]`, "prod/kustomization.yaml", 17, ""},
-		{"ConfigMap", "data.FROM_ENV", "prod/kustomization.yaml", 19, ""},
+		{"ConfigMap", "data.FROM_ENV", "prod/extra.env", 3, ""},
 		{"Secret", "data.token", "prod/kustomization.yaml", 23, ""},
+		{"Secret", "data.pass", "prod/creds.env", 2, ""},
 	} {
 		o := byKind[c.kind]
 		if o == nil {
