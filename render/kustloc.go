@@ -62,6 +62,10 @@ type kustGraph struct {
 	// charts are the Helm charts rendered for this build, by the file
 	// served in their place.
 	charts map[string]*chartRender
+	// objs are the objects built, the sources of replacements and vars;
+	// following depth replacement sources deep.
+	objs      []*Object
+	following int
 }
 
 type origin struct {
@@ -161,6 +165,7 @@ func (g *kustGraph) object(data []byte) (*Object, error) {
 	}
 	o.Locator = l.locate
 	o.Removed = l.removedAt
+	g.objs = append(g.objs, o)
 	l.relines()
 	return o, nil
 }
@@ -349,6 +354,11 @@ func (l *kustLoc) locate(n *yaml.Node) Location {
 			return loc
 		}
 	}
+	if leaf {
+		if loc, ok := l.variable(segs, v.Value); ok {
+			return loc
+		}
+	}
 	base, exact := l.basePos(segs)
 	if leaf || !exact {
 		order := make([]*kustDir, len(l.layers))
@@ -360,7 +370,7 @@ func (l *kustLoc) locate(n *yaml.Node) Location {
 		}
 		for _, d := range order {
 			if loc, ok := l.contribution(d, segs, v); ok {
-				if exact && base.File != "" && (base.File != loc.File || base.Line != loc.Line) {
+				if exact && base.File != "" && (base.File != loc.File || base.Line != loc.Line) && !relatesTo(loc, base) {
 					loc.Related = append(loc.Related, Related{File: base.File, Line: base.Line, Column: base.Column,
 						Message: fmt.Sprintf("base: %s:%d", base.File, base.Line)})
 				}
@@ -375,6 +385,16 @@ func (l *kustLoc) locate(n *yaml.Node) Location {
 		return l.helmLoc(segs)
 	}
 	return Location{Pos: base, Approx: !exact}
+}
+
+// relatesTo reports whether loc already lists p as related.
+func relatesTo(loc Location, p Pos) bool {
+	for _, r := range loc.Related {
+		if r.File == p.File && r.Line == p.Line {
+			return true
+		}
+	}
+	return false
 }
 
 // helmLoc is where the chart puts the field at segs: the template or
@@ -672,7 +692,10 @@ func (l *kustLoc) contribution(d *kustDir, segs []Segment, v *yaml.Node) (Locati
 	path := segmentsString(segs)
 	// Later transformers win; kustomize runs them in this order:
 	// patchesStrategicMerge, patches, namespace, namePrefix, nameSuffix,
-	// labels, annotations, patchesJson6902, replicas, images.
+	// labels, annotations, patchesJson6902, replicas, images, replacements.
+	if loc, ok := l.replacement(d, segs, leafValue); ok {
+		return loc, true
+	}
 	if strings.HasSuffix(path, ".image") && leafValue != "" {
 		imgs := items(d.doc, "images")
 		for i := len(imgs) - 1; i >= 0; i-- {
