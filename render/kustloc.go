@@ -62,6 +62,10 @@ type kustGraph struct {
 	// charts are the Helm charts rendered for this build, by the file
 	// served in their place.
 	charts map[string]*chartRender
+	// objs are the objects built, the sources of replacements and vars;
+	// following depth replacement sources deep.
+	objs      []*Object
+	following int
 }
 
 type origin struct {
@@ -160,6 +164,8 @@ func (g *kustGraph) object(data []byte) (*Object, error) {
 		o.File = g.root.rel
 	}
 	o.Locator = l.locate
+	o.Removed = l.removedAt
+	g.objs = append(g.objs, o)
 	l.relines()
 	return o, nil
 }
@@ -336,12 +342,23 @@ type kustLoc struct {
 	base    *Object
 	gen     *kustDir
 	genItem *yaml.Node
+	removed *[]removal // what the layers' patches removed, once read
 }
 
 func (l *kustLoc) locate(n *yaml.Node) Location {
 	segs := l.paths[n] // the object's own node has no path
 	v := ValueAt(l.o.Node, segs)
 	leaf := v != nil && v.Kind == yaml.ScalarNode
+	if v != nil && v.Kind == yaml.SequenceNode {
+		if loc, ok := l.removedItem(segs); ok {
+			return loc
+		}
+	}
+	if leaf {
+		if loc, ok := l.variable(segs, v.Value); ok {
+			return loc
+		}
+	}
 	base, exact := l.basePos(segs)
 	if leaf || !exact {
 		order := make([]*kustDir, len(l.layers))
@@ -353,7 +370,7 @@ func (l *kustLoc) locate(n *yaml.Node) Location {
 		}
 		for _, d := range order {
 			if loc, ok := l.contribution(d, segs, v); ok {
-				if exact && base.File != "" && (base.File != loc.File || base.Line != loc.Line) {
+				if exact && base.File != "" && (base.File != loc.File || base.Line != loc.Line) && !relatesTo(loc, base) {
 					loc.Related = append(loc.Related, Related{File: base.File, Line: base.Line, Column: base.Column,
 						Message: fmt.Sprintf("base: %s:%d", base.File, base.Line)})
 				}
@@ -368,6 +385,16 @@ func (l *kustLoc) locate(n *yaml.Node) Location {
 		return l.helmLoc(segs)
 	}
 	return Location{Pos: base, Approx: !exact}
+}
+
+// relatesTo reports whether loc already lists p as related.
+func relatesTo(loc Location, p Pos) bool {
+	for _, r := range loc.Related {
+		if r.File == p.File && r.Line == p.Line {
+			return true
+		}
+	}
+	return false
 }
 
 // helmLoc is where the chart puts the field at segs: the template or
@@ -430,9 +457,9 @@ func (l *kustLoc) generatorPos(segs []Segment) (Pos, bool) {
 			}
 		}
 		for _, n := range append(list(l.genItem, "envs"), envNode(l.genItem)...) {
-			data, err := l.g.k.cache.read(filepath.Join(l.gen.dir, n.Value))
-			if err == nil && regexp.MustCompile(`(?m)^\s*`+regexp.QuoteMeta(key)+`\s*=`).Match(data) {
-				return at(n), true
+			file := filepath.Join(l.gen.dir, n.Value)
+			if line, col := envLine(l.g.k.cache, file, key); line > 0 {
+				return Pos{File: relPath(l.g.k.opt.Dir, file), Line: line, Column: col}, true
 			}
 		}
 	}
@@ -441,6 +468,23 @@ func (l *kustLoc) generatorPos(segs []Segment) (Pos, bool) {
 	}
 	// Everything else of a generated object is made by its entry.
 	return item, true
+}
+
+// envLine returns the line and column of the KEY=value line of an env
+// file that sets key; 0 when none does.
+func envLine(c *fileCache, file, key string) (line, col int) {
+	data, err := c.read(file)
+	if err != nil {
+		return 0, 0
+	}
+	for i, l := range strings.Split(string(data), "\n") {
+		t := strings.TrimLeft(l, " \t")
+		k, _, _ := strings.Cut(t, "=")
+		if !strings.HasPrefix(t, "#") && strings.TrimRight(k, " \t\r") == key {
+			return i + 1, len(l) - len(t) + 1
+		}
+	}
+	return 0, 0
 }
 
 func envNode(item *yaml.Node) []*yaml.Node {
@@ -648,7 +692,10 @@ func (l *kustLoc) contribution(d *kustDir, segs []Segment, v *yaml.Node) (Locati
 	path := segmentsString(segs)
 	// Later transformers win; kustomize runs them in this order:
 	// patchesStrategicMerge, patches, namespace, namePrefix, nameSuffix,
-	// labels, annotations, patchesJson6902, replicas, images.
+	// labels, annotations, patchesJson6902, replicas, images, replacements.
+	if loc, ok := l.replacement(d, segs, leafValue); ok {
+		return loc, true
+	}
 	if strings.HasSuffix(path, ".image") && leafValue != "" {
 		imgs := items(d.doc, "images")
 		for i := len(imgs) - 1; i >= 0; i-- {

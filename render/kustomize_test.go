@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -333,6 +334,7 @@ secretGenerator:
   - name: creds
     literals:
       - token=abc
+    env: creds.env
 `))
 	write(t, dir, "prod/user.yaml", []byte(`apiVersion: apps/v1
 kind: Deployment
@@ -347,7 +349,8 @@ spec:
             runAsUser: 0
 `))
 	write(t, dir, "prod/app.properties", []byte("a=b\n"))
-	write(t, dir, "prod/extra.env", []byte("FROM_ENV=1\n"))
+	write(t, dir, "prod/extra.env", []byte("# from the environment\nOTHER=x\nFROM_ENV=1\n"))
+	write(t, dir, "prod/creds.env", []byte("user=u\npass=p\n"))
 	set := loadTree(t, dir)
 	if len(set.Problems) != 0 {
 		t.Fatalf("problems: %+v", set.Problems)
@@ -380,8 +383,9 @@ spec:
 		{"ConfigMap", "", "prod/kustomization.yaml", 13, ""},
 		{"ConfigMap", "data.MODE", "prod/kustomization.yaml", 15, ""},
 		{"ConfigMap", `data["app.properties"]`, "prod/kustomization.yaml", 17, ""},
-		{"ConfigMap", "data.FROM_ENV", "prod/kustomization.yaml", 19, ""},
+		{"ConfigMap", "data.FROM_ENV", "prod/extra.env", 3, ""},
 		{"Secret", "data.token", "prod/kustomization.yaml", 23, ""},
+		{"Secret", "data.pass", "prod/creds.env", 2, ""},
 	} {
 		o := byKind[c.kind]
 		if o == nil {
@@ -479,5 +483,112 @@ func TestKustomizeRepositoryRoot(t *testing.T) {
 			continue
 		}
 		problemAt(t, set, "deploy/leak/kustomization.yaml", 2, Invalid, "leaves the repository")
+	}
+}
+
+// TestKustomizeValueSources: a value a replacement or a legacy var
+// brings is located at its source field (a resource's line, a generator
+// literal), with the replacement or var and the target as related.
+func TestKustomizeValueSources(t *testing.T) {
+	tripwires(t)
+	dir := t.TempDir()
+	write(t, dir, "base/kustomization.yaml", []byte("resources:\n  - deployment.yaml\n"))
+	write(t, dir, "base/deployment.yaml", []byte(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: app:1.0.0
+          env:
+            - name: DB_HOST
+              value: $(DB_HOST)
+            - name: MODE
+              value: slow
+`))
+	write(t, dir, "prod/kustomization.yaml", []byte(`resources:
+  - ../base
+  - db.yaml
+configMapGenerator:
+  - name: flags
+    literals:
+      - MODE=fast
+vars:
+  - name: DB_HOST
+    objref:
+      kind: ConfigMap
+      name: db
+      apiVersion: v1
+    fieldref:
+      fieldpath: data.host
+replacements:
+  - source:
+      kind: ConfigMap
+      name: db
+      fieldPath: data.tag
+    targets:
+      - select:
+          kind: Deployment
+        fieldPaths:
+          - spec.template.spec.containers.[name=app].image
+        options:
+          delimiter: ":"
+          index: 1
+  - source:
+      kind: ConfigMap
+      name: flags
+      fieldPath: data.MODE
+    targets:
+      - select:
+          kind: Deployment
+        fieldPaths:
+          - spec.template.spec.containers.[name=app].env.[name=MODE].value
+`))
+	write(t, dir, "prod/db.yaml", []byte(`apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: db
+data:
+  host: db.internal
+  tag: latest
+`))
+	set := loadTree(t, dir)
+	if len(set.Problems) != 0 {
+		t.Fatalf("problems: %+v", set.Problems)
+	}
+	var o *Object
+	for _, x := range set.Objects {
+		if x.Kind == "Deployment" {
+			o = x
+		}
+	}
+	if o == nil {
+		t.Fatal("no Deployment built")
+	}
+	for _, c := range []struct {
+		path, value, at string
+		related         []string
+	}{
+		{"spec.template.spec.containers[0].image", "app:latest", "prod/db.yaml:7",
+			[]string{"replacement: prod/kustomization.yaml:17", "target: base/deployment.yaml:10"}},
+		{"spec.template.spec.containers[0].env[1].value", "fast", "prod/kustomization.yaml:7",
+			[]string{"replacement: prod/kustomization.yaml:29", "target: base/deployment.yaml:15"}},
+		{"spec.template.spec.containers[0].env[0].value", "db.internal", "prod/db.yaml:6",
+			[]string{"var DB_HOST: prod/kustomization.yaml:9", "target: base/deployment.yaml:13"}},
+	} {
+		if got := o.String(c.path); got != c.value {
+			t.Fatalf("%s = %q, want %q", c.path, got, c.value)
+		}
+		l := o.Locate(c.path)
+		var rel []string
+		for _, r := range l.Related {
+			rel = append(rel, r.Message)
+		}
+		if at := fmt.Sprintf("%s:%d", l.File, l.Line); at != c.at || !slices.Equal(rel, c.related) || l.Approx {
+			t.Errorf("%s: at %s %q (approx %v), want %s %q", c.path, at, rel, l.Approx, c.at, c.related)
+		}
 	}
 }

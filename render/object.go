@@ -73,6 +73,12 @@ type Object struct {
 	Node *yaml.Node
 	// Locator, when set, maps rendered nodes to source positions.
 	Locator Locator
+	// Removed, when set, says where a renderer's input removed a field the
+	// object lacks (a patch deleting it): parent is the key node of its
+	// nearest existing parent, as Locator gets it, and missing the path
+	// below it. A Locator sees only the parent, which other missing fields
+	// share.
+	Removed func(parent *yaml.Node, missing []Segment) (Location, bool)
 	// Generated holds the paths of the values a chart generates when it is
 	// rendered (randAlphaNum, genCA): they change from render to render and
 	// are in no file.
@@ -122,9 +128,24 @@ func (o *Object) Locate(path string) Location {
 	if err != nil {
 		segs = nil
 	}
-	m, _ := Resolve(o.Node, segs)
+	m, exact := Resolve(o.Node, segs)
 	if m == nil {
 		m = o.Node
+	}
+	if !exact && o.Removed != nil {
+		n := len(segs)
+		for n > 0 {
+			if _, ok := Resolve(o.Node, segs[:n-1]); ok {
+				break
+			}
+			n--
+		}
+		if n > 0 {
+			if l, ok := o.Removed(m, segs[n-1:]); ok && l.File != "" {
+				l.Line, l.Column = max(l.Line, 1), max(l.Column, 1)
+				return l
+			}
+		}
 	}
 	if o.Locator != nil {
 		if l := o.Locator(m); l.File != "" {
