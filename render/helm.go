@@ -47,6 +47,8 @@ type HelmOptions struct {
 	// no entry is rendered once, with a set named DefaultValueSet holding
 	// values.yaml only.
 	ValueSets map[string][]ValueSet
+
+	limits Limits // set by Load from Options.Limits
 }
 
 // A ValueSet is one way of installing a chart: values files applied in
@@ -393,6 +395,10 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	if err != nil {
 		return nil, []Problem{templateProblem(baseDir(dir, rel), srcs, rel, vs.Name, err)}
 	}
+	// Checked before the output is split, parsed or rendered again.
+	if p := renderLimit(files, h.limits.withDefaults(), rel, vs.Name, valueSetPos(rel, vfiles)); p != nil {
+		return nil, []Problem{*p}
+	}
 	// A second render tells which values the chart generates at install
 	// (randAlphaNum, genCA, uuidv4): they differ, and were never committed.
 	var again map[string]string
@@ -471,6 +477,9 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 			}
 			objs = append(objs, helmObject{Object: o, template: name})
 		}
+	}
+	if len(objs) > h.limits.withDefaults().ChartObjects { // List kinds hold many objects in one document
+		return nil, []Problem{*chartObjectsProblem(h.limits.withDefaults(), rel, vs.Name, valueSetPos(rel, vfiles), strconv.Itoa(len(objs)))}
 	}
 	for _, crd := range ch.CRDObjects() {
 		file, archived := fileOf(srcs, filepath.ToSlash(crd.Filename))
