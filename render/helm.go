@@ -17,9 +17,10 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/engine"
 	"helm.sh/helm/v3/pkg/strvals"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/kubeharden/kubeharden/render/internal/helmengine"
 )
 
 // Defaults of HelmOptions, the values `helm template` uses.
@@ -390,13 +391,19 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	if err != nil {
 		return nil, chartProblem(err)
 	}
-	var eng engine.Engine
+	// The engine stops a template at the rendered bytes limit as it
+	// writes, so that a loop of millions never sits in memory whole.
+	limits := h.limits.withDefaults()
+	eng := helmengine.Engine{MaxBytes: limits.RenderedBytes}
 	files, err := eng.Render(ch, vals)
+	if helmengine.Exceeded(err) {
+		return nil, []Problem{*renderedBytesProblem(limits, rel, vs.Name, valueSetPos(rel, vfiles), "more than "+byteSize(limits.RenderedBytes))}
+	}
 	if err != nil {
 		return nil, []Problem{templateProblem(baseDir(dir, rel), srcs, rel, vs.Name, err)}
 	}
 	// Checked before the output is split, parsed or rendered again.
-	if p := renderLimit(files, h.limits.withDefaults(), rel, vs.Name, valueSetPos(rel, vfiles)); p != nil {
+	if p := renderLimit(files, limits, rel, vs.Name, valueSetPos(rel, vfiles)); p != nil {
 		return nil, []Problem{*p}
 	}
 	// A second render tells which values the chart generates at install
@@ -409,6 +416,9 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	// the code that inspects it (fromYaml, eq, trunc); files that render
 	// differently with them are mapped from a render that marks only the
 	// templates' own bodies.
+	// Markers make the output longer; a render that outgrows this only
+	// loses exact positions.
+	eng.MaxBytes *= 2
 	variants := []*rendering{{inst: instrument(ch, true)}}
 	variants[0].out, variants[0].err = eng.Render(ch, vals)
 	variants[0].inst.restore()
@@ -478,8 +488,8 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 			objs = append(objs, helmObject{Object: o, template: name})
 		}
 	}
-	if len(objs) > h.limits.withDefaults().ChartObjects { // List kinds hold many objects in one document
-		return nil, []Problem{*chartObjectsProblem(h.limits.withDefaults(), rel, vs.Name, valueSetPos(rel, vfiles), strconv.Itoa(len(objs)))}
+	if len(objs) > limits.ChartObjects { // List kinds hold many objects in one document
+		return nil, []Problem{*chartObjectsProblem(limits, rel, vs.Name, valueSetPos(rel, vfiles), strconv.Itoa(len(objs)))}
 	}
 	for _, crd := range ch.CRDObjects() {
 		file, archived := fileOf(srcs, filepath.ToSlash(crd.Filename))

@@ -115,7 +115,6 @@ func parseLimited(file string, data []byte, limit int) ([]*Object, []Problem) {
 		Message: fmt.Sprintf("has more than %d YAML documents (limits.fileDocuments, --max-documents); this one and those after it are not checked", limit)})
 }
 
-
 // renderLimit says whether one rendering of a chart stays within the
 // limits, before its output is split or parsed: a Skipped problem when it
 // does not. at is where the problem is put: the value set's values file,
@@ -126,9 +125,7 @@ func renderLimit(files map[string]string, l Limits, rel, set string, at Pos) *Pr
 		size += int64(len(text))
 	}
 	if size > l.RenderedBytes {
-		return &Problem{Kind: Skipped, Pos: at, Message: fmt.Sprintf(
-			"Helm chart %s renders %s with value set %s, over the %s limit (limits.renderedBytes, --max-rendered-bytes); its objects are not checked",
-			rel, byteSize(size), set, byteSize(l.RenderedBytes))}
+		return renderedBytesProblem(l, rel, set, at, byteSize(size))
 	}
 	docs := 0
 	for _, text := range files {
@@ -138,6 +135,12 @@ func renderLimit(files map[string]string, l Limits, rel, set string, at Pos) *Pr
 		}
 	}
 	return nil
+}
+
+func renderedBytesProblem(l Limits, rel, set string, at Pos, size string) *Problem {
+	return &Problem{Kind: Skipped, Pos: at, Message: fmt.Sprintf(
+		"Helm chart %s renders %s with value set %s, over the %s limit (limits.renderedBytes, --max-rendered-bytes); its objects are not checked",
+		rel, size, set, byteSize(l.RenderedBytes))}
 }
 
 func chartObjectsProblem(l Limits, rel, set string, at Pos, count string) *Problem {

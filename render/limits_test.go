@@ -3,8 +3,10 @@ package render
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCountDocuments(t *testing.T) {
@@ -132,24 +134,67 @@ func TestChartObjectsLimit(t *testing.T) {
 	}
 }
 
-// TestRenderedBytesLimit: a template emitting two million objects is
-// stopped by the rendered bytes limit (lowered to keep the test short)
-// before its output is parsed.
+// TestRenderedBytesLimit: a template emitting two million objects, and
+// one rendering a gigabyte, are stopped by the rendered bytes limit (the
+// default one) as they are written, with a located problem, and the heap
+// never holds the gigabyte.
 func TestRenderedBytesLimit(t *testing.T) {
-	dir := t.TempDir()
-	manyChart(t, dir, 2_000_000, 1)
-	// Lowered so that rendering stops early.
-	set, err := Load(context.Background(), []string{"."}, Options{Dir: dir, Limits: Limits{RenderedBytes: 1 << 20}})
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		name       string
+		count, pad int
+	}{
+		{"two million objects", 2_000_000, 1},
+		{"a gigabyte", 1024, 1 << 20},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			manyChart(t, dir, c.count, c.pad)
+			var set *Set
+			var err error
+			peak := peakHeap(func() { set, err = Load(context.Background(), []string{"."}, Options{Dir: dir}) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := onlyProblem(t, set, "chart/Chart.yaml")
+			if p.Kind != Skipped || !strings.Contains(p.Message, "over the 64.0 MiB limit (limits.renderedBytes") {
+				t.Errorf("problem = %+v; want skipped on the rendered bytes limit", p)
+			}
+			if n := countFrom(set, "other.yaml"); n != 1 {
+				t.Errorf("%d objects from other.yaml; want 1", n)
+			}
+			t.Logf("peak heap in use %d MiB", peak>>20)
+			if peak > 400<<20 {
+				t.Errorf("peak heap in use %d MiB; want under 400 MiB", peak>>20)
+			}
+		})
 	}
-	p := onlyProblem(t, set, "chart/Chart.yaml")
-	if p.Kind != Skipped || !strings.Contains(p.Message, "over the 1.0 MiB limit (limits.renderedBytes") {
-		t.Errorf("problem = %+v; want skipped on the rendered bytes limit", p)
-	}
-	if n := countFrom(set, "other.yaml"); n != 1 {
-		t.Errorf("%d objects from other.yaml; want 1", n)
-	}
+}
+
+// peakHeap runs fn and returns the most heap in use seen while it ran,
+// sampled.
+func peakHeap(fn func()) uint64 {
+	runtime.GC()
+	stop := make(chan struct{})
+	result := make(chan uint64)
+	go func() {
+		var peak uint64
+		var m runtime.MemStats
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			runtime.ReadMemStats(&m)
+			peak = max(peak, m.HeapInuse)
+			select {
+			case <-stop:
+				result <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	fn()
+	close(stop)
+	return <-result
 }
 
 // TestValueSetLimit: a value set that multiplies a chart's objects is a
