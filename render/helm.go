@@ -17,9 +17,10 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/engine"
 	"helm.sh/helm/v3/pkg/strvals"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/kubeharden/kubeharden/render/internal/helmengine"
 )
 
 // Defaults of HelmOptions, the values `helm template` uses.
@@ -47,6 +48,8 @@ type HelmOptions struct {
 	// no entry is rendered once, with a set named DefaultValueSet holding
 	// values.yaml only.
 	ValueSets map[string][]ValueSet
+
+	limits Limits // set by Load from Options.Limits
 }
 
 // A ValueSet is one way of installing a chart: values files applied in
@@ -388,7 +391,6 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	if err != nil {
 		return nil, chartProblem(err)
 	}
-	var eng engine.Engine
 	// Templates can store what they generate in the values (`set .Values
 	// "password" (randAlphaNum 10)`, as Bitnami's charts do), and the
 	// engine renders with the maps it is given: the second render gets
@@ -397,9 +399,20 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	gen := generates(ch) // before the clock is pinned: now is a generator
 	clock := pinClock(ch)
 	clock(firstClock)
+	// The engine stops a template at the rendered bytes limit as it
+	// writes, so that a loop of millions never sits in memory whole.
+	limits := h.limits.withDefaults()
+	eng := helmengine.Engine{MaxBytes: limits.RenderedBytes}
 	files, err := eng.Render(ch, vals)
+	if helmengine.Exceeded(err) {
+		return nil, []Problem{*renderedBytesProblem(limits, rel, vs.Name, valueSetPos(rel, vfiles), "more than "+byteSize(limits.RenderedBytes))}
+	}
 	if err != nil {
 		return nil, []Problem{templateProblem(baseDir(dir, rel), srcs, rel, vs.Name, err)}
+	}
+	// Checked before the output is split, parsed or rendered again.
+	if p := renderLimit(files, limits, rel, vs.Name, valueSetPos(rel, vfiles)); p != nil {
+		return nil, []Problem{*p}
 	}
 	// A second render tells which values the chart generates at install
 	// (randAlphaNum, genCA, uuidv4): they differ, and were never committed.
@@ -413,6 +426,9 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	// the code that inspects it (fromYaml, eq, trunc); files that render
 	// differently with them are mapped from a render that marks only the
 	// templates' own bodies.
+	// Markers make the output longer; a render that outgrows this only
+	// loses exact positions.
+	eng.MaxBytes *= 2
 	variants := []*rendering{{inst: instrument(ch, true)}}
 	variants[0].out, variants[0].err = eng.Render(ch, vals)
 	variants[0].inst.restore()
@@ -482,6 +498,9 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 			}
 			objs = append(objs, helmObject{Object: o, template: name})
 		}
+	}
+	if len(objs) > limits.ChartObjects { // List kinds hold many objects in one document
+		return nil, []Problem{*chartObjectsProblem(limits, rel, vs.Name, valueSetPos(rel, vfiles), strconv.Itoa(len(objs)))}
 	}
 	for _, crd := range ch.CRDObjects() {
 		file, archived := fileOf(srcs, filepath.ToSlash(crd.Filename))

@@ -64,6 +64,8 @@ type Options struct {
 	// walk passes over: not read, not rendered, not built as roots. A
 	// kustomization outside them still reads the bases and files it names.
 	Exclude []string
+	// Limits bound what the scan renders and loads (see Limits).
+	Limits Limits
 }
 
 // A Stage is a kind of work Load reports progress on.
@@ -153,6 +155,9 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 	if opt.MaxFileSize <= 0 {
 		opt.MaxFileSize = DefaultMaxFileSize
 	}
+	opt.Limits = opt.Limits.withDefaults()
+	opt.Helm.limits = opt.Limits // charts rendered by kustomizations too
+	budget := &objectBudget{limit: opt.Limits.Objects}
 	set := &Set{}
 	var inputs []input
 	var charts []string
@@ -251,7 +256,9 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 		if err != nil {
 			return nil, err
 		}
-		set.Objects = append(set.Objects, res.objects...)
+		if budget.take(len(res.objects), firstPos(res.objects, relPath(opt.Dir, tree))) {
+			set.Objects = append(set.Objects, res.objects...)
+		}
 		set.Problems = append(set.Problems, res.problems...)
 		for f := range res.consumed {
 			consumed[f] = true
@@ -311,16 +318,21 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 	set.Files += len(chartFiles)
 
 	type result struct {
-		objs  []*Object
-		probs []Problem
-		text  []byte
-		other bool // parses, but is no manifest
+		objs    []*Object
+		probs   []Problem
+		text    []byte
+		other   bool // parses, but is no manifest
+		dropped bool // not parsed: the object budget was spent
+		unread  bool // not read at all
 	}
 	results := make([]result, len(inputs))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	done := 0
+	// Files are handed out in order; one whose predecessors alone exceed
+	// the object budget would be dropped anyway, and is not parsed.
+	files := newPrefixBudget(len(inputs), budget.remaining())
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
 		wg.Add(1)
 		go func() {
@@ -330,11 +342,16 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 				data, prob := readInput(in, opt.MaxFileSize)
 				if prob != nil {
 					results[i].probs = []Problem{*prob}
-				} else {
-					results[i].objs, results[i].probs = Parse(in.rel, data)
+					results[i].unread = true
+				} else if !files.over() {
+					results[i].objs, results[i].probs = parseLimited(in.rel, data, opt.Limits.FileDocuments)
 					results[i].text = data
 					results[i].other = len(results[i].objs) == 0 && len(results[i].probs) == 0 && hasDocument(data)
+				} else {
+					results[i].dropped = true
+					results[i].text = data
 				}
+				files.done(i, len(results[i].objs))
 				if opt.Progress != nil {
 					mu.Lock()
 					done++
@@ -360,31 +377,49 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 		if r.other {
 			set.NotManifests++
 		}
-		set.Objects = append(set.Objects, r.objs...)
-		set.Problems = append(set.Problems, r.probs...)
+		// Whether a file after the budget is spent was parsed depends on
+		// timing: none of what parsing found is kept.
+		switch {
+		case r.unread:
+			set.Problems = append(set.Problems, r.probs...)
+		case !r.dropped && budget.take(len(r.objs), firstPos(r.objs, inputs[i].rel)):
+			set.Objects = append(set.Objects, r.objs...)
+			set.Problems = append(set.Problems, r.probs...)
+		case r.dropped:
+			budget.take(0, Pos{})
+		}
 		if r.text != nil {
 			set.Texts = append(set.Texts, Text{File: inputs[i].rel, Data: r.text})
 		}
 	}
 	type chartResult struct {
-		objs  []helmObject
-		probs []Problem
-		texts []Text
+		objs    []helmObject
+		probs   []Problem
+		texts   []Text
+		dropped bool // not rendered: the object budget was spent
+		unread  bool // not rendered: a problem in its files
 	}
 	rendered := make([]chartResult, len(charts))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	done = 0
+	renders := newPrefixBudget(len(charts), budget.remaining())
 	for i, dir := range charts {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			rendered[i].texts, rendered[i].probs = chartTexts(dir, opt)
-			if textOnly[dir] {
+			switch {
+			case textOnly[dir]:
 				rendered[i].probs = nil // reported by the kustomization
-			} else if len(rendered[i].probs) == 0 {
+			case len(rendered[i].probs) > 0:
+				rendered[i].unread = true
+			case renders.over():
+				rendered[i].dropped = true
+			default:
 				rendered[i].objs, rendered[i].probs = loadChartWithin(ctx, dir, opt)
 			}
+			renders.done(i, len(rendered[i].objs))
 			if opt.Progress != nil {
 				mu.Lock()
 				done++
@@ -398,7 +433,14 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	for _, r := range rendered {
+	for i, r := range rendered {
+		at := Pos{File: filepath.ToSlash(filepath.Join(relPath(opt.Dir, charts[i]), "Chart.yaml")), Line: 1, Column: 1}
+		if !textOnly[charts[i]] && !r.unread && (r.dropped || !budget.take(len(r.objs), at)) {
+			r.objs, r.probs = nil, nil
+			if r.dropped {
+				budget.take(0, at)
+			}
+		}
 		files := map[string]bool{}
 		for _, o := range r.objs {
 			set.Objects = append(set.Objects, o.Object)
@@ -408,6 +450,7 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 		set.Problems = append(set.Problems, r.probs...)
 		set.Texts = append(set.Texts, r.texts...)
 	}
+	set.Problems = append(set.Problems, budget.problem()...)
 	return set, nil
 }
 

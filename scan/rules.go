@@ -156,8 +156,8 @@ var (
 	SkippedInput = &Check{
 		ID: "skipped-input", Title: "Input was not scanned",
 		Checklist: []string{"staying-secure.scans"}, Severity: Warning, SecuritySeverity: 2.0,
-		Rationale:   "Binary files, files over the size limit and links that leave the scanned tree are not read, so whatever they hold is not checked.",
-		Remediation: "Rename binary files so they do not end in .yaml, .yml or .json, split or raise --max-file-size for large files, and keep links inside the repository.",
+		Rationale:   "Binary files, files over the size limit, links that leave the scanned tree, and input past the scan's limits (bytes and objects a chart renders, documents in a file, objects in a scan) are not read, so whatever they hold is not checked.",
+		Remediation: "Rename binary files so they do not end in .yaml, .yml or .json, split or raise --max-file-size for large files, keep links inside the repository, and split generated input or raise the limit it names (limits: in .kubeharden.yaml) when it is legitimate.",
 		Example:     "kubeharden scan --max-file-size 20971520 .",
 	}
 )

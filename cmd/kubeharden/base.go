@@ -158,7 +158,7 @@ func scanBase(ctx context.Context, getenv func(string) string, r *report.Reviewe
 	if err != nil {
 		return nil, "", fmt.Errorf("the base's settings: %w", err)
 	}
-	set, err := render.Load(ctx, rel, render.Options{Dir: dir, MaxFileSize: firstPositive(maxSize, st.fc.MaxFileSize), Helm: st.helm, Exclude: st.excludes})
+	set, err := render.Load(ctx, rel, render.Options{Dir: dir, MaxFileSize: firstPositive(maxSize, st.fc.MaxFileSize), Helm: st.helm, Exclude: st.excludes, Limits: st.limits})
 	if err != nil {
 		return nil, "", err
 	}

@@ -120,6 +120,14 @@ type fileConfig struct {
 			Set   []string `yaml:"set"`
 		} `yaml:"valueSets"`
 	} `yaml:"helm"`
+	// Limits bound what a scan renders and loads (render.Limits); 0 is
+	// the default.
+	Limits struct {
+		RenderedBytes int64 `yaml:"renderedBytes"`
+		ChartObjects  int   `yaml:"chartObjects"`
+		FileDocuments int   `yaml:"fileDocuments"`
+		Objects       int   `yaml:"objects"`
+	} `yaml:"limits"`
 }
 
 // helmOptions turns the config file's and the flags' Helm settings into
@@ -226,6 +234,11 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	kubeVersion := fs.String("kube-version", "", "Kubernetes version the configuration targets, 1.N (default: the newest the rules know)")
 	registries := fs.String("allowed-registries", "", "comma-separated registries (or registry/path prefixes) images may come from")
 	maxSize := fs.Int64("max-file-size", 0, "largest file to read, in bytes (default 10 MiB)")
+	var limits render.Limits
+	fs.Int64Var(&limits.RenderedBytes, "max-rendered-bytes", 0, "most bytes one Helm chart may render per value set (default 64 MiB)")
+	fs.IntVar(&limits.ChartObjects, "max-chart-objects", 0, "most objects one Helm chart may render per value set (default 20000)")
+	fs.IntVar(&limits.FileDocuments, "max-documents", 0, "most YAML documents read from one file (default 10000)")
+	fs.IntVar(&limits.Objects, "max-objects", 0, "most objects one scan checks (default 200000)")
 	configPath := fs.String("config", "", "config file (default .kubeharden.yaml when present)")
 	color := fs.String("color", "auto", "colour text output: auto, always or never")
 	releaseName := fs.String("release-name", "", "Helm release name charts are rendered with (default release-name)")
@@ -257,7 +270,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	}
 	fl := scanFlags{config: *configPath, pssVersion: *pssVersion, kubeVersion: *kubeVersion, registries: *registries,
 		baseline: *baselineFile, releaseName: *releaseName, namespace: *namespace,
-		values: values, sets: sets, exclude: exclude, disable: disable}
+		values: values, sets: sets, exclude: exclude, disable: disable, limits: limits}
 	st, err := loadSettings("", fl, paths)
 	if err != nil {
 		return usageError("%v", err)
@@ -349,7 +362,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	}
 
 	start := time.Now()
-	opt := render.Options{MaxFileSize: firstPositive(*maxSize, fc.MaxFileSize), Helm: helm, Exclude: excludes}
+	opt := render.Options{MaxFileSize: firstPositive(*maxSize, fc.MaxFileSize), Helm: helm, Exclude: excludes, Limits: st.limits}
 	prog := newProgress(stderr)
 	if prog != nil {
 		opt.Progress = prog.update
@@ -475,6 +488,7 @@ type scanFlags struct {
 	config, pssVersion, kubeVersion, registries, baseline string
 	releaseName, namespace                                string
 	values, sets, exclude, disable                        []string
+	limits                                                render.Limits
 }
 
 // A scanSettings is what a scan of one tree runs with.
@@ -484,6 +498,7 @@ type scanSettings struct {
 	excludes []string
 	baseline *scan.Baseline
 	helm     render.HelmOptions
+	limits   render.Limits // flags over the config file
 }
 
 // loadSettings merges the flags with the config file of the tree at dir:
@@ -572,7 +587,13 @@ func loadSettings(dir string, fl scanFlags, paths []string) (*scanSettings, erro
 	if err != nil {
 		return nil, err
 	}
-	return &scanSettings{fc: fc, cfg: cfg, excludes: excludes, baseline: baseline, helm: helm}, nil
+	limits := render.Limits{
+		RenderedBytes: firstPositive(fl.limits.RenderedBytes, fc.Limits.RenderedBytes),
+		ChartObjects:  int(firstPositive(int64(fl.limits.ChartObjects), int64(fc.Limits.ChartObjects))),
+		FileDocuments: int(firstPositive(int64(fl.limits.FileDocuments), int64(fc.Limits.FileDocuments))),
+		Objects:       int(firstPositive(int64(fl.limits.Objects), int64(fc.Limits.Objects))),
+	}
+	return &scanSettings{fc: fc, cfg: cfg, excludes: excludes, baseline: baseline, helm: helm, limits: limits}, nil
 }
 
 // insideDir refuses a path that leaves the directory dir (the working

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestLimitsConfigAndFlags: the limits: block of .kubeharden.yaml and the
+// flags over it reach the scan; a limit reached is a located
+// skipped-input finding and the file beside it still has its findings.
+func TestLimitsConfigAndFlags(t *testing.T) {
+	dir := t.TempDir()
+	var docs strings.Builder
+	for i := 0; i < 6; i++ {
+		fmt.Fprintf(&docs, "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-%d\n", i)
+	}
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("many.yaml", docs.String())
+	write("a-pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: nginx:1.27\n    securityContext:\n      privileged: true\n")
+	cfg := filepath.Join(dir, "kh.yaml")
+	write("kh.yaml", "limits:\n  fileDocuments: 2\n")
+
+	for _, c := range []struct {
+		flags []string
+		line  int // of the skipped-input finding on many.yaml
+	}{
+		{nil, 11},                               // the config's 2 documents
+		{[]string{"--max-documents", "4"}, 21},  // the flag over it
+		{[]string{"--max-documents", "100"}, 0}, // none
+		{[]string{"--max-objects", "3", "--max-documents", "100"}, 2}, // many.yaml's 6 objects do not fit
+	} {
+		args := append([]string{"scan", "--config", cfg, "--format", "json", "--fail-on", "none"}, c.flags...)
+		out, stderr, code := runCLI(t, append(args, dir)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d\n%s", c.flags, code, stderr)
+		}
+		var rep struct {
+			Findings []struct {
+				Rule, File, Message string
+				Line                int
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatal(err)
+		}
+		skipped, privileged := 0, false
+		for _, f := range rep.Findings {
+			switch {
+			case f.Rule == "skipped-input" && strings.HasSuffix(f.File, "/many.yaml"):
+				skipped = f.Line
+			case f.Rule == "privileged-container" && strings.HasSuffix(f.File, "/a-pod.yaml"):
+				privileged = true
+			}
+		}
+		if skipped != c.line || !privileged {
+			t.Errorf("%v: skipped-input on many.yaml at line %d, privileged-container on a-pod.yaml %v; want line %d and true\n%s", c.flags, skipped, privileged, c.line, out)
+		}
+	}
+}

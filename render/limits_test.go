@@ -1,0 +1,254 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCountDocuments(t *testing.T) {
+	for _, c := range []struct {
+		in         string
+		limit      int
+		n, at, off int // at, off: where the first document past limit starts; 0 and the length when none
+	}{
+		{"", 10, 0, 0, 0},
+		{"# only a comment\n", 10, 0, 0, 0},
+		{"a: 1\n", 10, 1, 0, 5},
+		{"a: 1\n---\nb: 2\n---\n", 10, 2, 0, 17},
+		{"---\na: 1\n---\n# c\n---\nb: 2\n", 10, 2, 0, 24},
+		{"a: 1\n---\nb: 2\n---\nc: 3\n", 1, 2, 2, 5},
+		{"a: |\n  ---x\n  b\n--- c\n---\nd: 1\n", 1, 2, 4, 16},
+		{"a: 1\n...\nb: 2\n", 1, 2, 3, 9},
+		{"%YAML 1.2\n---\na: 1\n", 10, 1, 0, 19},
+		{"----\na: 1\n", 10, 1, 0, 10},
+	} {
+		if c.at == 0 {
+			c.off = len(c.in)
+		}
+		n, off, at := countDocuments([]byte(c.in), c.limit)
+		if n != c.n || at != c.at || off != c.off {
+			t.Errorf("countDocuments(%q, %d) = %d documents, offset %d, line %d; want %d, %d, %d", c.in, c.limit, n, off, at, c.n, c.off, c.at)
+		}
+	}
+}
+
+func configMaps(from, to int) string {
+	var b strings.Builder
+	for i := from; i < to; i++ {
+		fmt.Fprintf(&b, "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-%d\n", i)
+	}
+	return b.String()
+}
+
+// onlyProblem returns the one problem on file, failing the test unless
+// there is exactly one.
+func onlyProblem(t *testing.T, set *Set, file string) Problem {
+	t.Helper()
+	var found []Problem
+	for _, p := range set.Problems {
+		if p.Pos.File == file {
+			found = append(found, p)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("problems on %s: %+v; want one (all: %+v)", file, found, set.Problems)
+	}
+	return found[0]
+}
+
+func countFrom(set *Set, file string) int {
+	n := 0
+	for _, o := range set.Objects {
+		if o.File == file {
+			n++
+		}
+	}
+	return n
+}
+
+// TestFileDocumentsLimit: a file of 100,000 documents is read up to the
+// limit (the default), the rest is a located skipped problem, and the file
+// beside it is read in full.
+func TestFileDocumentsLimit(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "many.yaml", []byte(configMaps(0, 100_000)))
+	write(t, dir, "other.yaml", []byte(configMap))
+	set, err := Load(context.Background(), []string{"."}, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := onlyProblem(t, set, "many.yaml")
+	if p.Kind != Skipped || p.Pos.Line != 1+DefaultMaxFileDocuments*5 || !strings.Contains(p.Message, "more than 10000 YAML documents") {
+		t.Errorf("problem = %+v; want skipped at line %d", p, 1+DefaultMaxFileDocuments*5)
+	}
+	if n := countFrom(set, "many.yaml"); n != DefaultMaxFileDocuments {
+		t.Errorf("%d objects from many.yaml; want the first %d", n, DefaultMaxFileDocuments)
+	}
+	if n := countFrom(set, "other.yaml"); n != 1 {
+		t.Errorf("%d objects from other.yaml; want 1", n)
+	}
+}
+
+// manyChart writes a chart whose template emits .Values.count ConfigMaps,
+// of .Values.pad bytes of data each.
+func manyChart(t *testing.T, dir string, count, pad int) {
+	write(t, dir, "chart/Chart.yaml", []byte("apiVersion: v2\nname: many\nversion: 0.1.0\n"))
+	write(t, dir, "chart/values.yaml", []byte(fmt.Sprintf("count: %d\npad: %d\n", count, pad)))
+	write(t, dir, "chart/templates/cm.yaml", []byte(`{{- $pad := repeat (int .Values.pad) "x" }}
+{{- range until (int .Values.count) }}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cm-{{ . }}
+data:
+  pad: {{ $pad }}
+{{- end }}
+`))
+	write(t, dir, "other.yaml", []byte(configMap))
+}
+
+// TestChartObjectsLimit: a template that loops past the objects limit
+// (the default one) is a located problem on Chart.yaml; nothing of the
+// render is kept, and the file beside the chart is read.
+func TestChartObjectsLimit(t *testing.T) {
+	dir := t.TempDir()
+	manyChart(t, dir, DefaultMaxChartObjects+1, 1)
+	set, err := Load(context.Background(), []string{"."}, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := onlyProblem(t, set, "chart/Chart.yaml")
+	if p.Kind != Skipped || p.Pos.Line != 1 || !strings.Contains(p.Message, "limits.chartObjects") {
+		t.Errorf("problem = %+v; want skipped on the chart objects limit", p)
+	}
+	if n := countFrom(set, "chart/templates/cm.yaml"); n != 0 {
+		t.Errorf("%d objects from the chart; want none", n)
+	}
+	if n := countFrom(set, "other.yaml"); n != 1 {
+		t.Errorf("%d objects from other.yaml; want 1", n)
+	}
+}
+
+// TestRenderedBytesLimit: a template emitting two million objects, and
+// one rendering a gigabyte, are stopped by the rendered bytes limit (the
+// default one) as they are written, with a located problem, and the heap
+// never holds the gigabyte.
+func TestRenderedBytesLimit(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		count, pad int
+	}{
+		{"two million objects", 2_000_000, 1},
+		{"a gigabyte", 1024, 1 << 20},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			manyChart(t, dir, c.count, c.pad)
+			var set *Set
+			var err error
+			peak := peakHeap(func() { set, err = Load(context.Background(), []string{"."}, Options{Dir: dir}) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := onlyProblem(t, set, "chart/Chart.yaml")
+			if p.Kind != Skipped || !strings.Contains(p.Message, "over the 64.0 MiB limit (limits.renderedBytes") {
+				t.Errorf("problem = %+v; want skipped on the rendered bytes limit", p)
+			}
+			if n := countFrom(set, "other.yaml"); n != 1 {
+				t.Errorf("%d objects from other.yaml; want 1", n)
+			}
+			t.Logf("peak heap in use %d MiB", peak>>20)
+			if peak > 400<<20 {
+				t.Errorf("peak heap in use %d MiB; want under 400 MiB", peak>>20)
+			}
+		})
+	}
+}
+
+// peakHeap runs fn and returns the most heap in use seen while it ran,
+// sampled.
+func peakHeap(fn func()) uint64 {
+	runtime.GC()
+	stop := make(chan struct{})
+	result := make(chan uint64)
+	go func() {
+		var peak uint64
+		var m runtime.MemStats
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			runtime.ReadMemStats(&m)
+			peak = max(peak, m.HeapInuse)
+			select {
+			case <-stop:
+				result <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	fn()
+	close(stop)
+	return <-result
+}
+
+// TestValueSetLimit: a value set that multiplies a chart's objects is a
+// problem on its values file; the chart's other value set is rendered.
+func TestValueSetLimit(t *testing.T) {
+	dir := t.TempDir()
+	manyChart(t, dir, 3, 1)
+	write(t, dir, "chart/values-big.yaml", []byte("count: 5000\n"))
+	opt := Options{Dir: dir, Limits: Limits{ChartObjects: 1000}, Helm: HelmOptions{ValueSets: map[string][]ValueSet{
+		"chart": {{Name: "small"}, {Name: "big", Files: []string{"values-big.yaml"}}},
+	}}}
+	set, err := Load(context.Background(), []string{"."}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := onlyProblem(t, set, "chart/values-big.yaml")
+	if p.Kind != Skipped || !strings.Contains(p.Message, "value set big") || !strings.Contains(p.Message, "limit of 1000") {
+		t.Errorf("problem = %+v; want skipped on the chart objects limit, naming the value set", p)
+	}
+	if n := countFrom(set, "chart/templates/cm.yaml"); n != 3 {
+		t.Errorf("%d objects from the chart; want the 3 of value set small", n)
+	}
+}
+
+// TestObjectsLimit: once the scan holds its limit of objects, the input
+// that does not fit and every later one are dropped, always the same
+// ones, with one problem on the first.
+func TestObjectsLimit(t *testing.T) {
+	dir := t.TempDir()
+	for i := 0; i < 40; i++ {
+		write(t, dir, fmt.Sprintf("f%02d.yaml", i), []byte(configMaps(0, 10)))
+	}
+	manyChart(t, dir, 5, 1)
+	var first []string
+	for run := 0; run < 3; run++ {
+		set, err := Load(context.Background(), []string{"."}, Options{Dir: dir, Limits: Limits{Objects: 125}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(set.Objects) != 120 {
+			t.Errorf("%d objects; want 120 (12 files)", len(set.Objects))
+		}
+		p := onlyProblem(t, set, "f12.yaml")
+		if p.Kind != Skipped || p.Pos.Line != 2 || !strings.Contains(p.Message, "the 10 objects of this input and the 29 inputs after it") {
+			t.Errorf("problem = %+v", p)
+		}
+		var got []string
+		for _, p := range set.Problems {
+			got = append(got, p.Pos.String()+" "+p.Message)
+		}
+		if run == 0 {
+			first = got
+		} else if strings.Join(got, "\n") != strings.Join(first, "\n") {
+			t.Errorf("run %d problems differ:\n%s\nfirst:\n%s", run, strings.Join(got, "\n"), strings.Join(first, "\n"))
+		}
+	}
+}
