@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mitchellh/copystructure"
 	"gopkg.in/yaml.v3"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
@@ -389,7 +390,8 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 		return nil, chartProblem(err)
 	}
 	var eng engine.Engine
-	files, err := eng.Render(ch, vals)
+	render := func() (map[string]string, error) { return eng.Render(ch, freshValues(vals)) }
+	files, err := render()
 	if err != nil {
 		return nil, []Problem{templateProblem(baseDir(dir, rel), srcs, rel, vs.Name, err)}
 	}
@@ -397,14 +399,14 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	// (randAlphaNum, genCA, uuidv4): they differ, and were never committed.
 	var again map[string]string
 	if generates(ch) {
-		again, _ = eng.Render(ch, vals)
+		again, _ = render()
 	}
 	// Markers inside named templates can change what include returns to
 	// the code that inspects it (fromYaml, eq, trunc); files that render
 	// differently with them are mapped from a render that marks only the
 	// templates' own bodies.
 	variants := []*rendering{{inst: instrument(ch, true)}}
-	variants[0].out, variants[0].err = eng.Render(ch, vals)
+	variants[0].out, variants[0].err = render()
 	variants[0].inst.restore()
 	variants = append(variants, &rendering{inst: instrument(ch, false)})
 	variants[1].inst.restore()
@@ -414,7 +416,7 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 		for i, v := range variants {
 			if i > 0 && v.out == nil && v.err == nil {
 				v.inst.apply()
-				v.out, v.err = eng.Render(ch, vals)
+				v.out, v.err = render()
 				v.inst.restore()
 			}
 			if v.err != nil {
@@ -485,6 +487,22 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 		}
 	}
 	return objs, probs
+}
+
+// freshValues returns render values whose .Values the templates may
+// change without changing vals: a template can rewrite the values it is
+// given (istio's `unset $.Values ...`, `set $ "Values" (mergeOverwrite
+// ...)`), and each of the renders of one chart must start from what
+// `helm template` starts from.
+func freshValues(vals chartutil.Values) chartutil.Values {
+	out := make(chartutil.Values, len(vals))
+	for k, v := range vals {
+		out[k] = v
+	}
+	if c, err := copystructure.Copy(vals["Values"]); err == nil {
+		out["Values"] = c
+	}
+	return out
 }
 
 // userValues merges the value set's files and --set assignments, as
