@@ -81,6 +81,17 @@ type instrumentation struct {
 	// unsafe lists the named templates whose output some template
 	// inspects or transforms; markers in them would change the render.
 	unsafe map[string]bool
+	// roots holds, per chart (chartOfTemplate), the .Values paths its
+	// templates merge into .Values (tplWalker.roots).
+	roots map[string][][]string
+}
+
+// chartOfTemplate returns the chart part of a template's name.
+func chartOfTemplate(name string) string {
+	if i := strings.LastIndex(name, "/templates/"); i >= 0 {
+		return name[:i]
+	}
+	return name
 }
 
 type savedTemplate struct {
@@ -337,6 +348,13 @@ func (in *instrumentation) instrumentOne(name, src string) (string, bool) {
 				add(mk, d, text)
 			}
 		})
+		if len(w.roots) > 0 {
+			if in.roots == nil {
+				in.roots = map[string][][]string{}
+			}
+			c := chartOfTemplate(name)
+			in.roots[c] = append(in.roots[c], w.roots...)
+		}
 	}
 	if len(ins) == 0 {
 		return "", false
@@ -363,6 +381,10 @@ type scope struct {
 type tplWalker struct {
 	vars      map[string][]string
 	fallbacks map[string][][]string
+	// roots lists the .Values paths a template merges into .Values itself
+	// (`set $ "Values" (mergeOverwrite $.Values.defaults $.Values)`): their
+	// keys are read as .Values keys by the templates rendered after it.
+	roots [][]string
 }
 
 func (w *tplWalker) visit(n parse.Node, sc scope, f func(parse.Node, scope)) {
@@ -377,6 +399,7 @@ func (w *tplWalker) visit(n parse.Node, sc scope, f func(parse.Node, scope)) {
 	case *parse.TextNode:
 		f(n, sc)
 	case *parse.ActionNode:
+		w.setValues(n.Pipe, sc)
 		if n.Pipe != nil && len(n.Pipe.Decl) == 1 {
 			if p := w.pipeValues(n.Pipe, sc); p != nil {
 				w.vars[n.Pipe.Decl[0].Ident[0]] = p
@@ -442,6 +465,36 @@ func (w *tplWalker) pipeValues(p *parse.PipeNode, sc scope) []string {
 		return ms[0]
 	}
 	return nil
+}
+
+// setValues records the values paths a `set $ "Values" (merge ...)`
+// makes part of .Values.
+func (w *tplWalker) setValues(p *parse.PipeNode, sc scope) {
+	if p == nil || len(p.Cmds) != 1 || len(p.Cmds[0].Args) != 4 {
+		return
+	}
+	args := p.Cmds[0].Args
+	id, ok := args[0].(*parse.IdentifierNode)
+	if !ok || id.Ident != "set" {
+		return
+	}
+	root := false
+	switch a := args[1].(type) {
+	case *parse.VariableNode:
+		root = len(a.Ident) == 1 && a.Ident[0] == "$"
+	case *parse.DotNode:
+		root = sc.root
+	}
+	key, ok := args[2].(*parse.StringNode)
+	inner, isPipe := args[3].(*parse.PipeNode)
+	if !root || !ok || key.Text != "Values" || !isPipe || len(inner.Cmds) != 1 {
+		return
+	}
+	for _, v := range w.mergeValues(inner.Cmds[0].Args, sc) {
+		if len(v) > 0 {
+			w.roots = append(w.roots, v)
+		}
+	}
 }
 
 // mergeValues returns the .Values paths of a merge's maps, the one whose
@@ -917,7 +970,7 @@ func (l *helmLocator) locatePart(key *yaml.Node, from, to int) (loc Location, ok
 	if mk.printf != "" {
 		p = printfArg(mk, l.m, at)
 	}
-	if p != nil {
+	if p != nil || len(mk.fallback) > 0 {
 		if vl, ok := l.valuesAt(id, p, nil, l.hints(key, nil), tpos, nil); ok {
 			vl.Approx = vl.Approx || l.m.diverged
 			return vl, true
@@ -1149,6 +1202,24 @@ func (l *helmLocator) valuesAt(id int, p []string, rel []Segment, hints []int, t
 		}
 		if p, e, em, o := l.vctx.resolve(l.chart, f, rel, hints, item); o && !em {
 			vpos, exact, empty, ok = p, e, em, o
+		}
+	}
+	if !ok {
+		// A value the chart merged into .Values from elsewhere in its
+		// values (istio's _internal_defaults_do_not_set).
+		for _, r := range l.in.roots[chartOfTemplate(mk.name)] {
+			for _, q := range append([][]string{p}, mk.fallback...) {
+				if ok && !empty {
+					break
+				}
+				if len(q) == 0 {
+					continue
+				}
+				q2 := append(append([]string{}, r...), q...)
+				if p, e, em, o := l.vctx.resolve(l.chart, q2, rel, hints, item); o {
+					vpos, exact, empty, ok = p, e, em, o
+				}
+			}
 		}
 	}
 	if !ok || (empty && mk.hasDefault) {
