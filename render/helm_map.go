@@ -522,14 +522,28 @@ func (w *tplWalker) mergeValues(args []parse.Node, sc scope) [][]string {
 	return ps
 }
 
-// hasDefault reports whether a pipeline ends in a template default:
-// `x | default "d"`, `default "d" x`.
+// hasDefault reports whether a pipeline has a literal default written in
+// the template: `x | default "d"`, `default "d" x`. A default from
+// elsewhere (.Chart.AppVersion) leaves the empty values key the place to
+// set the value.
 func hasDefault(p *parse.PipeNode) bool {
 	if p == nil {
 		return false
 	}
-	for _, c := range p.Cmds {
-		if id, ok := c.Args[0].(*parse.IdentifierNode); ok && id.Ident == "default" {
+	for i, c := range p.Cmds {
+		id, ok := c.Args[0].(*parse.IdentifierNode)
+		if !ok || id.Ident != "default" {
+			continue
+		}
+		var d parse.Node
+		switch {
+		case i == 0 && len(c.Args) == 3:
+			d = c.Args[1]
+		case i > 0 && len(c.Args) == 2:
+			d = c.Args[1]
+		}
+		switch d.(type) {
+		case *parse.StringNode, *parse.NumberNode, *parse.BoolNode:
 			return true
 		}
 	}
