@@ -162,7 +162,7 @@ func TestHelmIstioPositions(t *testing.T) {
 	if len(fs) == 0 {
 		t.Fatal("no findings on istio's charts")
 	}
-	sysAdmin := false
+	sysAdmin, ztunnelTag := false, false
 	for _, f := range fs {
 		if f.Precision != "exact" || f.Line == 1 {
 			t.Errorf("%s:%d %s %s: precision %s", f.File, f.Line, f.Rule, f.Path, f.Precision)
@@ -170,8 +170,17 @@ func TestHelmIstioPositions(t *testing.T) {
 		if f.File == "realworld/istio/manifests/charts/istio-cni/templates/daemonset.yaml" && f.Line == 139 && f.Rule == "dangerous-capabilities" {
 			sysAdmin = true // the literal `- SYS_ADMIN` line
 		}
+		// The charts' defaults sit under _internal_defaults_do_not_set,
+		// merged into .Values by zzz_profile.yaml: a :latest tag is on the
+		// values line that sets it.
+		if f.Rule == "image-latest-tag" && f.File == "realworld/istio/manifests/charts/ztunnel/values.yaml" && f.Line == 7 {
+			ztunnelTag = true
+		}
 	}
 	if !sysAdmin {
 		t.Error("SYS_ADMIN is not reported at istio-cni/templates/daemonset.yaml:139, where it is written")
+	}
+	if !ztunnelTag {
+		t.Error("ztunnel's :latest image is not reported at ztunnel/values.yaml:7 (tag: latest)")
 	}
 }
