@@ -990,6 +990,12 @@ func (l *helmLocator) locatePart(key *yaml.Node, from, to int) (loc Location, ok
 			return vl, true
 		}
 	}
+	if mk.name != l.name {
+		// A helper elsewhere (bitnami's common.images.image) built the
+		// part from its arguments: the field's own position, often the
+		// include line, is the place to edit, not the library's line.
+		return Location{}, false
+	}
 	// Template text, a literal of a printf format, a template default.
 	return Location{Pos: tpos, Approx: l.m.diverged}, true
 }
