@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mitchellh/copystructure"
 	"gopkg.in/yaml.v3"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
@@ -391,11 +392,6 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	if err != nil {
 		return nil, chartProblem(err)
 	}
-	// Templates can store what they generate in the values (`set .Values
-	// "password" (randAlphaNum 10)`, as Bitnami's charts do), and the
-	// engine renders with the maps it is given: the second render gets
-	// values no render has touched, or it would reuse the first one's.
-	pristine := copyRenderValues(vals)
 	gen := generates(ch) // before the clock is pinned: now is a generator
 	clock := pinClock(ch)
 	clock(firstClock)
@@ -403,7 +399,12 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	// writes, so that a loop of millions never sits in memory whole.
 	limits := h.limits.withDefaults()
 	eng := helmengine.Engine{MaxBytes: limits.RenderedBytes}
-	files, err := eng.Render(ch, vals)
+	// Templates can store what they generate in the values (`set .Values
+	// "password" (randAlphaNum 10)`, as Bitnami's charts do) or change what
+	// they are given (istio's profiles), and the engine renders with the
+	// maps it is given: every render starts from its own copy.
+	render := func() (map[string]string, error) { return eng.Render(ch, freshValues(vals)) }
+	files, err := render()
 	if helmengine.Exceeded(err) {
 		return nil, []Problem{*renderedBytesProblem(limits, rel, vs.Name, valueSetPos(rel, vfiles), "more than "+byteSize(limits.RenderedBytes))}
 	}
@@ -419,7 +420,7 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	var again map[string]string
 	if gen {
 		clock(secondClock)
-		again, _ = eng.Render(ch, pristine)
+		again, _ = render()
 		clock(firstClock)
 	}
 	// Markers inside named templates can change what include returns to
@@ -430,7 +431,7 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	// loses exact positions.
 	eng.MaxBytes *= 2
 	variants := []*rendering{{inst: instrument(ch, true)}}
-	variants[0].out, variants[0].err = eng.Render(ch, vals)
+	variants[0].out, variants[0].err = render()
 	variants[0].inst.restore()
 	variants = append(variants, &rendering{inst: instrument(ch, false)})
 	variants[1].inst.restore()
@@ -440,7 +441,7 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 		for i, v := range variants {
 			if i > 0 && v.out == nil && v.err == nil {
 				v.inst.apply()
-				v.out, v.err = eng.Render(ch, vals)
+				v.out, v.err = render()
 				v.inst.restore()
 			}
 			if v.err != nil {
@@ -515,6 +516,22 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 		}
 	}
 	return objs, probs
+}
+
+// freshValues returns render values whose .Values the templates may
+// change without changing vals: a template can rewrite the values it is
+// given (istio's `unset $.Values ...`, `set $ "Values" (mergeOverwrite
+// ...)`), and each of the renders of one chart must start from what
+// `helm template` starts from.
+func freshValues(vals chartutil.Values) chartutil.Values {
+	out := make(chartutil.Values, len(vals))
+	for k, v := range vals {
+		out[k] = v
+	}
+	if c, err := copystructure.Copy(vals["Values"]); err == nil {
+		out["Values"] = c
+	}
+	return out
 }
 
 // userValues merges the value set's files and --set assignments, as
@@ -745,37 +762,6 @@ func maskGenerated(a, b string) string {
 		end = 0
 	}
 	return a[:start] + strings.Repeat("?", len(a)-end-start) + a[len(a)-end:]
-}
-
-// copyRenderValues copies the render values deeply enough that a render
-// cannot change what another sees: .Values entirely, the rest shallowly.
-func copyRenderValues(vals chartutil.Values) chartutil.Values {
-	out := make(chartutil.Values, len(vals))
-	for k, v := range vals {
-		out[k] = v
-	}
-	out["Values"] = copyValue(vals["Values"])
-	return out
-}
-
-func copyValue(v any) any {
-	switch t := v.(type) {
-	case chartutil.Values:
-		return chartutil.Values(copyValue(map[string]any(t)).(map[string]any))
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[k] = copyValue(e)
-		}
-		return m
-	case []any:
-		l := make([]any, len(t))
-		for i, e := range t {
-			l[i] = copyValue(e)
-		}
-		return l
-	}
-	return v
 }
 
 // differing adds to into the paths of the string values where a and b,

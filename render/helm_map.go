@@ -2,6 +2,7 @@ package render
 
 import (
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,10 +34,19 @@ type mark struct {
 	text   string // a text node's text; empty for actions
 	isText bool
 	values []string // the .Values path an action reads; "*" is a range index
-	// fallback is the .Values path a `default` reads when values is empty.
-	fallback []string
-	line     int
-	col      int
+	// fallback lists the .Values paths read, in order, when values is
+	// empty or does not set the field: a `default`'s, the weaker maps of a
+	// merge.
+	fallback [][]string
+	// hasDefault marks a pipeline with a `default`: when no values path
+	// sets it, the template's own default wrote the value.
+	hasDefault bool
+	// printf holds the format and the .Values path of each argument of a
+	// `printf` pipeline (nil for an argument that is no values read).
+	printf     string
+	printfArgs [][]string
+	line       int
+	col        int
 }
 
 type tplSource struct {
@@ -71,6 +81,17 @@ type instrumentation struct {
 	// unsafe lists the named templates whose output some template
 	// inspects or transforms; markers in them would change the render.
 	unsafe map[string]bool
+	// roots holds, per chart (chartOfTemplate), the .Values paths its
+	// templates merge into .Values (tplWalker.roots).
+	roots map[string][][]string
+}
+
+// chartOfTemplate returns the chart part of a template's name.
+func chartOfTemplate(name string) string {
+	if i := strings.LastIndex(name, "/templates/"); i >= 0 {
+		return name[:i]
+	}
+	return name
 }
 
 type savedTemplate struct {
@@ -301,7 +322,7 @@ func (in *instrumentation) instrumentOne(name, src string) (string, bool) {
 		if t.Root == nil {
 			continue
 		}
-		w := &tplWalker{vars: map[string][]string{}, fallbacks: map[string][]string{}}
+		w := &tplWalker{vars: map[string][]string{}, fallbacks: map[string][][]string{}}
 		w.visit(t.Root, scope{root: true}, func(n parse.Node, sc scope) {
 			switch n := n.(type) {
 			case *parse.TextNode:
@@ -322,9 +343,18 @@ func (in *instrumentation) instrumentOne(name, src string) (string, bool) {
 				if strings.HasPrefix(src[d:], "{{- ") || strings.HasPrefix(src[d:], "{{-\t") || strings.HasPrefix(src[d:], "{{-\n") {
 					text = `{{- "ID"}}`
 				}
-				add(mark{offset: d, values: w.pipeValues(n.Pipe, sc), fallback: w.pipeFallback(n.Pipe, sc)}, d, text)
+				mk := mark{offset: d, values: w.pipeValues(n.Pipe, sc), fallback: w.pipeFallback(n.Pipe, sc), hasDefault: hasDefault(n.Pipe)}
+				mk.printf, mk.printfArgs = w.pipePrintf(n.Pipe, sc)
+				add(mk, d, text)
 			}
 		})
+		if len(w.roots) > 0 {
+			if in.roots == nil {
+				in.roots = map[string][][]string{}
+			}
+			c := chartOfTemplate(name)
+			in.roots[c] = append(in.roots[c], w.roots...)
+		}
 	}
 	if len(ins) == 0 {
 		return "", false
@@ -350,7 +380,11 @@ type scope struct {
 
 type tplWalker struct {
 	vars      map[string][]string
-	fallbacks map[string][]string
+	fallbacks map[string][][]string
+	// roots lists the .Values paths a template merges into .Values itself
+	// (`set $ "Values" (mergeOverwrite $.Values.defaults $.Values)`): their
+	// keys are read as .Values keys by the templates rendered after it.
+	roots [][]string
 }
 
 func (w *tplWalker) visit(n parse.Node, sc scope, f func(parse.Node, scope)) {
@@ -365,6 +399,7 @@ func (w *tplWalker) visit(n parse.Node, sc scope, f func(parse.Node, scope)) {
 	case *parse.TextNode:
 		f(n, sc)
 	case *parse.ActionNode:
+		w.setValues(n.Pipe, sc)
 		if n.Pipe != nil && len(n.Pipe.Decl) == 1 {
 			if p := w.pipeValues(n.Pipe, sc); p != nil {
 				w.vars[n.Pipe.Decl[0].Ident[0]] = p
@@ -426,33 +461,166 @@ func (w *tplWalker) pipeValues(p *parse.PipeNode, sc scope) []string {
 	case "default", "required", "indent", "nindent":
 		return w.argValues(args[len(args)-1], sc)
 	}
+	if ms := w.mergeValues(args, sc); len(ms) > 0 {
+		return ms[0]
+	}
 	return nil
+}
+
+// setValues records the values paths a `set $ "Values" (merge ...)`
+// makes part of .Values.
+func (w *tplWalker) setValues(p *parse.PipeNode, sc scope) {
+	if p == nil || len(p.Cmds) != 1 || len(p.Cmds[0].Args) != 4 {
+		return
+	}
+	args := p.Cmds[0].Args
+	id, ok := args[0].(*parse.IdentifierNode)
+	if !ok || id.Ident != "set" {
+		return
+	}
+	root := false
+	switch a := args[1].(type) {
+	case *parse.VariableNode:
+		root = len(a.Ident) == 1 && a.Ident[0] == "$"
+	case *parse.DotNode:
+		root = sc.root
+	}
+	key, ok := args[2].(*parse.StringNode)
+	inner, isPipe := args[3].(*parse.PipeNode)
+	if !root || !ok || key.Text != "Values" || !isPipe || len(inner.Cmds) != 1 {
+		return
+	}
+	for _, v := range w.mergeValues(inner.Cmds[0].Args, sc) {
+		if len(v) > 0 {
+			w.roots = append(w.roots, v)
+		}
+	}
+}
+
+// mergeValues returns the .Values paths of a merge's maps, the one whose
+// keys win first: `merge a b` keeps a's, `mergeOverwrite a b` takes b's.
+func (w *tplWalker) mergeValues(args []parse.Node, sc scope) [][]string {
+	id, ok := args[0].(*parse.IdentifierNode)
+	if !ok || len(args) < 3 {
+		return nil
+	}
+	var ps [][]string
+	switch id.Ident {
+	case "merge", "mustMerge":
+		for _, a := range args[1:] {
+			if p := w.argValues(a, sc); p != nil {
+				ps = append(ps, p)
+			}
+		}
+	case "mergeOverwrite", "mustMergeOverwrite":
+		for i := len(args) - 1; i >= 1; i-- {
+			if p := w.argValues(args[i], sc); p != nil {
+				ps = append(ps, p)
+			}
+		}
+	}
+	return ps
+}
+
+// hasDefault reports whether a pipeline has a literal default written in
+// the template: `x | default "d"`, `default "d" x`. A default from
+// elsewhere (.Chart.AppVersion) leaves the empty values key the place to
+// set the value.
+func hasDefault(p *parse.PipeNode) bool {
+	if p == nil {
+		return false
+	}
+	for i, c := range p.Cmds {
+		id, ok := c.Args[0].(*parse.IdentifierNode)
+		if !ok || id.Ident != "default" {
+			continue
+		}
+		var d parse.Node
+		switch {
+		case i == 0 && len(c.Args) == 3:
+			d = c.Args[1]
+		case i > 0 && len(c.Args) == 2:
+			d = c.Args[1]
+		}
+		switch d.(type) {
+		case *parse.StringNode, *parse.NumberNode, *parse.BoolNode:
+			return true
+		}
+	}
+	return false
+}
+
+// pipePrintf returns the format and argument values paths of a pipeline
+// that builds its value with printf: `printf "%s:%s" .Values.a .Values.b`.
+func (w *tplWalker) pipePrintf(p *parse.PipeNode, sc scope) (string, [][]string) {
+	if p == nil || len(p.Cmds) == 0 || len(p.Cmds[0].Args) < 3 {
+		return "", nil
+	}
+	args := p.Cmds[0].Args
+	id, ok := args[0].(*parse.IdentifierNode)
+	if !ok || id.Ident != "printf" {
+		return "", nil
+	}
+	f, ok := args[1].(*parse.StringNode)
+	if !ok {
+		return "", nil
+	}
+	ps := make([][]string, len(args)-2)
+	found := false
+	for i, a := range args[2:] {
+		ps[i] = w.argValues(a, sc)
+		found = found || ps[i] != nil
+	}
+	if !found {
+		return "", nil
+	}
+	return f.Text, ps
 }
 
 // pipeFallback returns the .Values path the value comes from when the one
 // pipeValues names is empty: `.Values.a | default .Values.b`,
 // `default .Values.b .Values.a`.
-func (w *tplWalker) pipeFallback(p *parse.PipeNode, sc scope) []string {
+func (w *tplWalker) pipeFallback(p *parse.PipeNode, sc scope) [][]string {
 	if p == nil || len(p.Cmds) == 0 {
 		return nil
 	}
+	var out [][]string
 	args := p.Cmds[0].Args
-	if len(args) == 1 {
-		if v, ok := args[0].(*parse.VariableNode); ok && len(v.Ident) == 1 {
-			if f := w.fallbacks[v.Ident[0]]; f != nil {
-				return f
-			}
+	// The value passed through: the only argument, or a wrapper's.
+	inner := args[0]
+	if id, ok := args[0].(*parse.IdentifierNode); ok && len(args) >= 2 {
+		inner = nil
+		switch id.Ident {
+		case "toYaml", "toJson", "toPrettyJson", "toRawJson", "quote", "squote", "toString", "tpl":
+			inner = args[1]
+		case "default", "required", "indent", "nindent":
+			inner = args[len(args)-1]
+		}
+		if ms := w.mergeValues(args, sc); len(ms) > 1 {
+			out = append(out, ms[1:]...)
 		}
 	}
+	switch a := inner.(type) {
+	case *parse.VariableNode:
+		if len(a.Ident) == 1 {
+			out = append(out, w.fallbacks[a.Ident[0]]...)
+		}
+	case *parse.PipeNode:
+		out = append(out, w.pipeFallback(a, sc)...)
+	}
 	if id, ok := args[0].(*parse.IdentifierNode); ok && id.Ident == "default" && len(args) == 3 {
-		return w.argValues(args[1], sc)
+		if v := w.argValues(args[1], sc); v != nil {
+			out = append(out, v)
+		}
 	}
 	for _, c := range p.Cmds[1:] {
 		if id, ok := c.Args[0].(*parse.IdentifierNode); ok && id.Ident == "default" && len(c.Args) == 2 {
-			return w.argValues(c.Args[1], sc)
+			if v := w.argValues(c.Args[1], sc); v != nil {
+				out = append(out, v)
+			}
 		}
 	}
-	return nil
+	return out
 }
 
 func (w *tplWalker) argValues(a parse.Node, sc scope) []string {
@@ -767,7 +935,114 @@ func newHelmLocator(o *Object, name string, srcs map[string]*chartSource, in *in
 	file, _ := fileOf(srcs, name)
 	c, _ := sourceOf(srcs, name)
 	l := &helmLocator{obj: o, name: name, chart: c, srcs: srcs, in: in, m: m, vctx: vctx, tfile: file}
+	o.PartLocator = l.locatePart
 	return l.locate
+}
+
+// locatePart maps the bytes [from, to) of a scalar field's value to the
+// action or text that wrote them: of `{{ .Values.repo }}:{{ .Values.tag }}`,
+// the tag's values line for a finding on the tag.
+func (l *helmLocator) locatePart(key *yaml.Node, from, to int) (loc Location, ok bool) {
+	l.once.Do(func() { l.idx = indexTree(l.obj.Node) })
+	defer func() {
+		if r := recover(); r != nil {
+			loc, ok = Location{}, false
+		}
+	}()
+	info, known := l.idx[key]
+	if !known || l.m == nil || info.value == nil || info.value.Kind != yaml.ScalarNode {
+		return Location{}, false
+	}
+	v := info.value
+	if from < 0 || to > len(v.Value) || from > to || len(v.Value) == 0 {
+		return Location{}, false
+	}
+	col := v.Column
+	if v.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+		col++
+	}
+	off, same := l.m.offset(v.Line, col)
+	// Only a value rendered as is (no escapes, folding) can be cut in parts.
+	if !same || !strings.HasPrefix(l.m.text[off:], v.Value) {
+		return Location{}, false
+	}
+	at := off + from
+	if from == to { // an absent part: the byte before where it would be
+		at = off + max(from-1, 0)
+	}
+	id, line, c, ok := l.in.origin(l.m, at)
+	if !ok {
+		return Location{}, false
+	}
+	mk := l.in.marks[id]
+	file, archived := fileOf(l.srcs, mk.name)
+	if archived {
+		return Location{}, false
+	}
+	tpos := Pos{File: file, Line: line, Column: c}
+	p := mk.values
+	if mk.printf != "" {
+		p = printfArg(mk, l.m, at)
+	}
+	if p != nil || len(mk.fallback) > 0 {
+		if vl, ok := l.valuesAt(id, p, nil, l.hints(key, nil), tpos, nil); ok {
+			vl.Approx = vl.Approx || l.m.diverged
+			return vl, true
+		}
+	}
+	if mk.name != l.name {
+		// A helper elsewhere (bitnami's common.images.image) built the
+		// part from its arguments: the field's own position, often the
+		// include line, is the place to edit, not the library's line.
+		return Location{}, false
+	}
+	// Template text, a literal of a printf format, a template default.
+	return Location{Pos: tpos, Approx: l.m.diverged}, true
+}
+
+// printfArg returns the .Values path of the printf argument that wrote
+// the byte at off, by matching the mark's output against its format.
+func printfArg(mk mark, m *fileMap, off int) []string {
+	start := int(m.start[off])
+	end := start
+	for end < len(m.mark) && m.mark[end] == m.mark[off] && m.text[end] != '\n' {
+		end++
+	}
+	var re strings.Builder
+	var verbs int
+	f := mk.printf
+	for i := 0; i < len(f); i++ {
+		if f[i] == '%' && i+1 < len(f) {
+			switch f[i+1] {
+			case 's', 'v', 'd':
+				re.WriteString("(.*?)")
+				verbs++
+				i++
+				continue
+			case '%':
+				re.WriteString("%")
+				i++
+				continue
+			}
+			return nil // verbs with flags or widths are not followed
+		}
+		re.WriteString(regexp.QuoteMeta(f[i : i+1]))
+	}
+	if verbs != len(mk.printfArgs) {
+		return nil
+	}
+	// Quotes around the printed value (| quote) are outside the format.
+	rx, err := regexp.Compile(`^["']?` + re.String() + `["']?$`)
+	if err != nil {
+		return nil
+	}
+	g := rx.FindStringSubmatchIndex(m.text[start:end])
+	for i := 0; i < verbs && g != nil; i++ {
+		if s, e := g[2+2*i], g[3+2*i]; s >= 0 && off-start >= s && off-start < max(e, s+1) {
+			return mk.printfArgs[i]
+		}
+	}
+	return nil
 }
 
 // markAt returns the mark that wrote the first byte of a node, and where
@@ -813,7 +1088,7 @@ func (l *helmLocator) find(n *yaml.Node) Location {
 	if known && info.value != nil && info.value != n {
 		kid, _, _ := l.markAt(n)
 		if id, tpos, ok := l.markAt(info.value); ok && id != kid && l.in.marks[id].values != nil && l.blockFrom(info.value, id) {
-			if loc, ok := l.valuesLocation(id, nil, n, tpos); ok {
+			if loc, ok := l.valuesLocation(id, nil, n, tpos, nil); ok {
 				if info.value.Kind == yaml.ScalarNode {
 					loc.Related = append(loc.Related, l.otherValues(n, info.value, id, loc.Pos)...)
 					loc = l.vctx.strongest(loc)
@@ -829,6 +1104,7 @@ func (l *helmLocator) find(n *yaml.Node) Location {
 	// A field inside a block an action dumped from .Values (toYaml).
 	if mk := l.in.marks[id]; mk.values != nil && known {
 		rel := []Segment{info.seg}
+		top := n
 		for p := info.parent; p != nil; {
 			pid, _, ok := l.markAt(p)
 			if !ok || pid != id {
@@ -836,9 +1112,16 @@ func (l *helmLocator) find(n *yaml.Node) Location {
 			}
 			pi := l.idx[p]
 			rel = append([]Segment{pi.seg}, rel...)
-			p = pi.parent
+			top, p = p, pi.parent
 		}
-		if loc, ok := l.valuesLocation(id, rel, n, tpos); ok {
+		// `range .Values.list` + `- {{ toYaml . }}`: the dumped block is a
+		// whole list item, found among the values' items by its content
+		// (items written before it make its rendered index no guide).
+		var item *yaml.Node
+		if len(rel) > 1 && rel[0].IsIdx && len(mk.values) > 0 && mk.values[len(mk.values)-1] == "*" {
+			item, rel = top, rel[1:]
+		}
+		if loc, ok := l.valuesLocation(id, rel, n, tpos, item); ok {
 			return loc
 		}
 	}
@@ -872,7 +1155,7 @@ func (l *helmLocator) otherValues(key, v *yaml.Node, first int, primary Pos) []R
 		if mk.values == nil {
 			continue
 		}
-		loc, ok := l.valuesLocation(id, nil, key, Pos{})
+		loc, ok := l.valuesLocation(id, nil, key, Pos{}, nil)
 		if !ok || done[loc.Pos] {
 			continue
 		}
@@ -898,8 +1181,13 @@ func (l *helmLocator) blockFrom(v *yaml.Node, id int) bool {
 
 // valuesLocation points at the values line that supplies the field the
 // mark's action reads, with the template line as related.
-func (l *helmLocator) valuesLocation(id int, rel []Segment, n *yaml.Node, tpos Pos) (Location, bool) {
-	mk := l.in.marks[id]
+func (l *helmLocator) valuesLocation(id int, rel []Segment, n *yaml.Node, tpos Pos, item *yaml.Node) (Location, bool) {
+	return l.valuesAt(id, l.in.marks[id].values, rel, l.hints(n, rel), tpos, item)
+}
+
+// hints lists the indexes of the sequence items that hold n, innermost
+// first, less those inside rel (a block an action dumped).
+func (l *helmLocator) hints(n *yaml.Node, rel []Segment) []int {
 	var hints []int
 	for p := n; p != nil; {
 		pi, ok := l.idx[p]
@@ -921,13 +1209,41 @@ func (l *helmLocator) valuesLocation(id int, rel []Segment, n *yaml.Node, tpos P
 	if nrel <= len(hints) {
 		hints = hints[nrel:]
 	}
-	vpos, exact, empty, ok := l.vctx.resolve(l.chart, mk.values, rel, hints)
-	if (!ok || empty) && mk.fallback != nil {
-		if p, e, em, o := l.vctx.resolve(l.chart, mk.fallback, rel, hints); o && !em {
-			vpos, exact, ok = p, e, o
+	return hints
+}
+
+// valuesAt is valuesLocation for the .Values path p that mark id reads.
+func (l *helmLocator) valuesAt(id int, p []string, rel []Segment, hints []int, tpos Pos, item *yaml.Node) (Location, bool) {
+	mk := l.in.marks[id]
+	vpos, exact, empty, ok := l.vctx.resolve(l.chart, p, rel, hints, item)
+	for _, f := range mk.fallback {
+		if ok && !empty {
+			break
+		}
+		if p, e, em, o := l.vctx.resolve(l.chart, f, rel, hints, item); o && !em {
+			vpos, exact, empty, ok = p, e, em, o
 		}
 	}
 	if !ok {
+		// A value the chart merged into .Values from elsewhere in its
+		// values (istio's _internal_defaults_do_not_set).
+		for _, r := range l.in.roots[chartOfTemplate(mk.name)] {
+			for _, q := range append([][]string{p}, mk.fallback...) {
+				if ok && !empty {
+					break
+				}
+				if len(q) == 0 {
+					continue
+				}
+				q2 := append(append([]string{}, r...), q...)
+				if p, e, em, o := l.vctx.resolve(l.chart, q2, rel, hints, item); o {
+					vpos, exact, empty, ok = p, e, em, o
+				}
+			}
+		}
+	}
+	if !ok || (empty && mk.hasDefault) {
+		// Unset: the template's default wrote the value.
 		return Location{}, false
 	}
 	return Location{Pos: vpos, Approx: !exact, Related: []Related{l.renderedBy(id, tpos)}}, true

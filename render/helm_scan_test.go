@@ -92,7 +92,7 @@ func setWants(t *testing.T, dir, vs string) []string {
 func TestHelmExactShare(t *testing.T) {
 	const corpus = "../../shared/corpus"
 	var dirs []string
-	for _, g := range []string{"*helm-charts*/charts/*", "ingress-nginx/charts/ingress-nginx", "podinfo/charts/podinfo", "microservices-demo/helm-chart"} {
+	for _, g := range []string{"*helm-charts*/charts/*", "ingress-nginx/charts/ingress-nginx", "podinfo/charts/podinfo", "microservices-demo/helm-chart", "realworld/istio/manifests/charts"} {
 		m, _ := filepath.Glob(filepath.Join(corpus, g))
 		dirs = append(dirs, m...)
 	}
@@ -141,5 +141,46 @@ func TestHelmExactShare(t *testing.T) {
 	t.Logf("exact positions: %d of %d findings (%.1f%%)", exact, total, 100*share)
 	if share < 0.9 {
 		t.Errorf("exact positions %.1f%%, under the 90%% target", 100*share)
+	}
+}
+
+// TestHelmIstioPositions: istio's charts rewrite the values they are
+// given (zzz_profile.yaml: `unset $.Values ...`, `set $ "Values"
+// (mergeOverwrite ...)`); the renders that map positions must start from
+// the same values as the plain one, or they fail and every finding falls
+// back to line 1 of its template.
+func TestHelmIstioPositions(t *testing.T) {
+	const corpus = "../../shared/corpus"
+	set, err := render.Load(context.Background(), []string{"realworld/istio/manifests/charts"}, render.Options{Dir: corpus})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := scan.Run(context.Background(), set, scan.All, scan.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) == 0 {
+		t.Fatal("no findings on istio's charts")
+	}
+	sysAdmin, ztunnelTag := false, false
+	for _, f := range fs {
+		if f.Precision != "exact" || f.Line == 1 {
+			t.Errorf("%s:%d %s %s: precision %s", f.File, f.Line, f.Rule, f.Path, f.Precision)
+		}
+		if f.File == "realworld/istio/manifests/charts/istio-cni/templates/daemonset.yaml" && f.Line == 139 && f.Rule == "dangerous-capabilities" {
+			sysAdmin = true // the literal `- SYS_ADMIN` line
+		}
+		// The charts' defaults sit under _internal_defaults_do_not_set,
+		// merged into .Values by zzz_profile.yaml: a :latest tag is on the
+		// values line that sets it.
+		if f.Rule == "image-latest-tag" && f.File == "realworld/istio/manifests/charts/ztunnel/values.yaml" && f.Line == 7 {
+			ztunnelTag = true
+		}
+	}
+	if !sysAdmin {
+		t.Error("SYS_ADMIN is not reported at istio-cni/templates/daemonset.yaml:139, where it is written")
+	}
+	if !ztunnelTag {
+		t.Error("ztunnel's :latest image is not reported at ztunnel/values.yaml:7 (tag: latest)")
 	}
 }

@@ -2,6 +2,7 @@ package render
 
 import (
 	"path"
+	"reflect"
 	"sort"
 
 	"gopkg.in/yaml.v3"
@@ -51,7 +52,10 @@ func (vc *valuesContext) layers(c *chartSource) []valuesLayer {
 // path with "*" for range indexes, which hints fill in, innermost first)
 // followed by rel, in the strongest file that sets it; exact is false when
 // the range index is a guess, empty when the value is null or empty.
-func (vc *valuesContext) resolve(c *chartSource, p []string, rel []Segment, hints []int) (pos Pos, exact, empty, found bool) {
+//
+// item, when set, is the rendered list item the innermost range index
+// stands for: the index is that of the values item equal to it.
+func (vc *valuesContext) resolve(c *chartSource, p []string, rel []Segment, hints []int, item *yaml.Node) (pos Pos, exact, empty, found bool) {
 	if c == nil {
 		return Pos{}, false, false, false
 	}
@@ -109,6 +113,13 @@ func (vc *valuesContext) resolve(c *chartSource, p []string, rel []Segment, hint
 			idx := -1
 			if stars < len(hints) {
 				idx = hints[stars]
+			}
+			if stars == 0 && item != nil {
+				if d := deref(cur); d != nil && d.Kind == yaml.SequenceNode {
+					if i := equalItem(d, item); i >= 0 {
+						idx = i
+					}
+				}
 			}
 			if idx < 0 {
 				ok = false
@@ -172,4 +183,24 @@ func (vc *valuesContext) strongest(loc Location) Location {
 	loc.Related[best] = Related{File: loc.File, Line: loc.Line, Column: loc.Column, Message: alsoBuiltFrom}
 	loc.Pos = Pos{File: r.File, Line: r.Line, Column: r.Column}
 	return loc
+}
+
+// equalItem returns the index of the item of seq whose content equals n,
+// or -1 when none or several do.
+func equalItem(seq, n *yaml.Node) int {
+	var want any
+	if err := n.Decode(&want); err != nil {
+		return -1
+	}
+	found := -1
+	for i, it := range seq.Content {
+		var got any
+		if it.Decode(&got) == nil && reflect.DeepEqual(got, want) {
+			if found >= 0 {
+				return -1
+			}
+			found = i
+		}
+	}
+	return found
 }

@@ -79,6 +79,11 @@ type Object struct {
 	// below it. A Locator sees only the parent, which other missing fields
 	// share.
 	Removed func(parent *yaml.Node, missing []Segment) (Location, bool)
+	// PartLocator, when set, maps the bytes [from, to) of a rendered
+	// scalar's value to the source that wrote them: a value built from
+	// several sources (an image from a registry, a repository and a tag)
+	// has one place to edit per part. ok is false when it cannot tell.
+	PartLocator func(n *yaml.Node, from, to int) (loc Location, ok bool)
 	// Generated holds the paths of the values a chart generates when it is
 	// rendered (randAlphaNum, genCA): they change from render to render and
 	// are in no file.
@@ -154,6 +159,23 @@ func (o *Object) Locate(path string) Location {
 		}
 	}
 	return Location{Pos: Pos{File: o.File, Line: max(m.Line, 1), Column: max(m.Column, 1)}}
+}
+
+// LocatePart is Locate for a finding on the bytes [from, to) of the
+// scalar value at path (the tag of an image reference), where the
+// renderer can tell which source wrote them.
+func (o *Object) LocatePart(path string, from, to int) Location {
+	if o.PartLocator != nil {
+		if segs, err := ParsePath(path); err == nil {
+			if m, exact := Resolve(o.Node, segs); m != nil && exact {
+				if l, ok := o.PartLocator(m, from, to); ok && l.File != "" {
+					l.Line, l.Column = max(l.Line, 1), max(l.Column, 1)
+					return l
+				}
+			}
+		}
+	}
+	return o.Locate(path)
 }
 
 // Has reports whether the field at path is present.

@@ -173,6 +173,14 @@ func (p *Pass) Report(o *render.Object, path string, format string, args ...any)
 	p.scan.add(p.Check, o, path, describe(o)+": "+fmt.Sprintf(format, args...))
 }
 
+// ReportPart is Report for a finding on the bytes [from, to) of the
+// scalar value at path (an image reference's tag): where a renderer built
+// the value from several sources, the finding points at the one that
+// wrote those bytes. from == to names the place of an absent part.
+func (p *Pass) ReportPart(o *render.Object, path string, from, to int, format string, args ...any) {
+	p.scan.addPart(p.Check, o, path, &[2]int{from, to}, describe(o)+": "+fmt.Sprintf(format, args...))
+}
+
 func describe(o *render.Object) string {
 	name := o.Name
 	if o.Namespace != "" {
@@ -212,12 +220,21 @@ type podEntry struct {
 }
 
 func (s *scanner) add(c *Check, o *render.Object, path, msg string) {
+	s.addPart(c, o, path, nil, msg)
+}
+
+func (s *scanner) addPart(c *Check, o *render.Object, path string, part *[2]int, msg string) {
 	ref := o.Ref()
 	key := findingKey{c.ID, o, path}
 	if _, dup := s.seen[key]; dup {
 		return
 	}
-	loc := o.Locate(path)
+	var loc render.Location
+	if part != nil {
+		loc = o.LocatePart(path, part[0], part[1])
+	} else {
+		loc = o.Locate(path)
+	}
 	pos := loc.Pos
 	f := Finding{
 		Rule:        c.ID,

@@ -170,6 +170,9 @@ func hostPorts(p *Pass, o *render.Object) {
 // An imageRef is a container image reference split into its parts.
 type imageRef struct {
 	registry, repository, tag, digest string
+	// Byte offsets in the reference: where the tag starts (or would go),
+	// and where the registry ends (0 when it is implied).
+	tagAt, registryEnd int
 }
 
 // parseImage splits an image reference the way container runtimes read
@@ -180,12 +183,15 @@ func parseImage(s string) imageRef {
 	if i := strings.IndexByte(s, '@'); i >= 0 {
 		s, r.digest = s[:i], s[i+1:]
 	}
+	r.tagAt = len(s)
 	if i := strings.LastIndexByte(s, ':'); i >= 0 && !strings.Contains(s[i:], "/") {
 		s, r.tag = s[:i], s[i+1:]
+		r.tagAt = i + 1
 	}
 	first, rest, found := strings.Cut(s, "/")
 	if found && (strings.ContainsAny(first, ".:") || first == "localhost") {
 		r.registry, r.repository = first, rest
+		r.registryEnd = len(first)
 	} else {
 		r.registry, r.repository = "docker.io", s
 		if !found {
@@ -204,9 +210,9 @@ func imageLatest(p *Pass, o *render.Object) {
 		switch {
 		case r.digest != "":
 		case r.tag == "":
-			p.Report(o, c.Path+".image", "%s image %q has no tag, so it means :latest and changes under you", c.Describe(), c.Image)
+			p.ReportPart(o, c.Path+".image", r.tagAt, r.tagAt, "%s image %q has no tag, so it means :latest and changes under you", c.Describe(), c.Image)
 		case r.tag == "latest":
-			p.Report(o, c.Path+".image", "%s image %q uses the :latest tag, which changes under you", c.Describe(), c.Image)
+			p.ReportPart(o, c.Path+".image", r.tagAt, r.tagAt+len(r.tag), "%s image %q uses the :latest tag, which changes under you", c.Describe(), c.Image)
 		}
 	})
 }
@@ -217,7 +223,7 @@ func imageDigest(p *Pass, o *render.Object) {
 			return
 		}
 		if r := parseImage(c.Image); r.digest == "" && r.tag != "" && r.tag != "latest" {
-			p.Report(o, c.Path+".image", "%s image %q is not pinned by digest, so a scan of the tag may not be what runs", c.Describe(), c.Image)
+			p.ReportPart(o, c.Path+".image", r.tagAt, r.tagAt+len(r.tag), "%s image %q is not pinned by digest, so a scan of the tag may not be what runs", c.Describe(), c.Image)
 		}
 	})
 }
@@ -239,6 +245,6 @@ func imageRegistry(p *Pass, o *render.Object) {
 				return
 			}
 		}
-		p.Report(o, c.Path+".image", "%s image %q comes from %s, which is not an allowed registry (%s)", c.Describe(), c.Image, r.registry, strings.Join(allowed, ", "))
+		p.ReportPart(o, c.Path+".image", 0, max(r.registryEnd, 1), "%s image %q comes from %s, which is not an allowed registry (%s)", c.Describe(), c.Image, r.registry, strings.Join(allowed, ", "))
 	})
 }
