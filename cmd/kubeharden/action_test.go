@@ -215,23 +215,7 @@ func TestActionInputsDeclared(t *testing.T) {
 // as the runner does, and the runner's variables, for a workspace at dir.
 func actionEnv(t *testing.T, dir string) (summary, output string) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot, "action.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var action struct {
-		Inputs map[string]struct{ Default string }
-	}
-	if err := yaml.Unmarshal(data, &action); err != nil {
-		t.Fatal(err)
-	}
-	for name, in := range action.Inputs {
-		v := in.Default
-		if v == "${{ github.token }}" {
-			v = "ghs_theJobToken" // the runner fills the expression in
-		}
-		t.Setenv("INPUT_"+strings.ToUpper(name), v)
-	}
+	setActionInputs(t)
 	summary, output = filepath.Join(t.TempDir(), "summary.md"), filepath.Join(t.TempDir(), "output")
 	for k, v := range map[string]string{
 		"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_WORKSPACE": dir,
@@ -240,6 +224,19 @@ func actionEnv(t *testing.T, dir string) (summary, output string) {
 		t.Setenv(k, v)
 	}
 	return summary, output
+}
+
+// setActionInputs sets every input of action.yml to its default as
+// INPUT_<NAME>, as the runner does, the job's token filled in.
+func setActionInputs(t *testing.T) {
+	t.Helper()
+	for name, in := range readAction(t).Inputs {
+		v := in.Default
+		if v == "${{ github.token }}" {
+			v = "ghs_theJobToken" // the runner fills the expression in
+		}
+		t.Setenv("INPUT_"+strings.ToUpper(name), v)
+	}
 }
 
 // runWorkspace runs the CLI in-process with dir as the working directory.

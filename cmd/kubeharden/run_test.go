@@ -26,19 +26,7 @@ var repoRoot, _ = filepath.Abs("../..")
 // runCLI runs the CLI in-process from the repository root.
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	t.Chdir(repoRoot)
-	var out, errb bytes.Buffer
-	err := run(context.Background(), args, strings.NewReader(""), &out, &errb)
-	collectSARIF(t, args, out.String())
-	var ee *exitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		code = ee.code
-	default:
-		t.Fatalf("run %v: %v", args, err)
-	}
-	return out.String(), errb.String(), code
+	return runWorkspace(t, repoRoot, args...)
 }
 
 func golden(t *testing.T, name, got string) {

@@ -18,7 +18,6 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/google/go-github/v60/github"
-	"gopkg.in/yaml.v3"
 )
 
 // The hardened examples are the base of most pull requests below: they
@@ -712,19 +711,7 @@ func TestFailScopeNewAction(t *testing.T) {
 		"deploy/web.yaml": deleteLines(base["deploy/web.yaml"], "runAsNonRoot: true"),
 	}, true)
 	s.env(t)
-	data, err := os.ReadFile(filepath.Join(repoRoot, "action.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var action struct {
-		Inputs map[string]struct{ Default string }
-	}
-	if err := yaml.Unmarshal(data, &action); err != nil {
-		t.Fatal(err)
-	}
-	for name, in := range action.Inputs {
-		t.Setenv("INPUT_"+strings.ToUpper(name), in.Default)
-	}
+	setActionInputs(t)
 	t.Setenv("INPUT_GITHUB-TOKEN", s.f.token)
 	t.Setenv("GITHUB_TOKEN", "")
 	t.Setenv("INPUT_SARIF-FILE", filepath.Join(t.TempDir(), "k.sarif"))
