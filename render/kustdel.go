@@ -112,7 +112,7 @@ func (l *kustLoc) strategicRemovals(p patchDoc, pn, built *yaml.Node, segs []Seg
 			if it == nil || it.Kind != yaml.MappingNode {
 				continue
 			}
-			j := identityIndex(built, it)
+			j, _ := identityIndex(built, it)
 			if j < 0 {
 				// An item the object lacks: a patch deleting it took it out.
 				if dk, dv := lookupKey(it, "$patch", 0); dk != nil && dv.Value == "delete" {
@@ -136,9 +136,10 @@ func patchKeys(m *yaml.Node) []string {
 	return keys
 }
 
-// identityIndex finds the item of the built list seq that a patch item
-// names by its merge key (name, containerPort, mountPath...).
-func identityIndex(seq, item *yaml.Node) int {
+// identityIndex finds the item of seq that item names by its merge key
+// (name, containerPort, mountPath...): its index, or -1; keyed is false
+// when item has none of the keys.
+func identityIndex(seq, item *yaml.Node) (j int, keyed bool) {
 	for _, k := range identityKeys {
 		want := scalar(item, k)
 		if want == "" {
@@ -146,12 +147,12 @@ func identityIndex(seq, item *yaml.Node) int {
 		}
 		for j, it := range seq.Content {
 			if scalar(deref(it), k) == want {
-				return j
+				return j, true
 			}
 		}
-		return -1
+		return -1, true
 	}
-	return -1
+	return -1, false
 }
 
 // jsonRemovals records the remove operations of a JSON 6902 patch, and

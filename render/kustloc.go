@@ -536,17 +536,8 @@ var identityKeys = []string{"name", "containerPort", "mountPath", "devicePath", 
 // matchItem finds the item of seq that is the built item bi.
 func matchItem(seq, bi *yaml.Node, index int) int {
 	if bi != nil && bi.Kind == yaml.MappingNode {
-		for _, k := range identityKeys {
-			want := scalar(bi, k)
-			if want == "" {
-				continue
-			}
-			for j, it := range seq.Content {
-				if scalar(deref(it), k) == want {
-					return j
-				}
-			}
-			return -1
+		if j, keyed := identityIndex(seq, bi); keyed {
+			return j
 		}
 	}
 	if bi != nil && bi.Kind == yaml.ScalarNode {

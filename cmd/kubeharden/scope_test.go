@@ -179,19 +179,9 @@ func (s *prSetup) env(t *testing.T) {
 func (s *prSetup) run(t *testing.T, args ...string) (stdout, summary string, code int) {
 	t.Helper()
 	os.Remove(os.Getenv("GITHUB_STEP_SUMMARY"))
-	t.Chdir(s.workspace)
-	var out, errb bytes.Buffer
-	err := run(context.Background(), args, strings.NewReader(""), &out, &errb)
-	var ee *exitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		code = ee.code
-	default:
-		t.Fatalf("run %v: %v", args, err)
-	}
+	stdout, _, code = runWorkspace(t, s.workspace, args...)
 	sum, _ := os.ReadFile(os.Getenv("GITHUB_STEP_SUMMARY"))
-	return out.String(), string(sum), code
+	return stdout, string(sum), code
 }
 
 // patchOf is the diff GitHub gives of a file changed from old to new: one
