@@ -269,7 +269,7 @@ func TestActionConfigPrecedence(t *testing.T) {
 	}
 	os.MkdirAll(filepath.Join(dir, "deploy"), 0o755)
 	os.WriteFile(filepath.Join(dir, "deploy/worker.yaml"), worker, 0o644)
-	os.WriteFile(filepath.Join(dir, ".kubeharden.yaml"), []byte("failOn: none\npssVersion: v1.30\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".kubeharden.yaml"), []byte("failOn: none\npssVersion: v1.30\nlimits:\n  objects: 500000\n"), 0o644)
 
 	summary, output := actionEnv(t, dir)
 	_, stderr, code := runWorkspace(t, dir, "action")
@@ -282,6 +282,8 @@ func TestActionConfigPrecedence(t *testing.T) {
 		"| pss-version | v1.30 | config file .kubeharden.yaml |",
 		"| allowed-registries | any | default |",
 		"| release-name | release-name | default |",
+		"| max-objects | 500000 | config file .kubeharden.yaml |",
+		"| max-documents | 10000 | default |",
 	} {
 		if !strings.Contains(string(sum), want) {
 			t.Errorf("summary lacks %q:\n%s", want, sum)

@@ -303,6 +303,12 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	from("max-file-size", size(*maxSize), size(fc.MaxFileSize), fmt.Sprint(render.DefaultMaxFileSize))
 	from("release-name", *releaseName, fc.Helm.ReleaseName, render.DefaultReleaseName)
 	from("namespace", *namespace, fc.Helm.Namespace, render.DefaultNamespace)
+	// A pull request can raise the limits in .kubeharden.yaml: reviewers
+	// see it here.
+	from("max-rendered-bytes", size(limits.RenderedBytes), size(fc.Limits.RenderedBytes), fmt.Sprint(render.DefaultMaxRenderedBytes))
+	from("max-chart-objects", size(int64(limits.ChartObjects)), size(int64(fc.Limits.ChartObjects)), fmt.Sprint(render.DefaultMaxChartObjects))
+	from("max-documents", size(int64(limits.FileDocuments)), size(int64(fc.Limits.FileDocuments)), fmt.Sprint(render.DefaultMaxFileDocuments))
+	from("max-objects", size(int64(limits.Objects)), size(int64(fc.Limits.Objects)), fmt.Sprint(render.DefaultMaxObjects))
 	threshold, err := parseFailOn(firstNonEmpty(*failOn, fc.FailOn, "error"))
 	if err != nil {
 		return usageError("--fail-on: %v", err)
