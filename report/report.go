@@ -1,5 +1,6 @@
 // Package report turns findings into what people and tools read: text,
-// JSON and, later, SARIF and GitHub's formats.
+// JSON, SARIF, JUnit, Checkstyle and GitLab Code Quality, GitHub's
+// annotations, job summary and pull request review.
 package report
 
 import (

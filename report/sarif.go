@@ -67,7 +67,7 @@ func (s SARIF) Write(w io.Writer, r *Report) error {
 	buf.WriteByte('\n')
 	out := noLegacyCommands(buf.Bytes())
 	if n := gzipSize(out); n > MaxSARIFGzipBytes {
-		return fmt.Errorf("the SARIF log is %.1f MB gzipped, over GitHub's 10 MB upload limit: scan fewer paths or raise --fail-on", float64(n)/(1<<20))
+		return fmt.Errorf("the SARIF log is %.1f MB gzipped, over GitHub's 10 MB upload limit: scan fewer paths, or split them over several categories (--category)", float64(n)/(1<<20))
 	}
 	_, err = w.Write(out)
 	return err
