@@ -192,6 +192,9 @@ func preflight(ctx context.Context, dir, rel, root string, h HelmOptions) (kv *c
 	}
 	if h.Dependencies == DependenciesFetch {
 		if missing := missingDeps(ch, dir); len(missing) > 0 {
+			if p := lockProblem(ch, dir, rel); p != nil {
+				return nil, false, nil, []Problem{*p}
+			}
 			if fetched, probs = fetchDependencies(ctx, missing, dir, rel, root); len(probs) > 0 {
 				return nil, false, nil, probs
 			}

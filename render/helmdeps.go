@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -22,6 +23,7 @@ import (
 	"gopkg.in/yaml.v3"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/provenance"
 	"helm.sh/helm/v3/pkg/repo"
 )
 
@@ -274,6 +276,36 @@ func fetchOCI(ctx context.Context, repoRef string, d *chart.Dependency) ([]byte,
 		return data, nil
 	}
 	return nil, fmt.Errorf("oci://%s holds no Helm chart", ref)
+}
+
+// lockProblem reports a Chart.lock whose digest is not Helm's hash of
+// Chart.yaml's dependencies and the lock's (resolver.HashReq): the lock
+// was not made for these requirements, so what it pins is not fetched.
+func lockProblem(ch *chart.Chart, dir, rel string) *Problem {
+	if ch.Lock == nil || ch.Lock.Digest == "" {
+		return nil
+	}
+	got, err := lockDigest(ch)
+	if err == nil && got == ch.Lock.Digest {
+		return nil
+	}
+	line := 1
+	if k, _ := lookupKey(readYAMLNode(filepath.Join(dir, "Chart.lock")), "digest", 0); k != nil {
+		line = k.Line
+	}
+	return &Problem{Kind: Invalid, Pos: Pos{File: path.Join(rel, "Chart.lock"), Line: line, Column: 1},
+		Message: fmt.Sprintf("chart %s: Chart.lock's digest %s is not that of Chart.yaml's dependencies and the lock's (%s), so its dependencies are not fetched and the chart is not rendered; run `helm dependency update %s`", rel, ch.Lock.Digest, got, rel)}
+}
+
+// lockDigest is Helm's resolver.HashReq over the chart's requirements and
+// its lock.
+func lockDigest(ch *chart.Chart) (string, error) {
+	data, err := json.Marshal([2][]*chart.Dependency{ch.Metadata.Dependencies, ch.Lock.Dependencies})
+	if err != nil {
+		return "", err
+	}
+	s, err := provenance.Digest(bytes.NewReader(data))
+	return "sha256:" + s, err
 }
 
 // depsLine returns the line a dependency is named at in a list of them.

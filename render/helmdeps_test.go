@@ -27,6 +27,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"helm.sh/helm/v3/pkg/chart/loader"
+
 	"github.com/kubeharden/kubeharden/render"
 	"github.com/kubeharden/kubeharden/scan"
 )
@@ -130,6 +132,25 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
+// sealLock appends to the chart's Chart.lock the digest helm writes.
+func sealLock(t *testing.T, dir string) {
+	t.Helper()
+	ch, err := loader.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := render.LockDigest(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "Chart.lock"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "digest: %s\n", d)
+}
+
 func loadDeps(t *testing.T, dir, deps string) (*render.Set, []scan.Finding) {
 	t.Helper()
 	set, err := render.Load(context.Background(), []string{"."}, render.Options{Dir: dir, Helm: render.HelmOptions{Dependencies: deps}})
@@ -176,12 +197,13 @@ dependencies:
     version: 0.1.0
     repository: file://../lib
 `, repo.URL, host),
-		"app/Chart.lock":         fmt.Sprintf("dependencies:\n- name: web\n  repository: %s\n  version: 1.2.0\ndigest: sha256:0\ngenerated: \"2026-01-01T00:00:00Z\"\n", repo.URL),
+		"app/Chart.lock":         fmt.Sprintf("dependencies:\n- name: web\n  repository: %s\n  version: 1.2.0\ngenerated: \"2026-01-01T00:00:00Z\"\n", repo.URL),
 		"app/values.yaml":        "{}\n",
 		"lib/Chart.yaml":         "apiVersion: v2\nname: lib\nversion: 0.1.0\n",
 		"lib/templates/pod.yaml": depPod,
 		"lib/values.yaml":        "{}\n",
 	})
+	sealLock(t, filepath.Join(dir, "app"))
 	set, fs := loadDeps(t, dir, render.DependenciesFetch)
 	if len(set.Problems) > 0 {
 		t.Fatalf("problems: %v", problemLines(set))
@@ -208,8 +230,9 @@ dependencies:
 }
 
 // TestHelmFetchDependenciesRefused: an archive whose digest is not its
-// repository's, and a file:// dependency that leaves the repository, are
-// findings at the line naming them, and the chart is not rendered.
+// repository's, a file:// dependency that leaves the repository, and a
+// Chart.lock whose digest is not helm's for Chart.yaml and the lock, are
+// findings at the line involved, and the chart is not rendered.
 func TestHelmFetchDependenciesRefused(t *testing.T) {
 	web := chartArchive(t, "web", "1.2.0", depPod)
 	repo := chartRepo(t, web, "web", "1.2.0", strings.Repeat("ab", 32))
@@ -217,15 +240,19 @@ func TestHelmFetchDependenciesRefused(t *testing.T) {
 	writeFiles(t, dir, map[string]string{
 		"outside/Chart.yaml":      "apiVersion: v2\nname: lib\nversion: 0.1.0\n",
 		"repo/app/Chart.yaml":     fmt.Sprintf("apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n  - name: web\n    version: 1.2.0\n    repository: %s\n", repo.URL),
-		"repo/app/Chart.lock":     fmt.Sprintf("dependencies:\n- name: web\n  repository: %s\n  version: 1.2.0\ndigest: sha256:0\n", repo.URL),
+		"repo/app/Chart.lock":     fmt.Sprintf("dependencies:\n- name: web\n  repository: %s\n  version: 1.2.0\n", repo.URL),
+		"repo/stale/Chart.yaml":   fmt.Sprintf("apiVersion: v2\nname: stale\nversion: 0.1.0\ndependencies:\n  - name: web\n    version: 1.2.0\n    repository: %s\n", repo.URL),
+		"repo/stale/Chart.lock":   fmt.Sprintf("dependencies:\n- name: web\n  repository: %s\n  version: 1.1.0\ndigest: sha256:%s\n", repo.URL, strings.Repeat("0", 64)),
 		"repo/escape/Chart.yaml":  "apiVersion: v2\nname: escape\nversion: 0.1.0\ndependencies:\n  - name: lib\n    version: 0.1.0\n    repository: file://../../outside\n",
 		"repo/escape/values.yaml": "{}\n",
 	})
+	sealLock(t, filepath.Join(dir, "repo/app"))
 	set, _ := loadDeps(t, filepath.Join(dir, "repo"), render.DependenciesFetch)
 	got := problemLines(set)
 	want := []string{
 		"invalid app/Chart.yaml:5:1: chart app: dependency \"web\" (" + repo.URL + " 1.2.0) not fetched, so the chart is not rendered: digest mismatch",
 		"invalid escape/Chart.yaml:5:1: chart escape: dependency \"lib\" (file://../../outside 0.1.0) not fetched, so the chart is not rendered: file://../../outside leaves the repository",
+		"invalid stale/Chart.lock:5:1: chart stale: Chart.lock's digest sha256:" + strings.Repeat("0", 64) + " is not that of Chart.yaml's dependencies and the lock's",
 	}
 	if len(got) != len(want) {
 		t.Fatalf("problems\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
