@@ -85,7 +85,7 @@ func fetchDependencies(ctx context.Context, missing []missingDep, dir, rel, root
 		f, err := fetchDependency(ctx, m.dep, dir, root, cache)
 		if err != nil {
 			probs = append(probs, Problem{Kind: Invalid, Pos: Pos{File: path.Join(rel, m.file), Line: m.line, Column: 1},
-				Message: fmt.Sprintf("chart %s: dependency %q (%s %s) not fetched, so the chart is not rendered: %v", rel, m.dep.Name, m.dep.Repository, m.dep.Version, err)})
+				Message: fmt.Sprintf("chart %s: dependency %q (%s %s) not fetched, so the chart is not rendered: %v", rel, m.dep.Name, redacted(m.dep.Repository), m.dep.Version, err)})
 			continue
 		}
 		out[m.dep.Name] = f
@@ -109,7 +109,7 @@ func fetchDependency(ctx context.Context, d *chart.Dependency, dir, root, cache 
 	}
 	// "@stable" or "stable" name a repository in the user's helm
 	// configuration, which kubeharden never reads.
-	return fetchedDep{}, fmt.Errorf("repository %q is not an https://, oci:// or file:// URL (kubeharden never reads helm's repository configuration)", repoURL)
+	return fetchedDep{}, fmt.Errorf("repository %q is not an https://, oci:// or file:// URL (kubeharden never reads helm's repository configuration)", redacted(repoURL))
 }
 
 // fileDependency resolves a file:// dependency, which must stay inside
@@ -149,7 +149,30 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-var depClient = &http.Client{Timeout: fetchTimeout}
+// depClient follows a redirect only where it would fetch from directly:
+// a repository must not lead it to plain http off this machine.
+var depClient = &http.Client{Timeout: fetchTimeout, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return fmt.Errorf("too many redirects")
+	}
+	return allowedURL(req.URL)
+}}
+
+// allowedURL accepts https, and http on loopback only.
+func allowedURL(u *url.URL) error {
+	if u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Host)) {
+		return fmt.Errorf("%s: only https:// (or http:// on loopback) is fetched", u.Redacted())
+	}
+	return nil
+}
+
+// redacted is a repository URL without the password it may hold.
+func redacted(repoURL string) string {
+	if u, err := url.Parse(repoURL); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return repoURL
+}
 
 // get reads at most limit bytes from u: https, or http on loopback.
 func get(ctx context.Context, u string, limit int64) ([]byte, error) {
@@ -157,8 +180,8 @@ func get(ctx context.Context, u string, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if pu.Scheme != "https" && !(pu.Scheme == "http" && loopback(pu.Host)) {
-		return nil, fmt.Errorf("%s: only https:// (or http:// on loopback) is fetched", pu.Redacted())
+	if err := allowedURL(pu); err != nil {
+		return nil, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -195,6 +218,7 @@ func unwrapURLError(err error) error {
 // names the archive's URL and digest, which the archive must match.
 func fetchHTTP(ctx context.Context, repoURL string, d *chart.Dependency, cache string) ([]byte, error) {
 	base := strings.TrimSuffix(repoURL, "/")
+	shown := strings.TrimSuffix(redacted(repoURL), "/")
 	data, err := get(ctx, base+"/index.yaml", maxIndexBytes)
 	if err != nil {
 		return nil, err
@@ -206,18 +230,18 @@ func fetchHTTP(ctx context.Context, repoURL string, d *chart.Dependency, cache s
 	}
 	idx, err := repo.LoadIndexFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("index of %s: %w", base, err)
+		return nil, fmt.Errorf("index of %s: %w", shown, err)
 	}
 	cv, err := idx.Get(d.Name, d.Version)
 	if err != nil {
-		return nil, fmt.Errorf("no version %s of %s in %s/index.yaml", d.Version, d.Name, base)
+		return nil, fmt.Errorf("no version %s of %s in %s/index.yaml", d.Version, d.Name, shown)
 	}
 	if len(cv.URLs) == 0 {
-		return nil, fmt.Errorf("%s %s in %s/index.yaml has no URL", d.Name, cv.Version, base)
+		return nil, fmt.Errorf("%s %s in %s/index.yaml has no URL", d.Name, cv.Version, shown)
 	}
 	u, err := repo.ResolveReferenceURL(base+"/", cv.URLs[0])
-	if err != nil {
-		return nil, err
+	if err != nil { // its message repeats the URL
+		return nil, fmt.Errorf("%s %s in %s/index.yaml has a URL that does not parse", d.Name, cv.Version, shown)
 	}
 	archive, err := get(ctx, u, maxArchiveBytes)
 	if err != nil {

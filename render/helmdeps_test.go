@@ -287,3 +287,26 @@ func TestHelmDependenciesOffByDefault(t *testing.T) {
 		t.Error("the repository was asked with fetching off")
 	}
 }
+
+// TestHelmFetchDependenciesGuarded: a repository that redirects to plain
+// http off this machine is not followed, and a password in a repository
+// URL never appears in a finding.
+func TestHelmFetchDependenciesGuarded(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://charts.example.invalid/index.yaml", http.StatusFound)
+	}))
+	defer srv.Close()
+	withPassword := strings.Replace(srv.URL, "http://", "http://user:s3cr3tpass@", 1)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"app/Chart.yaml": fmt.Sprintf("apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n  - name: web\n    version: 1.2.0\n    repository: %s\n", withPassword),
+	})
+	set, _ := loadDeps(t, dir, render.DependenciesFetch)
+	got := problemLines(set)
+	if len(got) != 1 || !strings.Contains(got[0], "app/Chart.yaml:5:1") || !strings.Contains(got[0], "only https://") {
+		t.Errorf("problems %v, want the redirect refused at app/Chart.yaml:5", got)
+	}
+	if strings.Contains(strings.Join(got, "\n"), "s3cr3tpass") {
+		t.Errorf("the repository's password is in a finding: %v", got)
+	}
+}
