@@ -37,8 +37,9 @@ const (
 )
 
 // HelmOptions control how Helm charts are rendered. Rendering never reaches
-// a cluster or the network: `lookup` returns nothing and dependencies are
-// read only from the chart's charts/ directory.
+// a cluster, and the network only when Dependencies is DependenciesFetch:
+// `lookup` returns nothing and dependencies are read from the chart's
+// charts/ directory.
 type HelmOptions struct {
 	ReleaseName string // default DefaultReleaseName
 	Namespace   string // default DefaultNamespace
@@ -49,8 +50,14 @@ type HelmOptions struct {
 	// no entry is rendered once, with a set named DefaultValueSet holding
 	// values.yaml only.
 	ValueSets map[string][]ValueSet
+	// Dependencies is DependenciesFetch to fetch the dependencies a chart
+	// does not vendor (from https:// and oci:// repositories, or file://
+	// inside Options.Dir) into a temporary cache; "" or "off" leaves them
+	// a problem.
+	Dependencies string
 
-	limits Limits // set by Load from Options.Limits
+	limits  Limits                // set by Load from Options.Limits
+	fetched map[string]fetchedDep // by dependency name, for one chart
 }
 
 // A ValueSet is one way of installing a chart: values files applied in
@@ -87,10 +94,11 @@ type helmObject struct {
 func loadChart(ctx context.Context, dir string, opt Options) ([]helmObject, []Problem) {
 	h := opt.Helm.withDefaults()
 	rel := relPath(opt.Dir, dir)
-	kv, library, probs := preflight(dir, rel, h)
+	kv, library, fetched, probs := preflight(ctx, dir, rel, baseDir(dir, rel), h)
 	if library || len(probs) > 0 {
 		return nil, probs
 	}
+	h.fetched = fetched
 	var sets []ValueSet
 	for k, v := range opt.Helm.ValueSets {
 		if path.Clean(filepath.ToSlash(k)) == rel {
@@ -166,7 +174,7 @@ func slowChart(rel string, limit time.Duration) Problem {
 // preflight loads the chart at dir once to say whether it can be
 // rendered: a library chart is not (it only lends templates), nor is one
 // with a missing dependency or a kubeVersion the options do not meet.
-func preflight(dir, rel string, h HelmOptions) (kv *chartutil.KubeVersion, library bool, probs []Problem) {
+func preflight(ctx context.Context, dir, rel, root string, h HelmOptions) (kv *chartutil.KubeVersion, library bool, fetched map[string]fetchedDep, probs []Problem) {
 	chartFile := path.Join(rel, "Chart.yaml")
 	invalid := func(file string, line int, format string, args ...any) []Problem {
 		return []Problem{{Kind: Invalid, Pos: Pos{File: file, Line: max(line, 1), Column: 1}, Message: fmt.Sprintf(format, args...)}}
@@ -177,22 +185,31 @@ func preflight(dir, rel string, h HelmOptions) (kv *chartutil.KubeVersion, libra
 		if rel == "." {
 			name = filepath.Base(dir)
 		}
-		return nil, false, invalid(chartFile, 1, "Helm chart %s cannot be loaded: %v", name, err)
+		return nil, false, nil, invalid(chartFile, 1, "Helm chart %s cannot be loaded: %v", name, err)
 	}
 	if ch.Metadata.Type == "library" {
-		return nil, true, nil
+		return nil, true, nil, nil
 	}
-	if probs := missingDependencies(ch, dir, rel); len(probs) > 0 {
-		return nil, false, probs
+	if h.Dependencies == DependenciesFetch {
+		if missing := missingDeps(ch, dir); len(missing) > 0 {
+			if p := lockProblem(ch, dir, rel); p != nil {
+				return nil, false, nil, []Problem{*p}
+			}
+			if fetched, probs = fetchDependencies(ctx, missing, dir, rel, root); len(probs) > 0 {
+				return nil, false, nil, probs
+			}
+		}
+	} else if probs := missingDependencies(ch, dir, rel); len(probs) > 0 {
+		return nil, false, nil, probs
 	}
 	kv, err = chartutil.ParseKubeVersion(h.KubeVersion)
 	if err != nil {
-		return nil, false, invalid(chartFile, 1, "kube version %q: %v", h.KubeVersion, err)
+		return nil, false, nil, invalid(chartFile, 1, "kube version %q: %v", h.KubeVersion, err)
 	}
 	if c := ch.Metadata.KubeVersion; c != "" && !chartutil.IsCompatibleRange(c, kv.String()) {
-		return nil, false, invalid(chartFile, keyLine(dir, "kubeVersion"), "chart requires kubeVersion %s, incompatible with Kubernetes %s (the kube version the chart is rendered for)", c, kv.String())
+		return nil, false, nil, invalid(chartFile, keyLine(dir, "kubeVersion"), "chart requires kubeVersion %s, incompatible with Kubernetes %s (the kube version the chart is rendered for)", c, kv.String())
 	}
-	return kv, false, nil
+	return kv, false, fetched, nil
 }
 
 // keyLine returns the line of a top-level key of dir/Chart.yaml, or 1.
@@ -224,36 +241,47 @@ func parseYAMLNode(data []byte) *yaml.Node {
 // names that is not vendored under charts/, as `helm template` refuses to
 // render such a chart.
 func missingDependencies(ch *chart.Chart, dir, rel string) []Problem {
+	var probs []Problem
+	for _, m := range missingDeps(ch, dir) {
+		probs = append(probs, Problem{Kind: Invalid, Pos: Pos{File: path.Join(rel, m.file), Line: m.line, Column: 1},
+			Message: fmt.Sprintf("chart %s depends on %q, which is not vendored under %s; run `helm dependency build %s` and commit charts/, or let kubeharden fetch it (`helm: {dependencies: fetch}` in .kubeharden.yaml, or --helm-dependencies fetch)",
+				rel, m.dep.Name, path.Join(rel, "charts"), rel)})
+	}
+	return probs
+}
+
+// missingDeps lists the dependencies Chart.yaml (or Chart.lock) names
+// that are not vendored under charts/, each as Chart.lock pins it when
+// it does, as `helm dependency build` fetches them.
+func missingDeps(ch *chart.Chart, dir string) []missingDep {
 	have := map[string]bool{}
 	for _, d := range ch.Dependencies() {
 		have[d.Name()] = true
 	}
-	var probs []Problem
+	var out []missingDep
 	check := func(file string, deps []*chart.Dependency) {
-		node := readYAMLNode(filepath.Join(dir, file))
-		list := ValueAt(node, []Segment{{Key: "dependencies"}})
+		list := ValueAt(readYAMLNode(filepath.Join(dir, file)), []Segment{{Key: "dependencies"}})
 		for i, d := range deps {
 			if d == nil || have[d.Name] {
 				continue
 			}
 			have[d.Name] = true // one problem per chart
-			line := 1
-			if list != nil && list.Kind == yaml.SequenceNode && i < len(list.Content) {
-				line = list.Content[i].Line
-				if k, _ := lookupKey(list.Content[i], "name", 0); k != nil {
-					line = k.Line
-				}
-			}
-			probs = append(probs, Problem{Kind: Invalid, Pos: Pos{File: path.Join(rel, file), Line: line, Column: 1},
-				Message: fmt.Sprintf("chart %s depends on %q, which is not vendored under %s; run `helm dependency build %s` and commit charts/ (kubeharden never downloads charts)",
-					rel, d.Name, path.Join(rel, "charts"), rel)})
+			out = append(out, missingDep{dep: d, file: file, line: depsLine(list, i)})
 		}
 	}
 	check("Chart.yaml", ch.Metadata.Dependencies)
 	if ch.Lock != nil {
 		check("Chart.lock", ch.Lock.Dependencies)
+		// The lock pins the version and repository fetched.
+		for i, m := range out {
+			for _, l := range ch.Lock.Dependencies {
+				if l != nil && l.Name == m.dep.Name {
+					out[i].dep = l
+				}
+			}
+		}
 	}
-	return probs
+	return out
 }
 
 // A chartSource is where one chart of the rendered tree lives on disk.
@@ -263,6 +291,9 @@ type chartSource struct {
 	key    string // the chart's values key in its parent (its name or alias)
 	parent *chartSource
 	values *yaml.Node // its values.yaml
+	// fetched names, by chart name, where each dependency fetched for it
+	// is reported.
+	fetched map[string]string
 }
 
 // chartSources maps each chart's ChartFullPath to where it lives, following
@@ -299,7 +330,9 @@ func chartSources(ch *chart.Chart, src *chartSource, absDir string, out map[stri
 			name = a
 		}
 		s := &chartSource{key: dep.Name(), parent: src, dir: src.dir, tgz: true}
-		if e, ok := onDisk[name]; ok {
+		if f, ok := src.fetched[name]; ok {
+			s.dir, s.tgz = f, false
+		} else if e, ok := onDisk[name]; ok {
 			s.dir = path.Join(src.dir, "charts", e)
 			s.tgz = strings.Contains(e, ".tgz") || strings.HasSuffix(e, ".tar.gz")
 		}
@@ -372,8 +405,23 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	if err != nil {
 		return nil, []Problem{{Kind: Invalid, Pos: Pos{File: path.Join(rel, "Chart.yaml"), Line: 1, Column: 1}, Message: fmt.Sprintf("Helm chart %s cannot be loaded: %v", rel, err)}}
 	}
+	root := &chartSource{dir: rel}
+	for n, f := range h.fetched {
+		dep, err := f.load()
+		if err != nil {
+			return nil, []Problem{{Kind: Invalid, Pos: Pos{File: path.Join(rel, "Chart.yaml"), Line: 1, Column: 1},
+				Message: fmt.Sprintf("chart %s: fetched dependency %q cannot be loaded: %v", rel, n, err)}}
+		}
+		ch.AddDependency(dep)
+		// Named as if vendored: the cache is gone by the report, and a
+		// file:// chart is edited where it lives.
+		if root.fetched == nil {
+			root.fetched = map[string]string{}
+		}
+		root.fetched[dep.Name()] = firstNonEmptyString(f.relDir, path.Join(rel, "charts", dep.Name()))
+	}
 	srcs := map[string]*chartSource{}
-	chartSources(ch, &chartSource{dir: rel}, dir, srcs)
+	chartSources(ch, root, dir, srcs)
 	chartProblem := func(err error) []Problem {
 		return []Problem{{Kind: Invalid, Pos: Pos{File: path.Join(rel, "Chart.yaml"), Line: 1, Column: 1},
 			Message: fmt.Sprintf("rendering chart %s (value set %s): %v", rel, vs.Name, err)}}
@@ -791,4 +839,11 @@ func differing(a, b *yaml.Node, path string, into map[string]bool) map[string]bo
 		}
 	}
 	return into
+}
+
+func firstNonEmptyString(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

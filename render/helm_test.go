@@ -164,7 +164,7 @@ func TestHelmProblems(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s %s: %s", p.Kind, p.Pos, p.Message))
 	}
 	want := []string{
-		"invalid missing-dep/Chart.yaml:5:1: chart missing-dep depends on \"redis\", which is not vendored under missing-dep/charts; run `helm dependency build missing-dep` and commit charts/ (kubeharden never downloads charts)",
+		"invalid missing-dep/Chart.yaml:5:1: chart missing-dep depends on \"redis\", which is not vendored under missing-dep/charts; run `helm dependency build missing-dep` and commit charts/, or let kubeharden fetch it (`helm: {dependencies: fetch}` in .kubeharden.yaml, or --helm-dependencies fetch)",
 		"invalid parse-error/templates/cm.yaml:6:1: Helm template error (value set default): parse error at (broken-template/templates/cm.yaml:7): unexpected EOF",
 		"invalid required/templates/secret.yaml:6:15: Helm template error (value set default): execution error at (needs-values/templates/secret.yaml:6:15): database.password is required",
 	}

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -333,7 +334,9 @@ func (k *kustomizer) render(kc *kustChart, inherited string) *chartRender {
 	if kc.spec.KubeVersion != "" {
 		h.KubeVersion = kc.spec.KubeVersion
 	}
-	kv, library, probs := preflight(kc.dir, kc.rel, h)
+	// kustomize renders a chart with the dependencies it vendors only.
+	h.Dependencies = ""
+	kv, library, _, probs := preflight(context.Background(), kc.dir, kc.rel, "", h)
 	if library {
 		probs = append(probs, Problem{Kind: Invalid, Pos: k.at(kc.owner, kc.entry), Message: fmt.Sprintf(
 			"uses Helm chart %s, a library chart, which cannot be installed; this kustomization is not built", kc.spec.Name)})

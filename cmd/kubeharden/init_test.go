@@ -92,7 +92,7 @@ func TestInit(t *testing.T) {
 	if !slices.Equal(names, []string{"default", "prod"}) || len(sets) != 2 || !slices.Equal(sets[1].Files, []string{"values-prod.yaml"}) {
 		t.Errorf("value sets of charts/web: %+v", sets)
 	}
-	if _, err := fc.helmOptions("", "", "", "", nil, nil, nil); err != nil {
+	if _, err := fc.helmOptions("", "", "", "", "", nil, nil, nil); err != nil {
 		t.Errorf("the scan refuses the value sets: %v", err)
 	}
 	cfg, err := os.ReadFile(filepath.Join(dir, ".kubeharden.yaml"))

@@ -112,6 +112,9 @@ type fileConfig struct {
 	Helm struct {
 		ReleaseName string `yaml:"releaseName"`
 		Namespace   string `yaml:"namespace"`
+		// Dependencies is fetch to fetch the dependencies a chart does
+		// not vendor; off (the default) leaves them a finding.
+		Dependencies string `yaml:"dependencies"`
 		// ValueSets lists, by chart directory, the value sets each chart
 		// is rendered and scanned with.
 		ValueSets map[string][]struct {
@@ -134,12 +137,18 @@ type fileConfig struct {
 // render options for the tree at dir ("" for the working directory).
 // Values files named in the config file, which a pull request can change,
 // must stay inside the tree.
-func (fc fileConfig) helmOptions(dir, releaseName, namespace, kubeVersion string, values, set []string, paths []string) (render.HelmOptions, error) {
+func (fc fileConfig) helmOptions(dir, releaseName, namespace, kubeVersion, deps string, values, set []string, paths []string) (render.HelmOptions, error) {
+	switch d := firstNonEmpty(deps, fc.Helm.Dependencies); d {
+	case "", "off", render.DependenciesFetch:
+	default:
+		return render.HelmOptions{}, fmt.Errorf("helm dependencies %q: want fetch or off", d)
+	}
 	h := render.HelmOptions{
-		ReleaseName: firstNonEmpty(releaseName, fc.Helm.ReleaseName),
-		Namespace:   firstNonEmpty(namespace, fc.Helm.Namespace),
-		KubeVersion: kubeVersion,
-		ValueSets:   map[string][]render.ValueSet{},
+		Dependencies: firstNonEmpty(deps, fc.Helm.Dependencies),
+		ReleaseName:  firstNonEmpty(releaseName, fc.Helm.ReleaseName),
+		Namespace:    firstNonEmpty(namespace, fc.Helm.Namespace),
+		KubeVersion:  kubeVersion,
+		ValueSets:    map[string][]render.ValueSet{},
 	}
 	for chart, sets := range fc.Helm.ValueSets {
 		chart = filepath.ToSlash(filepath.Clean(chart))
@@ -243,6 +252,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	color := fs.String("color", "auto", "colour text output: auto, always or never")
 	releaseName := fs.String("release-name", "", "Helm release name charts are rendered with (default release-name)")
 	namespace := fs.String("namespace", "", "Helm release namespace (default default)")
+	helmDeps := fs.String("helm-dependencies", "", "fetch: fetch the dependencies a Helm chart does not vendor (https://, oci://, file:// inside the repository) into a temporary cache; off (default): report them missing")
 	review := fs.Bool("github-review", false, "in GitHub Actions, on pull_request and pull_request_target events, comment the findings on the pull request's changed lines (token: GITHUB_TOKEN)")
 	reviewFilter := fs.String("review-filter", string(report.FilterAdded), "which findings the review carries: added, diff_context, file or nofilter")
 	failScope := fs.String("fail-scope", "all", "which findings can fail the build: all; on a pull request in GitHub Actions, new (those its base commit does not have) or changed (those on the lines it adds or changes)")
@@ -269,7 +279,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 		paths = []string{"."}
 	}
 	fl := scanFlags{config: *configPath, pssVersion: *pssVersion, kubeVersion: *kubeVersion, registries: *registries,
-		baseline: *baselineFile, releaseName: *releaseName, namespace: *namespace,
+		baseline: *baselineFile, releaseName: *releaseName, namespace: *namespace, helmDeps: *helmDeps,
 		values: values, sets: sets, exclude: exclude, disable: disable, limits: limits}
 	st, err := loadSettings("", fl, paths)
 	if err != nil {
@@ -309,6 +319,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	from("max-chart-objects", size(int64(limits.ChartObjects)), size(int64(fc.Limits.ChartObjects)), fmt.Sprint(render.DefaultMaxChartObjects))
 	from("max-documents", size(int64(limits.FileDocuments)), size(int64(fc.Limits.FileDocuments)), fmt.Sprint(render.DefaultMaxFileDocuments))
 	from("max-objects", size(int64(limits.Objects)), size(int64(fc.Limits.Objects)), fmt.Sprint(render.DefaultMaxObjects))
+	from("helm-dependencies", *helmDeps, fc.Helm.Dependencies, "off")
 	threshold, err := parseFailOn(firstNonEmpty(*failOn, fc.FailOn, "error"))
 	if err != nil {
 		return usageError("--fail-on: %v", err)
@@ -492,7 +503,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 // the settings a scan of it runs with.
 type scanFlags struct {
 	config, pssVersion, kubeVersion, registries, baseline string
-	releaseName, namespace                                string
+	releaseName, namespace, helmDeps                      string
 	values, sets, exclude, disable                        []string
 	limits                                                render.Limits
 }
@@ -589,7 +600,7 @@ func loadSettings(dir string, fl scanFlags, paths []string) (*scanSettings, erro
 			return nil, fmt.Errorf("--kube-version: %w", err)
 		}
 	}
-	helm, err := fc.helmOptions(dir, fl.releaseName, fl.namespace, cfg.KubeVersion, fl.values, fl.sets, paths)
+	helm, err := fc.helmOptions(dir, fl.releaseName, fl.namespace, cfg.KubeVersion, fl.helmDeps, fl.values, fl.sets, paths)
 	if err != nil {
 		return nil, err
 	}
@@ -860,6 +871,7 @@ var actionInputs = []struct{ input, flag string }{
 	{"pr-review", "--github-review"},
 	{"review-filter", "--review-filter"},
 	{"fail-scope", "--fail-scope"},
+	{"helm-dependencies", "--helm-dependencies"},
 }
 
 // actionToken is the token of the action's github-token input. It never
