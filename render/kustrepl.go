@@ -65,30 +65,36 @@ func (l *kustLoc) replacement(d *kustDir, segs []Segment, leafValue string) (Loc
 		if k, _ := lookupKey(r.node, "source", 0); k != nil {
 			entry = r.at(k)
 		}
-		var loc Location
-		if so.Locator != nil {
-			l.g.following++
-			loc = so.Locator(node)
-			l.g.following--
-		}
-		var related []Related
-		if loc.File == "" || loc.Approx {
-			// A source no file writes (a generated name): the replacement
-			// is the line to edit.
-			loc = Location{Pos: entry}
-		} else {
-			loc.Related = nil
-			related = append(related, Related{File: entry.File, Line: entry.Line, Column: entry.Column,
-				Message: fmt.Sprintf("replacement: %s:%d", entry.File, entry.Line)})
-		}
-		if base, exact := l.basePos(segs); exact && base.File != "" {
-			related = append(related, Related{File: base.File, Line: base.Line, Column: base.Column,
-				Message: fmt.Sprintf("target: %s:%d", base.File, base.Line)})
-		}
-		loc.Related = related
-		return loc, true
+		return l.sourceLocation(so, node, entry, "replacement", segs), true
 	}
 	return Location{}, false
+}
+
+// sourceLocation is where a value brought from the field node of object so
+// (by a replacement or a var) is edited: that field, where a file writes
+// it, with entry (the replacement or var, named by what) and the target's
+// own line as related locations; else entry itself, for a source no file
+// writes (a generated name).
+func (l *kustLoc) sourceLocation(so *Object, node *yaml.Node, entry Pos, what string, segs []Segment) Location {
+	var loc Location
+	if so.Locator != nil {
+		l.g.following++
+		loc = so.Locator(node)
+		l.g.following--
+	}
+	var related []Related
+	if loc.File == "" || loc.Approx {
+		loc = Location{Pos: entry}
+	} else {
+		related = append(related, Related{File: entry.File, Line: entry.Line, Column: entry.Column,
+			Message: fmt.Sprintf("%s: %s:%d", what, entry.File, entry.Line)})
+	}
+	if base, exact := l.basePos(segs); exact && base.File != "" {
+		related = append(related, Related{File: base.File, Line: base.Line, Column: base.Column,
+			Message: fmt.Sprintf("target: %s:%d", base.File, base.Line)})
+	}
+	loc.Related = related
+	return loc
 }
 
 // replacementTargets reports whether a target of the replacement selects
@@ -330,25 +336,7 @@ func (l *kustLoc) variable(segs []Segment, leafValue string) (Location, bool) {
 			if k, _ := lookupKey(v, "name", 0); k != nil {
 				entry = l.g.k.at(d, k)
 			}
-			var loc Location
-			if so.Locator != nil {
-				l.g.following++
-				loc = so.Locator(node)
-				l.g.following--
-			}
-			var related []Related
-			if loc.File == "" || loc.Approx {
-				loc = Location{Pos: entry}
-			} else {
-				related = append(related, Related{File: entry.File, Line: entry.Line, Column: entry.Column,
-					Message: fmt.Sprintf("var %s: %s:%d", name, entry.File, entry.Line)})
-			}
-			if base, exact := l.basePos(segs); exact && base.File != "" {
-				related = append(related, Related{File: base.File, Line: base.Line, Column: base.Column,
-					Message: fmt.Sprintf("target: %s:%d", base.File, base.Line)})
-			}
-			loc.Related = related
-			return loc, true
+			return l.sourceLocation(so, node, entry, "var "+name, segs), true
 		}
 	}
 	return Location{}, false

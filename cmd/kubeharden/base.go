@@ -396,29 +396,26 @@ func (w *treeWriter) count() error {
 	return nil
 }
 
+// admit cleans an entry's name and counts it; n is "" for an entry in a
+// .git directory, which is passed over.
+func (w *treeWriter) admit(name string) (n string, err error) {
+	if n, err = treeName(name); err != nil || gitDir(n) {
+		return "", err
+	}
+	return n, w.count()
+}
+
 func (w *treeWriter) mkdir(name string) error {
-	n, err := treeName(name)
-	if err != nil {
-		return err
-	}
-	if gitDir(n) {
-		return nil
-	}
-	if err := w.count(); err != nil {
+	n, err := w.admit(name)
+	if err != nil || n == "" {
 		return err
 	}
 	return w.root.MkdirAll(n, 0o700)
 }
 
 func (w *treeWriter) file(name string, size int64, rd io.Reader) error {
-	n, err := treeName(name)
-	if err != nil {
-		return err
-	}
-	if gitDir(n) {
-		return nil
-	}
-	if err := w.count(); err != nil {
+	n, err := w.admit(name)
+	if err != nil || n == "" {
 		return err
 	}
 	if size < 0 || w.bytes+size > maxBaseBytes {
