@@ -212,8 +212,10 @@ func (o *Object) Value() map[string]any {
 	return o.value
 }
 
-// apiValue converts a node tree to the JSON data kubectl sends for it.
-func apiValue(n *yaml.Node) (map[string]any, error) {
+// apiValueReference converts a node tree to the JSON data kubectl sends
+// for it the way kubectl does: written out as YAML, read by
+// sigs.k8s.io/yaml into JSON. It is the reference apiValue is held to.
+func apiValueReference(n *yaml.Node) (map[string]any, error) {
 	text, err := yaml.Marshal(n)
 	if err != nil {
 		return nil, err

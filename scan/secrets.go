@@ -107,7 +107,16 @@ type ruleDetector struct {
 	id        string
 	d         *detect.Detector
 	multiline bool
+	// mayMatch, when set, tells whether the rule's expression can match
+	// with a keyword ending at end of the (lowercased) text; a keyword
+	// where it cannot opens no window.
+	mayMatch func(text []byte, end int) bool
 }
+
+// secretManifestRule is gitleaks' rule for Secret manifests. secret-manifest
+// reports those, knowing SOPS and sealed forms, so its leaks are dropped;
+// it is not searched at all, for its expression spans 300 lines.
+const secretManifestRule = "kubernetes-secret-yaml"
 
 func newSecrets(cfg config.Config) *secrets {
 	d := detect.NewDetector(cfg)
@@ -130,6 +139,9 @@ func newSecrets(cfg config.Config) *secrets {
 	s.all.MaxDecodeDepth = d.MaxDecodeDepth
 	s.byKeyword = map[string][]*ruleDetector{}
 	for id, r := range cfg.Rules {
+		if id == secretManifestRule {
+			continue
+		}
 		one := wcfg
 		one.Rules = map[string]config.Rule{id: r}
 		one.OrderedRules = []string{id}
@@ -140,6 +152,9 @@ func newSecrets(cfg config.Config) *secrets {
 		// Raw text only: decoded text is the decoding windows' work.
 		rd := &ruleDetector{id: id, d: detect.NewDetector(one)}
 		rd.multiline = r.Regex != nil && (strings.Contains(r.Regex.String(), `[\s\S`) || strings.Contains(r.Regex.String(), `(?s`))
+		if id == "generic-api-key" && r.Regex != nil && r.Regex.String() == genericAPIKeyRegex {
+			rd.mayMatch = genericMayMatch
+		}
 		if len(r.Keywords) == 0 {
 			s.always = append(s.always, rd)
 		}
@@ -250,6 +265,9 @@ func (s *secrets) findLeaks(file string, text []byte) []leak {
 	}
 	for _, w := range decoded {
 		for _, f := range s.all.Detect(detect.Fragment{Raw: string(text[w.start:w.end]), FilePath: file, StartLine: w.line}) {
+			if f.RuleID == secretManifestRule {
+				continue
+			}
 			out = append(out, leak{rule: f.RuleID, description: f.Description, line: f.StartLine, column: column(f.StartLine, w.line, f.StartColumn), secret: f.Secret})
 		}
 	}
@@ -310,6 +328,9 @@ func dropGeneric(ls []leak) []leak {
 func (s *secrets) findLeaksWhole(file string, text []byte) []leak {
 	var out []leak
 	for _, f := range s.d.Detect(detect.Fragment{Raw: string(text), FilePath: file, StartLine: 1}) {
+		if f.RuleID == secretManifestRule {
+			continue
+		}
 		out = append(out, leak{rule: f.RuleID, description: f.Description, line: f.StartLine, column: column(f.StartLine, 1, f.StartColumn)})
 	}
 	return out
@@ -374,6 +395,9 @@ func (s *secrets) windows(text []byte) (map[*ruleDetector][]window, []window) {
 	for _, m := range matches {
 		l := lineOf(int(m.Pos()))
 		for _, rd := range s.byKeyword[string(m.Match())] {
+			if rd.mayMatch != nil && !rd.mayMatch(lower, int(m.Pos())+len(m.Match())) {
+				continue
+			}
 			to := l + windowContext
 			if rd.multiline {
 				to = l + multilineSpan
@@ -603,7 +627,7 @@ func plaintextSecrets(p *Pass, set *render.Set) {
 			}
 		}
 		for _, l := range leaks[ti] {
-			if l.rule == "kubernetes-secret-yaml" {
+			if l.rule == secretManifestRule {
 				continue // secret-manifest reports Secret manifests, knowing SOPS and sealed forms
 			}
 			o, path := objectAt(byFile[t.File], l.line)
