@@ -175,7 +175,7 @@ func credentialLiterals(p *Pass, o *render.Object) {
 		if o.Decode("data", &data) == nil {
 			for k, v := range data {
 				if credentialValue(k, v) && !strings.Contains(v, "\n") {
-					p.scan.secrets.remember(v)
+					p.Redact(v)
 					p.Report(o, render.Join("data", render.Key(k)), "ConfigMap key %q holds a literal credential value; ConfigMaps are not for secrets", k)
 				}
 			}
@@ -190,7 +190,7 @@ func credentialLiterals(p *Pass, o *render.Object) {
 			// The name is the key's last segment, the plausibility of the
 			// value is judged with the whole key (checksum/secret).
 			if credentialName(k[strings.LastIndex(k, "/")+1:]) && plausibleSecret(k, v) {
-				p.scan.secrets.remember(v)
+				p.Redact(v)
 				p.Report(o, render.Join("metadata.annotations", render.Key(k)), "annotation %q holds a literal credential value", k)
 			}
 		}
@@ -200,7 +200,7 @@ func credentialLiterals(p *Pass, o *render.Object) {
 		for _, c := range pod.Containers() {
 			for i, e := range c.Env {
 				if e.ValueFrom == nil && credentialValue(e.Name, e.Value) {
-					p.scan.secrets.remember(e.Value)
+					p.Redact(e.Value)
 					p.Report(o, fmt.Sprintf("%s.env[%d].value", c.Path, i), "%s sets env %s to a literal credential value; use valueFrom.secretKeyRef", c.Describe(), e.Name)
 				}
 			}
@@ -225,7 +225,7 @@ func checkArgs(p *Pass, o *render.Object, c Container, field string, args []stri
 			i++
 		}
 		if name != "" && credentialValue(name, value) {
-			p.scan.secrets.remember(value)
+			p.Redact(value)
 			p.Report(o, fmt.Sprintf("%s.%s[%d]", c.Path, field, i), "%s passes a literal credential on its command line (%s)", c.Describe(), "--"+name)
 		}
 	}
@@ -264,8 +264,8 @@ func reportURLs(p *Pass, o *render.Object, path, what, value string) {
 	// The password alone when it is long enough not to be a common word;
 	// with the URL's "://" and "@" around it, any password, so that a
 	// message quoting the URL never shows it.
-	p.scan.secrets.remember(u.password)
-	p.scan.secrets.remember("://" + u.userinfo)
+	p.Redact(u.password)
+	p.Redact("://" + u.userinfo)
 	user := ""
 	if u.user != "" {
 		user = fmt.Sprintf(" for user %q", u.user)

@@ -525,7 +525,7 @@ func secretFingerprint(gitleaksRule, file, path string, line int) string {
 }
 
 func plaintextSecrets(p *Pass, set *render.Set) {
-	d := p.scan.secrets
+	d := p.detector()
 	if d == nil {
 		return
 	}
@@ -559,6 +559,7 @@ func plaintextSecrets(p *Pass, set *render.Set) {
 	}
 	close(next)
 	wg.Wait()
+	reported := map[string]bool{} // file:line of each finding, which renderedSecrets does not repeat
 	for ti, t := range set.Texts {
 		if excluded(p.Config.SecretsExclude, t.File) || onlyCRDs(byFile[t.File]) {
 			continue
@@ -620,11 +621,12 @@ func plaintextSecrets(p *Pass, set *render.Set) {
 		}
 		for _, line := range slices.Sorted(maps.Keys(best)) {
 			h := best[line]
-			d.remember(h.secret)
+			p.Redact(h.secret)
+			reported[fmt.Sprintf("%s:%d", t.File, line)] = true
 			p.reportLeak(t.File, line, h.column, h.o, h.path, settingName(h.o, h.path, render.LineAt(t.Data, line)), h.rule, h.description, h.how)
 		}
 	}
-	renderedSecrets(p, d, set)
+	renderedSecrets(p, d, set, reported)
 }
 
 func isGeneric(rule string) bool { return strings.Contains(rule, "generic") }
@@ -652,21 +654,11 @@ func (p *Pass) reportLeak(file string, line, col int, o *render.Object, path, ke
 		what = fmt.Sprintf("the %svalue of %q", how, key)
 	}
 	fp := secretFingerprint(rule, file, path, line)
-	msg := fmt.Sprintf("%s: %s looks like a plaintext credential (gitleaks rule %s: %s); fingerprint %s", file, what, rule, description, fp[:12])
-	f := Finding{
-		Rule: p.Check.ID, Checklist: slices.Clone(p.Check.Checklist), Severity: p.Check.Severity,
-		Message: msg, File: file, Line: line, Column: col, Path: path,
-		Fingerprint: fp, Precision: "exact", SecretKind: rule,
+	msg := fmt.Sprintf("%s looks like a plaintext credential (gitleaks rule %s: %s); fingerprint %s", what, rule, description, fp[:12])
+	if o == nil {
+		msg = file + ": " + msg
 	}
-	if o != nil {
-		ref := o.Ref()
-		f.Object = &ref
-		f.Message = describe(o) + ": " + strings.TrimPrefix(msg, file+": ")
-		if why, ok := p.scan.suppressed(o, p.Check.ID); ok {
-			f.Suppressed = &Suppression{Kind: "annotation", Justification: why}
-		}
-	}
-	p.scan.findings = append(p.scan.findings, f)
+	p.ReportWith(o, path, msg, WithPos(render.Pos{File: file, Line: line, Column: col}), WithFingerprint(fp), WithSecretKind(rule))
 }
 
 // IgnoreComment on a line accepts the findings reported at that line, with
@@ -757,13 +749,7 @@ func onlyCRDs(objs []*render.Object) bool {
 // searched: a value copied from a values file was searched there. A
 // finding is placed where the object's locator maps the field (the values
 // line, the kustomization literal).
-func renderedSecrets(p *Pass, d *secrets, set *render.Set) {
-	reported := map[string]bool{}
-	for _, f := range p.scan.findings {
-		if f.Rule == p.Check.ID {
-			reported[fmt.Sprintf("%s:%d", f.File, f.Line)] = true
-		}
-	}
+func renderedSecrets(p *Pass, d *secrets, set *render.Set, reported map[string]bool) {
 	sources := map[string]string{}
 	// Every token of every text read, split at blanks and quotes: a value
 	// found here was searched where it is written.
@@ -838,7 +824,7 @@ func renderedSecrets(p *Pass, d *secrets, set *render.Set) {
 		if n := settingName(lf.o, lf.path, nil); n != "" {
 			name = n
 		}
-		d.remember(l.secret)
+		p.Redact(l.secret)
 		p.reportLeak(lf.loc.File, lf.loc.Line, lf.loc.Column, lf.o, lf.path, name, l.rule, l.description, "rendered ")
 	}
 }
