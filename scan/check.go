@@ -133,6 +133,9 @@ type Config struct {
 	Severity map[string]Severity
 	// PodSpecs adds kinds whose pod specs are checked to the built-in ones.
 	PodSpecs []PodSpecKind
+	// Baseline, when set, accepts the findings it holds; its Counts say
+	// how many after the scan.
+	Baseline *Baseline
 }
 
 // CheckRules returns an error naming the first rule id of Disable or

@@ -287,7 +287,8 @@ func (s *scanner) suppressed(o *render.Object, rule string) (string, bool) {
 }
 
 // Run applies checks to the objects and problems of set and returns the
-// findings, merged and sorted by file, line and rule.
+// findings after the post-processing steps (steps.go): merged, accepted,
+// redacted, sorted by file, line and rule.
 func Run(ctx context.Context, set *render.Set, checks []*Check, cfg Config) ([]Finding, error) {
 	if cfg.PSSVersion == "" {
 		cfg.PSSVersion = "latest"
@@ -346,16 +347,5 @@ func Run(ctx context.Context, set *render.Set, checks []*Check, cfg Config) ([]F
 			c.Files(p, set)
 		}
 	}
-	out := mergeRenderings(mergeCredentials(mergePSS(s.findings)))
-	applyInlineIgnores(out, set.Texts)
-	addFixes(out, set.Texts)
-	s.secrets.redact(out)
-	out = slices.DeleteFunc(out, func(f Finding) bool { return slices.Contains(cfg.Disable, f.Rule) })
-	for i, f := range out {
-		if sev, ok := cfg.Severity[f.Rule]; ok {
-			out[i].Severity = sev
-		}
-	}
-	Sort(out)
-	return out, nil
+	return postProcess(&postInput{texts: set.Texts, cfg: s.cfg, secrets: s.secrets}, s.findings), nil
 }
