@@ -73,6 +73,19 @@ type Check struct {
 	Graph  func(p *Pass, objs []*render.Object)
 	// Files checks what was read as text (secret detection).
 	Files func(p *Pass, set *render.Set)
+
+	// Flips lists, by field name, the boolean value a one-line fix sets:
+	// the field's safe value.
+	Flips map[string]bool
+	// HoldsCredential marks a rule whose finding's line holds a
+	// credential, which no fix or suggestion may repeat.
+	HoldsCredential bool
+	// GitleaksAllow lets gitleaks' own gitleaks:allow comment accept the
+	// rule's findings, as kubeharden:ignore does.
+	GitleaksAllow bool
+	// CredentialRank orders the credential rules: of several credential
+	// findings on one line, only those of the highest rank stay.
+	CredentialRank int
 }
 
 // HelpURL is the rule's anchor in the rules document.

@@ -681,7 +681,7 @@ func applyInlineIgnores(fs []Finding, texts []render.Text) {
 		line := string(render.LineAt(data, f.Line))
 		marker := IgnoreComment
 		j := strings.Index(line, marker)
-		if j < 0 && isCredentialRule(f.Rule) {
+		if c := Lookup(f.Rule); j < 0 && c != nil && c.GitleaksAllow {
 			marker = "gitleaks:allow"
 			j = strings.Index(line, marker)
 		}
@@ -696,25 +696,26 @@ func applyInlineIgnores(fs []Finding, texts []render.Text) {
 	}
 }
 
-func isCredentialRule(id string) bool {
-	return id == "plaintext-secret" || id == "secret-manifest" || id == "credential-literal" || id == "url-credential"
-}
-
 // mergeCredentials keeps one credential finding a line, the most
-// specific: gitleaks' plaintext-secret, then url-credential, then
-// credential-literal.
+// specific: the highest Check.CredentialRank (gitleaks' plaintext-secret,
+// then url-credential, then credential-literal).
 func mergeCredentials(fs []Finding) []Finding {
-	rank := map[string]int{"plaintext-secret": 3, "url-credential": 2, "credential-literal": 1}
+	rank := func(id string) int {
+		if c := Lookup(id); c != nil {
+			return c.CredentialRank
+		}
+		return 0
+	}
 	best := map[string]int{}
 	for _, f := range fs {
-		if r := rank[f.Rule]; r > 0 {
+		if r := rank(f.Rule); r > 0 {
 			at := fmt.Sprintf("%s:%d", f.File, f.Line)
 			best[at] = max(best[at], r)
 		}
 	}
 	out := fs[:0]
 	for _, f := range fs {
-		if r := rank[f.Rule]; r > 0 && r < best[fmt.Sprintf("%s:%d", f.File, f.Line)] {
+		if r := rank(f.Rule); r > 0 && r < best[fmt.Sprintf("%s:%d", f.File, f.Line)] {
 			continue
 		}
 		out = append(out, f)
