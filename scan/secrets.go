@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -9,7 +10,6 @@ import (
 	"maps"
 	"os"
 	"regexp"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -24,6 +24,7 @@ import (
 	"github.com/zricethezav/gitleaks/v8/logging"
 	"gopkg.in/yaml.v3"
 
+	"github.com/kubeharden/kubeharden/internal/parallel"
 	"github.com/kubeharden/kubeharden/render"
 )
 
@@ -540,25 +541,12 @@ func plaintextSecrets(p *Pass, set *render.Set) {
 	// gitleaks is the cost of a scan: search the texts on every core, then
 	// report in order.
 	leaks := make([][]leak, len(set.Texts))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ti := range next {
-				t := set.Texts[ti]
-				if !excluded(p.Config.SecretsExclude, t.File) && !onlyCRDs(byFile[t.File]) {
-					leaks[ti] = d.findLeaks(t.File, t.Data)
-				}
-			}
-		}()
-	}
-	for ti := range set.Texts {
-		next <- ti
-	}
-	close(next)
-	wg.Wait()
+	_ = parallel.ForEach(context.Background(), len(set.Texts), func(ti int) {
+		t := set.Texts[ti]
+		if !excluded(p.Config.SecretsExclude, t.File) && !onlyCRDs(byFile[t.File]) {
+			leaks[ti] = d.findLeaks(t.File, t.Data)
+		}
+	})
 	reported := map[string]bool{} // file:line of each finding, which renderedSecrets does not repeat
 	for ti, t := range set.Texts {
 		if excluded(p.Config.SecretsExclude, t.File) || onlyCRDs(byFile[t.File]) {
