@@ -6,16 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/kubeharden/kubeharden/internal/wanttest"
 	"github.com/kubeharden/kubeharden/render"
 	"github.com/kubeharden/kubeharden/scan"
 )
-
-var setWantRE = regexp.MustCompile(`#\s*want(?:\[([a-z0-9-]+)\])?:\s*(.*)$`)
 
 // TestHelmValueSets: each value set is rendered and scanned; the prod set
 // brings a finding, located in its own values file, that the default set
@@ -76,10 +74,8 @@ func setWants(t *testing.T, dir, vs string) []string {
 		defer f.Close()
 		sc := bufio.NewScanner(f)
 		for n := 1; sc.Scan(); n++ {
-			if m := setWantRE.FindStringSubmatch(sc.Text()); m != nil && (m[1] == "" || m[1] == vs) {
-				for _, r := range strings.Fields(m[2]) {
-					ws = append(ws, fmt.Sprintf("%s:%d: %s", filepath.ToSlash(rel), n, r))
-				}
+			for _, r := range wanttest.ForSet(sc.Text(), vs) {
+				ws = append(ws, fmt.Sprintf("%s:%d: %s", filepath.ToSlash(rel), n, r))
 			}
 		}
 		return nil

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -20,6 +19,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/kubeharden/kubeharden/internal/parallel"
 )
 
 // DefaultMaxFileSize is the largest file read when Options.MaxFileSize is 0.
@@ -140,7 +141,9 @@ type input struct {
 	root     string // the argument it was found under; links may not leave it
 }
 
-// Load reads the manifests under paths (files or directories).
+// Load reads the manifests under paths (files or directories), in five
+// phases: find the inputs, build the kustomizations, settle which charts
+// are rendered on their own, read the plain files, render the charts.
 func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 	if opt.Dir == "" {
 		wd, err := os.Getwd()
@@ -157,25 +160,60 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 	}
 	opt.Limits = opt.Limits.withDefaults()
 	opt.Helm.limits = opt.Limits // charts rendered by kustomizations too
-	budget := &objectBudget{limit: opt.Limits.Objects}
-	set := &Set{}
-	var inputs []input
-	var charts []string
-	seen := map[string]bool{}
-	// Kustomization directories found, by the scanned tree they are in.
-	kusts := map[string][]string{}
-	var trees []string
+	l := &load{opt: opt, budget: &objectBudget{limit: opt.Limits.Objects}, set: &Set{},
+		seen: map[string]bool{}, kusts: map[string][]string{}}
+	if err := l.find(paths); err != nil {
+		return nil, err
+	}
+	if err := l.kustomize(ctx); err != nil {
+		return nil, err
+	}
+	l.settle()
+	if err := l.readFiles(ctx); err != nil {
+		return nil, err
+	}
+	if err := l.renderCharts(ctx); err != nil {
+		return nil, err
+	}
+	l.set.Problems = append(l.set.Problems, l.budget.problem()...)
+	return l.set, nil
+}
+
+// A load is the state of one Load between its phases.
+type load struct {
+	opt    Options
+	budget *objectBudget
+	set    *Set
+	inputs []input
+	charts []string
+	seen   map[string]bool
+	// kusts are the kustomization directories found, by the scanned tree
+	// they are in; trees lists those trees in the order found.
+	kusts map[string][]string
+	trees []string
+	// consumed are the files kustomizations read; kustCharts the charts
+	// they render; textOnly the charts only read as text.
+	consumed   map[string]bool
+	kustCharts map[string]bool
+	textOnly   map[string]bool
+	cache      *fileCache
+}
+
+// find walks paths for plain files, chart directories and kustomization
+// roots.
+func (l *load) find(paths []string) error {
+	opt, set, seen := l.opt, l.set, l.seen
 	for _, p := range paths {
 		abs, err := filepath.Abs(filepath.Join(opt.Dir, p))
 		if filepath.IsAbs(p) {
 			abs = filepath.Clean(p)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		fi, err := os.Stat(abs)
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", p, err)
+			return fmt.Errorf("reading %s: %w", p, err)
 		}
 		// A path inside a chart (its templates/, a values file) stands for
 		// the chart: its files are never read as plain manifests.
@@ -183,22 +221,22 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 			if !seen[c] {
 				seen[c] = true
 				set.Charts = append(set.Charts, relPath(opt.Dir, c))
-				charts = append(charts, c)
+				l.charts = append(l.charts, c)
 			}
 			continue
 		}
 		if !fi.IsDir() {
 			if slices.Contains(KustomizationNames, filepath.Base(abs)) {
 				dir := filepath.Dir(abs)
-				if _, ok := kusts[dir]; !ok {
-					trees = append(trees, dir)
+				if _, ok := l.kusts[dir]; !ok {
+					l.trees = append(l.trees, dir)
 				}
-				kusts[dir] = append(kusts[dir], dir)
+				l.kusts[dir] = append(l.kusts[dir], dir)
 				continue
 			}
 			if !seen[abs] {
 				seen[abs] = true
-				inputs = append(inputs, input{abs: abs, rel: relPath(opt.Dir, abs), root: filepath.Dir(abs)})
+				l.inputs = append(l.inputs, input{abs: abs, rel: relPath(opt.Dir, abs), root: filepath.Dir(abs)})
 			}
 			continue
 		}
@@ -222,15 +260,15 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 					if !seen[path] {
 						seen[path] = true
 						set.Charts = append(set.Charts, relPath(opt.Dir, path))
-						charts = append(charts, path)
+						l.charts = append(l.charts, path)
 					}
 					return filepath.SkipDir
 				}
 				if kustomizationFile(path) != "" {
-					if _, ok := kusts[abs]; !ok {
-						trees = append(trees, abs)
+					if _, ok := l.kusts[abs]; !ok {
+						l.trees = append(l.trees, abs)
 					}
-					kusts[abs] = append(kusts[abs], path)
+					l.kusts[abs] = append(l.kusts[abs], path)
 				}
 				return nil
 			}
@@ -238,76 +276,88 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 				return nil
 			}
 			seen[path] = true
-			inputs = append(inputs, input{abs: path, rel: relPath(opt.Dir, path), root: abs})
+			l.inputs = append(l.inputs, input{abs: path, rel: relPath(opt.Dir, path), root: abs})
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	// Kustomizations are built first: the files they consume are not
-	// scanned again as plain manifests, but their text is kept.
-	cache := &fileCache{maxSize: opt.MaxFileSize, files: map[string]cached{}}
-	consumed := map[string]bool{}
-	kustCharts := map[string]bool{}
-	for _, tree := range trees {
-		k := newKustomizer(RepositoryRoot(tree), tree, opt, cache)
-		res, err := k.kustomize(ctx, kusts[tree])
+	return nil
+}
+
+// kustomize builds the kustomizations first: the files they consume are
+// not scanned again as plain manifests, but their text is kept.
+func (l *load) kustomize(ctx context.Context) error {
+	opt, set := l.opt, l.set
+	l.cache = &fileCache{maxSize: opt.MaxFileSize, files: map[string]cached{}}
+	l.consumed = map[string]bool{}
+	l.kustCharts = map[string]bool{}
+	for _, tree := range l.trees {
+		k := newKustomizer(RepositoryRoot(tree), tree, opt, l.cache)
+		res, err := k.kustomize(ctx, l.kusts[tree])
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if budget.take(len(res.objects), firstPos(res.objects, relPath(opt.Dir, tree))) {
+		if l.budget.take(len(res.objects), firstPos(res.objects, relPath(opt.Dir, tree))) {
 			set.Objects = append(set.Objects, res.objects...)
 		}
 		set.Problems = append(set.Problems, res.problems...)
 		for f := range res.consumed {
-			consumed[f] = true
+			l.consumed[f] = true
 		}
 		for c := range res.charts {
-			kustCharts[c] = true
+			l.kustCharts[c] = true
 		}
 	}
-	// Charts a kustomization renders are checked as its output, with its
-	// values, not on their own; their text is still read.
+	return nil
+}
+
+// settle decides what the kustomizations leave to the other phases:
+// charts a kustomization renders are checked as its output, with its
+// values, not on their own, and their text is still read; files it
+// consumed are texts, not plain manifests.
+func (l *load) settle() {
+	opt, set := l.opt, l.set
 	var own []string
-	textOnly := map[string]bool{}
-	for _, c := range charts {
-		if kustCharts[c] {
-			textOnly[c] = true
+	l.textOnly = map[string]bool{}
+	for _, c := range l.charts {
+		if l.kustCharts[c] {
+			l.textOnly[c] = true
 		} else {
 			own = append(own, c)
 		}
 	}
-	for c := range kustCharts {
-		textOnly[c] = true // also those outside the scanned paths
+	for c := range l.kustCharts {
+		l.textOnly[c] = true // also those outside the scanned paths
 	}
 	set.Charts = nil
 	for _, c := range own {
 		set.Charts = append(set.Charts, relPath(opt.Dir, c))
 	}
-	charts = own
-	for c := range textOnly {
-		charts = append(charts, c)
+	l.charts = own
+	for c := range l.textOnly {
+		l.charts = append(l.charts, c)
 	}
-	sort.Strings(charts[len(own):])
+	sort.Strings(l.charts[len(own):])
 	var plain []input
-	for _, in := range inputs {
-		if !consumed[in.abs] {
+	for _, in := range l.inputs {
+		if !l.consumed[in.abs] {
 			plain = append(plain, in)
 		}
 	}
-	inputs = plain
+	l.inputs = plain
 	var kustTexts []Text
-	for f := range consumed {
-		if data, err := cache.read(f); err == nil { // text only: a binary generator input is no text
+	for f := range l.consumed {
+		if data, err := l.cache.read(f); err == nil { // text only: a binary generator input is no text
 			kustTexts = append(kustTexts, Text{File: relPath(opt.Dir, f), Data: data})
 		}
 	}
 	sort.Slice(kustTexts, func(i, j int) bool { return kustTexts[i].File < kustTexts[j].File })
 	set.Texts = append(set.Texts, kustTexts...)
 
-	sort.Slice(inputs, func(i, j int) bool { return inputs[i].rel < inputs[j].rel })
-	set.Files = len(inputs) + len(kustTexts)
+	sort.Slice(l.inputs, func(i, j int) bool { return l.inputs[i].rel < l.inputs[j].rel })
+	set.Files = len(l.inputs) + len(kustTexts)
 	// The templates of charts kustomizations render count once each.
 	chartFiles := map[string]bool{}
 	for _, o := range set.Objects {
@@ -316,7 +366,28 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 		}
 	}
 	set.Files += len(chartFiles)
+}
 
+// progress returns a Progress call for stage that counts the work done,
+// one call at a time; a no-op without Options.Progress.
+func (l *load) progress(stage Stage, total int) func() {
+	if l.opt.Progress == nil {
+		return func() {}
+	}
+	var mu sync.Mutex
+	done := 0
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		l.opt.Progress(stage, done, total)
+	}
+}
+
+// readFiles reads and parses the plain files on every core, then keeps
+// their objects in order within the object budget.
+func (l *load) readFiles(ctx context.Context) error {
+	opt, set, inputs := l.opt, l.set, l.inputs
 	type result struct {
 		objs    []*Object
 		probs   []Problem
@@ -326,52 +397,29 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 		unread  bool // not read at all
 	}
 	results := make([]result, len(inputs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	done := 0
+	progress := l.progress(StageFiles, len(inputs))
 	// Files are handed out in order; one whose predecessors alone exceed
 	// the object budget would be dropped anyway, and is not parsed.
-	files := newPrefixBudget(len(inputs), budget.remaining())
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				in := inputs[i]
-				data, prob := readInput(in, opt.MaxFileSize)
-				if prob != nil {
-					results[i].probs = []Problem{*prob}
-					results[i].unread = true
-				} else if !files.over() {
-					results[i].objs, results[i].probs = parseLimited(in.rel, data, opt.Limits.FileDocuments)
-					results[i].text = data
-					results[i].other = len(results[i].objs) == 0 && len(results[i].probs) == 0 && hasDocument(data)
-				} else {
-					results[i].dropped = true
-					results[i].text = data
-				}
-				files.done(i, len(results[i].objs))
-				if opt.Progress != nil {
-					mu.Lock()
-					done++
-					opt.Progress(StageFiles, done, len(inputs))
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	var cerr error
-	for i := range inputs {
-		if cerr = ctx.Err(); cerr != nil {
-			break
+	files := newPrefixBudget(len(inputs), l.budget.remaining())
+	err := parallel.ForEach(ctx, len(inputs), func(i int) {
+		in := inputs[i]
+		data, prob := readInput(in, opt.MaxFileSize)
+		if prob != nil {
+			results[i].probs = []Problem{*prob}
+			results[i].unread = true
+		} else if !files.over() {
+			results[i].objs, results[i].probs = parseLimited(in.rel, data, opt.Limits.FileDocuments)
+			results[i].text = data
+			results[i].other = len(results[i].objs) == 0 && len(results[i].probs) == 0 && hasDocument(data)
+		} else {
+			results[i].dropped = true
+			results[i].text = data
 		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if cerr != nil {
-		return nil, cerr
+		files.done(i, len(results[i].objs))
+		progress()
+	})
+	if err != nil {
+		return err
 	}
 	for i, r := range results {
 		if r.other {
@@ -382,16 +430,23 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 		switch {
 		case r.unread:
 			set.Problems = append(set.Problems, r.probs...)
-		case !r.dropped && budget.take(len(r.objs), firstPos(r.objs, inputs[i].rel)):
+		case !r.dropped && l.budget.take(len(r.objs), firstPos(r.objs, inputs[i].rel)):
 			set.Objects = append(set.Objects, r.objs...)
 			set.Problems = append(set.Problems, r.probs...)
 		case r.dropped:
-			budget.take(0, Pos{})
+			l.budget.take(0, Pos{})
 		}
 		if r.text != nil {
 			set.Texts = append(set.Texts, Text{File: inputs[i].rel, Data: r.text})
 		}
 	}
+	return nil
+}
+
+// renderCharts reads and renders the charts on every core, then keeps
+// their objects in order within the object budget.
+func (l *load) renderCharts(ctx context.Context) error {
+	opt, set, charts := l.opt, l.set, l.charts
 	type chartResult struct {
 		objs    []helmObject
 		probs   []Problem
@@ -400,45 +455,33 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 		unread  bool // not rendered: a problem in its files
 	}
 	rendered := make([]chartResult, len(charts))
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	done = 0
-	renders := newPrefixBudget(len(charts), budget.remaining())
-	for i, dir := range charts {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			rendered[i].texts, rendered[i].probs = chartTexts(dir, opt)
-			switch {
-			case textOnly[dir]:
-				rendered[i].probs = nil // reported by the kustomization
-			case len(rendered[i].probs) > 0:
-				rendered[i].unread = true
-			case renders.over():
-				rendered[i].dropped = true
-			default:
-				rendered[i].objs, rendered[i].probs = loadChartWithin(ctx, dir, opt)
-			}
-			renders.done(i, len(rendered[i].objs))
-			if opt.Progress != nil {
-				mu.Lock()
-				done++
-				opt.Progress(StageCharts, done, len(charts))
-				mu.Unlock()
-			}
-			<-sem
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	progress := l.progress(StageCharts, len(charts))
+	renders := newPrefixBudget(len(charts), l.budget.remaining())
+	err := parallel.ForEach(ctx, len(charts), func(i int) {
+		dir := charts[i]
+		rendered[i].texts, rendered[i].probs = chartTexts(dir, opt)
+		switch {
+		case l.textOnly[dir]:
+			rendered[i].probs = nil // reported by the kustomization
+		case len(rendered[i].probs) > 0:
+			rendered[i].unread = true
+		case renders.over():
+			rendered[i].dropped = true
+		default:
+			rendered[i].objs, rendered[i].probs = loadChartWithin(ctx, dir, opt)
+		}
+		renders.done(i, len(rendered[i].objs))
+		progress()
+	})
+	if err != nil {
+		return err
 	}
 	for i, r := range rendered {
 		at := Pos{File: filepath.ToSlash(filepath.Join(relPath(opt.Dir, charts[i]), "Chart.yaml")), Line: 1, Column: 1}
-		if !textOnly[charts[i]] && !r.unread && (r.dropped || !budget.take(len(r.objs), at)) {
+		if !l.textOnly[charts[i]] && !r.unread && (r.dropped || !l.budget.take(len(r.objs), at)) {
 			r.objs, r.probs = nil, nil
 			if r.dropped {
-				budget.take(0, at)
+				l.budget.take(0, at)
 			}
 		}
 		files := map[string]bool{}
@@ -450,8 +493,7 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 		set.Problems = append(set.Problems, r.probs...)
 		set.Texts = append(set.Texts, r.texts...)
 	}
-	set.Problems = append(set.Problems, budget.problem()...)
-	return set, nil
+	return nil
 }
 
 // chartTexts reads a chart's text files (templates, values, CRDs) for

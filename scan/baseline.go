@@ -13,6 +13,8 @@ type Baseline struct {
 	// Name is the file it was read from, for the justification.
 	Name string
 	keys map[string]bool
+	// accepted and stale are the counts of the last Apply.
+	accepted, stale int
 }
 
 // ReadBaseline reads a baseline from a JSON report (kubeharden scan
@@ -56,5 +58,10 @@ func (b *Baseline) Apply(fs []Finding) (accepted, stale int) {
 			accepted++
 		}
 	}
-	return accepted, len(b.keys) - len(seen)
+	b.accepted, b.stale = accepted, len(b.keys)-len(seen)
+	return b.accepted, b.stale
 }
+
+// Counts returns how many findings the last Apply (the last scan given
+// the baseline) accepted, and how many of its entries no finding matched.
+func (b *Baseline) Counts() (accepted, stale int) { return b.accepted, b.stale }

@@ -3,7 +3,6 @@
 package scan
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -74,6 +73,19 @@ type Check struct {
 	Graph  func(p *Pass, objs []*render.Object)
 	// Files checks what was read as text (secret detection).
 	Files func(p *Pass, set *render.Set)
+
+	// Flips lists, by field name, the boolean value a one-line fix sets:
+	// the field's safe value.
+	Flips map[string]bool
+	// HoldsCredential marks a rule whose finding's line holds a
+	// credential, which no fix or suggestion may repeat.
+	HoldsCredential bool
+	// GitleaksAllow lets gitleaks' own gitleaks:allow comment accept the
+	// rule's findings, as kubeharden:ignore does.
+	GitleaksAllow bool
+	// CredentialRank orders the credential rules: of several credential
+	// findings on one line, only those of the highest rank stay.
+	CredentialRank int
 }
 
 // HelpURL is the rule's anchor in the rules document.
@@ -134,6 +146,9 @@ type Config struct {
 	Severity map[string]Severity
 	// PodSpecs adds kinds whose pod specs are checked to the built-in ones.
 	PodSpecs []PodSpecKind
+	// Baseline, when set, accepts the findings it holds; its Counts say
+	// how many after the scan.
+	Baseline *Baseline
 }
 
 // CheckRules returns an error naming the first rule id of Disable or
@@ -150,35 +165,6 @@ func (c Config) CheckRules() error {
 		}
 	}
 	return nil
-}
-
-// A Pass is one check's view of a scan: the objects, the configuration and
-// the place findings go.
-type Pass struct {
-	Check  *Check
-	Config *Config
-	scan   *scanner
-}
-
-type findingKey struct {
-	rule string
-	obj  *render.Object
-	path string
-}
-
-// Report records a finding of p.Check on the field at path of o. The
-// message should say what is wrong with the field; Report prefixes the
-// object it belongs to.
-func (p *Pass) Report(o *render.Object, path string, format string, args ...any) {
-	p.scan.add(p.Check, o, path, describe(o)+": "+fmt.Sprintf(format, args...))
-}
-
-// ReportPart is Report for a finding on the bytes [from, to) of the
-// scalar value at path (an image reference's tag): where a renderer built
-// the value from several sources, the finding points at the one that
-// wrote those bytes. from == to names the place of an absent part.
-func (p *Pass) ReportPart(o *render.Object, path string, from, to int, format string, args ...any) {
-	p.scan.addPart(p.Check, o, path, &[2]int{from, to}, describe(o)+": "+fmt.Sprintf(format, args...))
 }
 
 func describe(o *render.Object) string {
@@ -199,188 +185,6 @@ func Fingerprint(rule string, ref *render.Ref, file, path string) string {
 		fmt.Fprintf(h, "%s\x00%s\x00%s", rule, file, path)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
-}
-
-type scanner struct {
-	cfg      *Config
-	findings []Finding
-	seen     map[findingKey]int
-	pods     map[*render.Object]*podEntry
-	pss      *pssEvaluator
-	secrets  *secrets
-	ignores  map[*render.Object]map[string]string
-	// index and rbac are built by the first cross-object rule that needs them.
-	index *index
-	rbac  *rbacGraph
-}
-
-type podEntry struct {
-	pods []*Pod
-	err  error
-}
-
-func (s *scanner) add(c *Check, o *render.Object, path, msg string) {
-	s.addPart(c, o, path, nil, msg)
-}
-
-func (s *scanner) addPart(c *Check, o *render.Object, path string, part *[2]int, msg string) {
-	ref := o.Ref()
-	key := findingKey{c.ID, o, path}
-	if _, dup := s.seen[key]; dup {
-		return
-	}
-	var loc render.Location
-	if part != nil {
-		loc = o.LocatePart(path, part[0], part[1])
-	} else {
-		loc = o.Locate(path)
-	}
-	pos := loc.Pos
-	f := Finding{
-		Rule:        c.ID,
-		Checklist:   slices.Clone(c.Checklist),
-		Severity:    c.Severity,
-		PSSLevel:    c.PSSLevel,
-		Message:     msg,
-		File:        pos.File,
-		Line:        pos.Line,
-		Column:      pos.Column,
-		Object:      &ref,
-		Path:        path,
-		Fingerprint: Fingerprint(c.ID, &ref, o.File, path),
-		Precision:   "exact",
-		Related:     loc.Related,
-	}
-	if loc.Approx {
-		f.Precision = "approx"
-	}
-	if o.Source.Kind != "" && o.Source.Kind != "file" {
-		src := o.Source
-		f.Source = &src
-	}
-	if why, ok := s.suppressed(o, c.ID); ok {
-		f.Suppressed = &Suppression{Kind: "annotation", Justification: why}
-	}
-	s.seen[key] = len(s.findings)
-	s.findings = append(s.findings, f)
-}
-
-// SuppressPrefix starts the annotation that accepts a rule's finding on an
-// object: ignore.kubeharden.io/<rule-id>: "<why>".
-const SuppressPrefix = "ignore.kubeharden.io/"
-
-// suppressed returns the justification of an ignore annotation on o for
-// rule; the annotations of an object are read once.
-func (s *scanner) suppressed(o *render.Object, rule string) (string, bool) {
-	ann, ok := s.ignores[o]
-	if !ok {
-		var all map[string]string
-		_ = o.Decode("metadata.annotations", &all)
-		for k, v := range all {
-			if strings.HasPrefix(k, SuppressPrefix) {
-				if ann == nil {
-					ann = map[string]string{}
-				}
-				ann[strings.TrimPrefix(k, SuppressPrefix)] = v
-			}
-		}
-		s.ignores[o] = ann
-	}
-	why, ok := ann[rule]
-	if !ok {
-		return "", false
-	}
-	if why = strings.TrimSpace(why); why == "" {
-		why = "(no reason given)"
-	}
-	return why, true
-}
-
-// Run applies checks to the objects and problems of set and returns the
-// findings, merged and sorted by file, line and rule.
-func Run(ctx context.Context, set *render.Set, checks []*Check, cfg Config) ([]Finding, error) {
-	if cfg.PSSVersion == "" {
-		cfg.PSSVersion = "latest"
-	}
-	if len(cfg.Disable) > 0 {
-		checks = slices.DeleteFunc(slices.Clone(checks), func(c *Check) bool { return slices.Contains(cfg.Disable, c.ID) })
-	}
-	pss, err := newPSSEvaluator(cfg.PSSVersion)
-	if err != nil {
-		return nil, err
-	}
-	s := &scanner{cfg: &cfg, seen: map[findingKey]int{}, pods: map[*render.Object]*podEntry{}, pss: pss,
-		ignores: map[*render.Object]map[string]string{}}
-	if slices.ContainsFunc(checks, func(c *Check) bool { return c.Files != nil }) {
-		if s.secrets, err = loadSecrets(cfg.GitleaksConfig); err != nil {
-			return nil, fmt.Errorf("secret detection: %w", err)
-		}
-		s.secrets = s.secrets.forScan()
-	}
-	for _, pr := range set.Problems {
-		s.problem(pr)
-	}
-	if distro := distroConfigs(set.Texts); len(distro) > 0 {
-		view := *set
-		view.Objects = append(slices.Clone(set.Objects), distro...)
-		set = &view
-	}
-	for _, o := range set.Objects {
-		if g, bad := misplacedWorkload(o); bad {
-			s.add(InvalidInput, o, "apiVersion", fmt.Sprintf("%s: apiVersion %s does not serve %s, so the API server rejects it and its pod template is not checked; use %s/v1", describe(o), o.APIVersion, o.Kind, g))
-			continue
-		}
-		if _, err := s.pod(o); err != nil {
-			path, msg := typeError(o, err)
-			s.add(InvalidInput, o, path, describe(o)+": "+msg)
-		}
-	}
-	for _, c := range checks {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		p := &Pass{Check: c, Config: s.cfg, scan: s}
-		switch {
-		case c.Object != nil:
-			for _, o := range set.Objects {
-				c.Object(p, o)
-			}
-		case c.Graph != nil:
-			c.Graph(p, set.Objects)
-		case c.Files != nil:
-			c.Files(p, set)
-		}
-	}
-	out := mergeRenderings(mergeCredentials(mergePSS(s.findings)))
-	applyInlineIgnores(out, set.Texts)
-	addFixes(out, set.Texts)
-	s.secrets.redact(out)
-	out = slices.DeleteFunc(out, func(f Finding) bool { return slices.Contains(cfg.Disable, f.Rule) })
-	for i, f := range out {
-		if sev, ok := cfg.Severity[f.Rule]; ok {
-			out[i].Severity = sev
-		}
-	}
-	Sort(out)
-	return out, nil
-}
-
-func (s *scanner) problem(pr render.Problem) {
-	c := InvalidInput
-	if pr.Kind == render.Skipped {
-		c = SkippedInput
-	}
-	s.findings = append(s.findings, Finding{
-		Rule:        c.ID,
-		Checklist:   slices.Clone(c.Checklist),
-		Severity:    c.Severity,
-		Message:     pr.Pos.File + " " + strings.TrimPrefix(pr.Message, pr.Pos.File+" "),
-		File:        pr.Pos.File,
-		Line:        pr.Pos.Line,
-		Column:      pr.Pos.Column,
-		Fingerprint: Fingerprint(c.ID, nil, pr.Pos.File, ""),
-		Precision:   "exact",
-	})
 }
 
 // mergePSS folds a Pod Security Standards finding into the finding of

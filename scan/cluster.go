@@ -129,6 +129,7 @@ var (
 		Remediation: "Set automountServiceAccountToken: false on the pod spec or its ServiceAccount, and mount a projected token only in the workloads that call the API.",
 		Example:     "spec:\n  automountServiceAccountToken: false",
 		Graph:       saTokenAutomount,
+		Flips:       map[string]bool{"automountServiceAccountToken": false},
 	}
 	ControlPlaneScheduling = &Check{
 		ID: "control-plane-scheduling", Title: "Workload may run on control-plane nodes",

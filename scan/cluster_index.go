@@ -30,11 +30,11 @@ type workload struct {
 // newIndex returns the scan's index of objs, built once for every
 // cross-object rule.
 func newIndex(p *Pass, objs []*render.Object) *index {
-	if p.scan.index == nil {
-		p.scan.index = buildIndex(p, objs)
-	}
-	return p.scan.index
+	return cached(p, indexKey{}, func() *index { return buildIndex(p, objs) })
 }
+
+// indexKey is the index's key in the scan's cache.
+type indexKey struct{}
 
 func buildIndex(p *Pass, objs []*render.Object) *index {
 	ix := &index{

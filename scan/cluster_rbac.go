@@ -63,11 +63,11 @@ type rbacGraph struct {
 // newRBAC returns the scan's RBAC graph, built once for every RBAC rule;
 // its memoised role expansions are shared too.
 func newRBAC(p *Pass, objs []*render.Object) *rbacGraph {
-	if p.scan.rbac == nil {
-		p.scan.rbac = buildRBAC(p, objs)
-	}
-	return p.scan.rbac
+	return cached(p, rbacKey{}, func() *rbacGraph { return buildRBAC(p, objs) })
 }
+
+// rbacKey is the RBAC graph's key in the scan's cache.
+type rbacKey struct{}
 
 func buildRBAC(p *Pass, objs []*render.Object) *rbacGraph {
 	g := &rbacGraph{ix: newIndex(p, objs), roles: map[string][]*role{}, eff: map[*role][]ruleRef{}, agg: map[*role][]*role{}}

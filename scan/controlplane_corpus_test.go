@@ -43,8 +43,7 @@ func corpusScan(t *testing.T, dir string, cfg Config, check peerCheck, files ...
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &scanner{cfg: &cfg, seen: map[findingKey]int{}, pods: map[*render.Object]*podEntry{}}
-	p := &Pass{Config: &cfg, scan: s}
+	p := newScanner(&cfg).pass(nil)
 	failed = map[*render.Object]bool{}
 	for _, o := range set.Objects {
 		if !slices.ContainsFunc(strings.Split(check.comp, "|"), func(c string) bool { return len(componentArgs(p, o, c)) > 0 }) {

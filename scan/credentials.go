@@ -21,18 +21,20 @@ var (
 			"The credential itself never appears in any output: findings name the key, the gitleaks rule and a fingerprint. " +
 			"Matches of gitleaks' generic rule are kept only when the value looks like a credential, as credential-literal judges it: a checksum/secret annotation (a digest of the rendered Secret), an image whose name holds a keyword (valkey), a hostname or a plain word is not one. " +
 			"CustomResourceDefinition schemas (files of CRDs only, a chart's crds/ directory) are not searched: they hold no values, only descriptions.",
-		Remediation: "Remove the credential, rotate it, and load it from a Secret managed outside the repository (External Secrets, Sealed Secrets, SOPS); a false positive is accepted with a kubeharden:ignore or gitleaks:allow comment on its line.",
-		Example:     "env:\n  - name: API_TOKEN\n    valueFrom:\n      secretKeyRef:\n        name: api\n        key: token",
-		Files:       plaintextSecrets,
+		Remediation:     "Remove the credential, rotate it, and load it from a Secret managed outside the repository (External Secrets, Sealed Secrets, SOPS); a false positive is accepted with a kubeharden:ignore or gitleaks:allow comment on its line.",
+		Example:         "env:\n  - name: API_TOKEN\n    valueFrom:\n      secretKeyRef:\n        name: api\n        key: token",
+		Files:           plaintextSecrets,
+		HoldsCredential: true, GitleaksAllow: true, CredentialRank: 3,
 	}
 	SecretManifest = &Check{
 		ID: "secret-manifest", Title: "Secret manifest commits its values",
 		Checklist: []string{"network.no-plaintext-credentials"}, Severity: Warning, SecuritySeverity: 6.0,
 		Rationale: "A Secret with data or stringData in a repository holds its values in plain text: base64 is an encoding, not encryption. " +
 			"SealedSecret, SOPS-encrypted files (sops metadata, ENC[...] values) and ExternalSecret objects keep values out of the repository and pass.",
-		Remediation: "Replace the Secret with a SealedSecret, a SOPS-encrypted file or an ExternalSecret that references a secret store.",
-		Example:     "apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata:\n  name: db\nspec:\n  secretStoreRef:\n    name: vault\n    kind: ClusterSecretStore\n  target:\n    name: db\n  dataFrom:\n    - extract:\n        key: prod/db",
-		Object:      secretManifest,
+		Remediation:     "Replace the Secret with a SealedSecret, a SOPS-encrypted file or an ExternalSecret that references a secret store.",
+		Example:         "apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata:\n  name: db\nspec:\n  secretStoreRef:\n    name: vault\n    kind: ClusterSecretStore\n  target:\n    name: db\n  dataFrom:\n    - extract:\n        key: prod/db",
+		Object:          secretManifest,
+		HoldsCredential: true, GitleaksAllow: true,
 	}
 	CredentialLiteral = &Check{
 		ID: "credential-literal", Title: "Credential-named setting holds a literal value",
@@ -40,9 +42,10 @@ var (
 		Rationale: "An environment variable, ConfigMap key, annotation or command-line flag whose name says password, token, secret or key, and whose value is written in the manifest, puts a credential in configuration in plain text. " +
 			"Placeholders (empty, changeme, ${VAR}, $(VAR), template expressions, <...>) and references (secretKeyRef, file paths) are not credentials. " +
 			"A value must look like one: at least 8 characters with some variety, and not a digest, an image reference, a hostname, a URL without userinfo, a path, or a plain word or DNS label (kubeflow, redis-master-0); a setting whose name ends in namespace, name, file, path, dir, url, host or image names or locates a credential, and never holds one.",
-		Remediation: "Move the value into a Secret managed outside the repository and reference it (env valueFrom.secretKeyRef, a mounted secret file).",
-		Example:     "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n        key: password",
-		Object:      credentialLiterals,
+		Remediation:     "Move the value into a Secret managed outside the repository and reference it (env valueFrom.secretKeyRef, a mounted secret file).",
+		Example:         "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n        key: password",
+		Object:          credentialLiterals,
+		HoldsCredential: true, GitleaksAllow: true, CredentialRank: 1,
 	}
 	URLCredential = &Check{
 		ID: "url-credential", Title: "Connection URL embeds a password",
@@ -50,9 +53,10 @@ var (
 		Rationale: "A connection URL with userinfo (postgres://app:password@db, amqp://user:pass@rabbitmq, redis://:password@redis) carries the password in plain text wherever the URL goes: a ConfigMap, an env value, a command line, and from there into logs and process listings. " +
 			"ConfigMap values (also inside multi-line configuration files), env values and container arguments are searched, whatever the setting is called. " +
 			"A password that is a variable or template reference (${PASSWORD}, $(PASS), {{ .Values.password }}, <password>) is filled in at run time and is not reported. The password never appears in any output.",
-		Remediation: "Keep the password in a Secret and pass it separately (most drivers read PGPASSWORD, REDIS_PASSWORD and the like), or build the URL at run time from a secretKeyRef env var: DATABASE_URL: postgres://app:$(DB_PASSWORD)@db/app.",
-		Example:     "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n        key: password\n  - name: DATABASE_URL\n    value: postgres://app:$(DB_PASSWORD)@db:5432/app",
-		Object:      urlCredentials,
+		Remediation:   "Keep the password in a Secret and pass it separately (most drivers read PGPASSWORD, REDIS_PASSWORD and the like), or build the URL at run time from a secretKeyRef env var: DATABASE_URL: postgres://app:$(DB_PASSWORD)@db/app.",
+		Example:       "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n        key: password\n  - name: DATABASE_URL\n    value: postgres://app:$(DB_PASSWORD)@db:5432/app",
+		Object:        urlCredentials,
+		GitleaksAllow: true, CredentialRank: 2,
 	}
 	ServiceAccountTokenSecret = &Check{
 		ID: "serviceaccount-token-secret", Title: "Secret holds a long-lived ServiceAccount token",
@@ -175,7 +179,7 @@ func credentialLiterals(p *Pass, o *render.Object) {
 		if o.Decode("data", &data) == nil {
 			for k, v := range data {
 				if credentialValue(k, v) && !strings.Contains(v, "\n") {
-					p.scan.secrets.remember(v)
+					p.Redact(v)
 					p.Report(o, render.Join("data", render.Key(k)), "ConfigMap key %q holds a literal credential value; ConfigMaps are not for secrets", k)
 				}
 			}
@@ -190,7 +194,7 @@ func credentialLiterals(p *Pass, o *render.Object) {
 			// The name is the key's last segment, the plausibility of the
 			// value is judged with the whole key (checksum/secret).
 			if credentialName(k[strings.LastIndex(k, "/")+1:]) && plausibleSecret(k, v) {
-				p.scan.secrets.remember(v)
+				p.Redact(v)
 				p.Report(o, render.Join("metadata.annotations", render.Key(k)), "annotation %q holds a literal credential value", k)
 			}
 		}
@@ -200,7 +204,7 @@ func credentialLiterals(p *Pass, o *render.Object) {
 		for _, c := range pod.Containers() {
 			for i, e := range c.Env {
 				if e.ValueFrom == nil && credentialValue(e.Name, e.Value) {
-					p.scan.secrets.remember(e.Value)
+					p.Redact(e.Value)
 					p.Report(o, fmt.Sprintf("%s.env[%d].value", c.Path, i), "%s sets env %s to a literal credential value; use valueFrom.secretKeyRef", c.Describe(), e.Name)
 				}
 			}
@@ -225,7 +229,7 @@ func checkArgs(p *Pass, o *render.Object, c Container, field string, args []stri
 			i++
 		}
 		if name != "" && credentialValue(name, value) {
-			p.scan.secrets.remember(value)
+			p.Redact(value)
 			p.Report(o, fmt.Sprintf("%s.%s[%d]", c.Path, field, i), "%s passes a literal credential on its command line (%s)", c.Describe(), "--"+name)
 		}
 	}
@@ -264,8 +268,8 @@ func reportURLs(p *Pass, o *render.Object, path, what, value string) {
 	// The password alone when it is long enough not to be a common word;
 	// with the URL's "://" and "@" around it, any password, so that a
 	// message quoting the URL never shows it.
-	p.scan.secrets.remember(u.password)
-	p.scan.secrets.remember("://" + u.userinfo)
+	p.Redact(u.password)
+	p.Redact("://" + u.userinfo)
 	user := ""
 	if u.user != "" {
 		user = fmt.Sprintf(" for user %q", u.user)

@@ -17,19 +17,6 @@ type Fix struct {
 	Text string `json:"text"`
 }
 
-// flips lists, by rule and field, the boolean a fix turns into its safe
-// value.
-var flips = map[string]map[string]bool{
-	"privileged-container":           {"privileged": false},
-	"privilege-escalation":           {"allowPrivilegeEscalation": false},
-	"host-namespaces":                {"hostNetwork": false, "hostPID": false, "hostIPC": false},
-	"readonly-root-fs":               {"readOnlyRootFilesystem": true},
-	"run-as-root":                    {"runAsNonRoot": true},
-	"serviceaccount-token-automount": {"automountServiceAccountToken": false},
-	"pss-baseline":                   {"privileged": false, "hostNetwork": false, "hostPID": false, "hostIPC": false},
-	"pss-restricted":                 {"allowPrivilegeEscalation": false, "runAsNonRoot": true},
-}
-
 // boolLineRE is a block mapping line `key: true|false`, perhaps as a
 // sequence item, perhaps with a comment.
 var boolLineRE = regexp.MustCompile(`^(\s*(?:-\s+)?)([A-Za-z]+)(\s*:\s+)(true|false|True|False|TRUE|FALSE)(\s+#.*)?$`)
@@ -54,8 +41,12 @@ func addFixes(fs []Finding, texts []render.Text) {
 		if f.Precision != "exact" || f.Suppressed != nil || credentials[fmt.Sprintf("%s:%d", f.File, f.Line)] {
 			continue
 		}
+		c := Lookup(f.Rule)
+		if c == nil {
+			continue
+		}
 		field := f.Path[strings.LastIndex(f.Path, ".")+1:]
-		safe, ok := flips[f.Rule][field]
+		safe, ok := c.Flips[field]
 		if !ok {
 			continue
 		}
@@ -78,8 +69,7 @@ func addFixes(fs []Finding, texts []render.Text) {
 // Credential reports whether f is a credential found in the text: its
 // line holds one, which no fix or suggestion may repeat.
 func (f Finding) Credential() bool {
-	switch f.Rule {
-	case "plaintext-secret", "secret-manifest", "credential-literal":
+	if c := Lookup(f.Rule); c != nil && c.HoldsCredential {
 		return true
 	}
 	return f.SecretKind != ""

@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/kubeharden/kubeharden/internal/wanttest"
 	"github.com/kubeharden/kubeharden/render"
 	"github.com/kubeharden/kubeharden/scan"
 )
@@ -28,13 +29,11 @@ type want struct {
 
 func (w want) String() string { return fmt.Sprintf("%s:%d: %s", w.file, w.line, w.rule) }
 
-// `# want[default]:` is a want of the default value set of a chart, which
-// is what the harness renders; other sets' wants are render's to check.
-var wantRE = regexp.MustCompile(`#\s*want(?:\[default\])?:\s*(.*)$`)
-
 // readWants collects the `# want: rule [rule...]` comments of every file
 // under dir, and the `LINE rule...` lines of `<file>.want` sidecars for
-// files that cannot hold comments (JSON, binary).
+// files that cannot hold comments (JSON, binary). `# want[default]:`
+// counts too: the harness renders a chart's default value set; other
+// sets' wants are render's to check.
 func readWants(t *testing.T, dir string) []want {
 	t.Helper()
 	var ws []want
@@ -77,10 +76,8 @@ func readWants(t *testing.T, dir string) []want {
 		sc := bufio.NewScanner(f)
 		sc.Buffer(nil, 1<<20)
 		for n := 1; sc.Scan(); n++ {
-			if m := wantRE.FindStringSubmatch(sc.Text()); m != nil {
-				for _, r := range strings.Fields(m[1]) {
-					ws = append(ws, want{rel, n, r})
-				}
+			for _, r := range wanttest.ForSet(sc.Text(), "default") {
+				ws = append(ws, want{rel, n, r})
 			}
 		}
 		return sc.Err()

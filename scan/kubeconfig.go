@@ -47,7 +47,7 @@ func kubeconfigCredentials(p *Pass, o *render.Object) {
 			if v == "" {
 				continue
 			}
-			p.scan.secrets.remember(v)
+			p.Redact(v)
 			p.Report(o, path, "user %q holds %s in the file (%s)", u.Name, s.what, s.field)
 		}
 	}

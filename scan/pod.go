@@ -279,10 +279,10 @@ func (e *podError) Unwrap() error { return e.err }
 
 // podsOf returns where o keeps pod specs: its kind's, or those the
 // configuration adds.
-func (s *scanner) podsOf(o *render.Object) (podSource, bool) {
+func podsOf(cfg *Config, o *render.Object) (podSource, bool) {
 	gk := groupKind(o)
 	src, ok := podSources[gk]
-	for _, k := range s.cfg.PodSpecs {
+	for _, k := range cfg.PodSpecs {
 		if k.groupKind() == gk {
 			src.paths = append(slices.Clone(src.paths), k.Path)
 			ok = true
@@ -291,14 +291,9 @@ func (s *scanner) podsOf(o *render.Object) (podSource, bool) {
 	return src, ok
 }
 
-// pods returns o's pod specs, decoded once per scan.
-func (s *scanner) pod(o *render.Object) ([]*Pod, error) {
-	if e, ok := s.pods[o]; ok {
-		return e.pods, e.err
-	}
-	e := &podEntry{}
-	s.pods[o] = e
-	src, ok := s.podsOf(o)
+// decodePods returns o's pod specs as cfg reads them.
+func decodePods(cfg *Config, o *render.Object) ([]*Pod, error) {
+	src, ok := podsOf(cfg, o)
 	if !ok {
 		return nil, nil
 	}
@@ -307,7 +302,6 @@ func (s *scanner) pod(o *render.Object) ([]*Pod, error) {
 		for _, tp := range expandPath(o, pattern) {
 			p, err := decodePod(o, tp)
 			if err != nil {
-				e.err = err
 				return nil, err
 			}
 			if p != nil && !slices.ContainsFunc(pods, func(q *Pod) bool { return q.SpecPath == p.SpecPath }) {
@@ -320,7 +314,6 @@ func (s *scanner) pod(o *render.Object) ([]*Pod, error) {
 		for _, d := range src.build(o) {
 			p, err := d.decode(o)
 			if err != nil {
-				e.err = err
 				return nil, err
 			}
 			pods = append(pods, p)
@@ -332,7 +325,6 @@ func (s *scanner) pod(o *render.Object) ([]*Pod, error) {
 	for _, p := range pods {
 		defaultVolumes(&p.Spec)
 	}
-	e.pods = pods
 	return pods, nil
 }
 
@@ -385,24 +377,6 @@ func remarshal(v, into any) error {
 		return err
 	}
 	return json.Unmarshal(b, into)
-}
-
-// Pod returns the first pod spec of o, or nil when o has none or it
-// cannot be decoded (the scan reports that once).
-func (p *Pass) Pod(o *render.Object) *Pod {
-	pods, _ := p.scan.pod(o)
-	if len(pods) == 0 {
-		return nil
-	}
-	return pods[0]
-}
-
-// Pods returns every pod spec of o: most objects have one, an Argo
-// Workflow one per template that runs a container, a SparkApplication
-// its driver and executors.
-func (p *Pass) Pods(o *render.Object) []*Pod {
-	pods, _ := p.scan.pod(o)
-	return pods
 }
 
 // Containers lists init, regular and ephemeral containers with their paths.
@@ -513,8 +487,7 @@ func defaultVolumes(spec *corev1.PodSpec) {
 // PodsOf returns the pod specs of o as a scan with cfg reads them: what
 // the controller of its kind would run.
 func PodsOf(o *render.Object, cfg Config) ([]*Pod, error) {
-	s := &scanner{cfg: &cfg, pods: map[*render.Object]*podEntry{}}
-	return s.pod(o)
+	return decodePods(&cfg, o)
 }
 
 // PodKinds lists the group/kinds whose pod specs are read without

@@ -347,14 +347,11 @@ func hostProbePaths(c Container) []string {
 func pssRule(level api.Level) func(p *Pass, o *render.Object) {
 	return func(p *Pass, o *render.Object) {
 		for _, pod := range p.Pods(o) {
-			for _, f := range p.scan.pss.evaluate(pod) {
+			for _, f := range p.pss().evaluate(pod) {
 				if f.level != level {
 					continue
 				}
-				p.scan.add(p.Check, o, f.path, fmt.Sprintf("%s: %sfails Pod Security Standards %s check %q (%s)", describe(o), pod.prefix(), level, f.check, f.reason))
-				if i, ok := p.scan.seen[findingKey{p.Check.ID, o, f.path}]; ok {
-					p.scan.findings[i].PSSCheck = f.check
-				}
+				p.ReportWith(o, f.path, fmt.Sprintf("%sfails Pod Security Standards %s check %q (%s)", pod.prefix(), level, f.check, f.reason), WithPSSCheck(f.check))
 			}
 		}
 	}
@@ -413,7 +410,7 @@ func namespaceAdmission(p *Pass, objs []*render.Object) {
 			continue
 		}
 		for _, pod := range p.Pods(o) {
-			r := policy.AggregateCheckResults(p.scan.pss.evaluator.EvaluatePod(lv, &pod.Meta, &pod.Spec))
+			r := policy.AggregateCheckResults(p.pss().evaluator.EvaluatePod(lv, &pod.Meta, &pod.Spec))
 			if r.Allowed {
 				continue
 			}

@@ -17,6 +17,7 @@ var (
 		Remediation: "Set securityContext.runAsNonRoot: true (at pod level to cover every container) and a non-zero runAsUser, and never runAsUser or runAsGroup 0.",
 		Example:     "spec:\n  securityContext:\n    runAsNonRoot: true\n    runAsUser: 10001\n    runAsGroup: 10001",
 		Object:      runAsRoot,
+		Flips:       map[string]bool{"runAsNonRoot": true},
 	}
 	PrivilegeEscalation = &Check{
 		ID: "privilege-escalation", Title: "Container allows privilege escalation",
@@ -26,6 +27,7 @@ var (
 		Remediation: "Set securityContext.allowPrivilegeEscalation: false on every container.",
 		Example:     "securityContext:\n  allowPrivilegeEscalation: false",
 		Object:      privilegeEscalation,
+		Flips:       map[string]bool{"allowPrivilegeEscalation": false},
 	}
 	CapabilitiesDropAll = &Check{
 		ID: "capabilities-drop-all", Title: "Container does not drop all capabilities",
@@ -52,6 +54,7 @@ var (
 			"A container that must write to its root filesystem is exempted by the annotation ignore.kubeharden.io/readonly-root-fs: \"<reason>\" on the object, which reviewers see.",
 		Example: "securityContext:\n  readOnlyRootFilesystem: true\nvolumeMounts:\n  - name: tmp\n    mountPath: /tmp",
 		Object:  readOnlyRootFS,
+		Flips:   map[string]bool{"readOnlyRootFilesystem": true},
 	}
 	Privileged = &Check{
 		ID: "privileged-container", Title: "Container is privileged",
@@ -60,6 +63,7 @@ var (
 		Remediation: "Remove securityContext.privileged: true; grant the single capability the workload needs instead.",
 		Example:     "securityContext:\n  privileged: false",
 		Object:      privileged,
+		Flips:       map[string]bool{"privileged": false},
 	}
 	HostNamespaces = &Check{
 		ID: "host-namespaces", Title: "Pod shares a host namespace",
@@ -68,6 +72,7 @@ var (
 		Remediation: "Remove hostNetwork, hostPID and hostIPC from the pod spec (or set them to false).",
 		Example:     "spec:\n  hostNetwork: false\n  hostPID: false\n  hostIPC: false",
 		Object:      hostNamespaces,
+		Flips:       map[string]bool{"hostNetwork": false, "hostPID": false, "hostIPC": false},
 	}
 	HostPathVolume = &Check{
 		ID: "host-path-volume", Title: "Pod mounts a hostPath volume",
@@ -117,6 +122,7 @@ var (
 		Remediation: "Change the named field as the Pod Security Standards baseline level requires.",
 		Example:     "securityContext:\n  privileged: false",
 		Object:      pssRule(api.LevelBaseline),
+		Flips:       map[string]bool{"privileged": false, "hostNetwork": false, "hostPID": false, "hostIPC": false},
 	}
 	PSSRestricted = &Check{
 		ID: "pss-restricted", Title: "Pod fails Pod Security Standards restricted",
@@ -125,6 +131,7 @@ var (
 		Remediation: "Change the named field as the Pod Security Standards restricted level requires.",
 		Example:     "securityContext:\n  runAsNonRoot: true\n  allowPrivilegeEscalation: false\n  capabilities:\n    drop: [ALL]\n  seccompProfile:\n    type: RuntimeDefault",
 		Object:      pssRule(api.LevelRestricted),
+		Flips:       map[string]bool{"allowPrivilegeEscalation": false, "runAsNonRoot": true},
 	}
 	NamespacePSSLabel = &Check{
 		ID: "namespace-pss-label", Title: "Namespace does not enforce a Pod Security level",
@@ -179,10 +186,16 @@ var All = slices.Concat(podRules, clusterRules, secretRules, controlPlaneRules, 
 
 // Lookup returns the rule with id, or nil.
 func Lookup(id string) *Check {
+	return byID[id]
+}
+
+// byID indexes All; steps look rules up for every finding.
+var byID = func() map[string]*Check {
+	m := make(map[string]*Check, len(All))
 	for _, c := range All {
-		if c.ID == id {
-			return c
+		if _, dup := m[c.ID]; !dup {
+			m[c.ID] = c
 		}
 	}
-	return nil
-}
+	return m
+}()

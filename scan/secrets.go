@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -9,7 +10,6 @@ import (
 	"maps"
 	"os"
 	"regexp"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -24,6 +24,7 @@ import (
 	"github.com/zricethezav/gitleaks/v8/logging"
 	"gopkg.in/yaml.v3"
 
+	"github.com/kubeharden/kubeharden/internal/parallel"
 	"github.com/kubeharden/kubeharden/render"
 )
 
@@ -549,7 +550,7 @@ func secretFingerprint(gitleaksRule, file, path string, line int) string {
 }
 
 func plaintextSecrets(p *Pass, set *render.Set) {
-	d := p.scan.secrets
+	d := p.detector()
 	if d == nil {
 		return
 	}
@@ -564,25 +565,13 @@ func plaintextSecrets(p *Pass, set *render.Set) {
 	// gitleaks is the cost of a scan: search the texts on every core, then
 	// report in order.
 	leaks := make([][]leak, len(set.Texts))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ti := range next {
-				t := set.Texts[ti]
-				if !excluded(p.Config.SecretsExclude, t.File) && !onlyCRDs(byFile[t.File]) {
-					leaks[ti] = d.findLeaks(t.File, t.Data)
-				}
-			}
-		}()
-	}
-	for ti := range set.Texts {
-		next <- ti
-	}
-	close(next)
-	wg.Wait()
+	_ = parallel.ForEach(context.Background(), len(set.Texts), func(ti int) {
+		t := set.Texts[ti]
+		if !excluded(p.Config.SecretsExclude, t.File) && !onlyCRDs(byFile[t.File]) {
+			leaks[ti] = d.findLeaks(t.File, t.Data)
+		}
+	})
+	reported := map[string]bool{} // file:line of each finding, which renderedSecrets does not repeat
 	for ti, t := range set.Texts {
 		if excluded(p.Config.SecretsExclude, t.File) || onlyCRDs(byFile[t.File]) {
 			continue
@@ -644,11 +633,12 @@ func plaintextSecrets(p *Pass, set *render.Set) {
 		}
 		for _, line := range slices.Sorted(maps.Keys(best)) {
 			h := best[line]
-			d.remember(h.secret)
+			p.Redact(h.secret)
+			reported[fmt.Sprintf("%s:%d", t.File, line)] = true
 			p.reportLeak(t.File, line, h.column, h.o, h.path, settingName(h.o, h.path, render.LineAt(t.Data, line)), h.rule, h.description, h.how)
 		}
 	}
-	renderedSecrets(p, d, set)
+	renderedSecrets(p, d, set, reported)
 }
 
 func isGeneric(rule string) bool { return strings.Contains(rule, "generic") }
@@ -676,21 +666,11 @@ func (p *Pass) reportLeak(file string, line, col int, o *render.Object, path, ke
 		what = fmt.Sprintf("the %svalue of %q", how, key)
 	}
 	fp := secretFingerprint(rule, file, path, line)
-	msg := fmt.Sprintf("%s: %s looks like a plaintext credential (gitleaks rule %s: %s); fingerprint %s", file, what, rule, description, fp[:12])
-	f := Finding{
-		Rule: p.Check.ID, Checklist: slices.Clone(p.Check.Checklist), Severity: p.Check.Severity,
-		Message: msg, File: file, Line: line, Column: col, Path: path,
-		Fingerprint: fp, Precision: "exact", SecretKind: rule,
+	msg := fmt.Sprintf("%s looks like a plaintext credential (gitleaks rule %s: %s); fingerprint %s", what, rule, description, fp[:12])
+	if o == nil {
+		msg = file + ": " + msg
 	}
-	if o != nil {
-		ref := o.Ref()
-		f.Object = &ref
-		f.Message = describe(o) + ": " + strings.TrimPrefix(msg, file+": ")
-		if why, ok := p.scan.suppressed(o, p.Check.ID); ok {
-			f.Suppressed = &Suppression{Kind: "annotation", Justification: why}
-		}
-	}
-	p.scan.findings = append(p.scan.findings, f)
+	p.ReportWith(o, path, msg, WithPos(render.Pos{File: file, Line: line, Column: col}), WithFingerprint(fp), WithSecretKind(rule))
 }
 
 // IgnoreComment on a line accepts the findings reported at that line, with
@@ -713,7 +693,7 @@ func applyInlineIgnores(fs []Finding, texts []render.Text) {
 		line := string(render.LineAt(data, f.Line))
 		marker := IgnoreComment
 		j := strings.Index(line, marker)
-		if j < 0 && isCredentialRule(f.Rule) {
+		if c := Lookup(f.Rule); j < 0 && c != nil && c.GitleaksAllow {
 			marker = "gitleaks:allow"
 			j = strings.Index(line, marker)
 		}
@@ -728,25 +708,26 @@ func applyInlineIgnores(fs []Finding, texts []render.Text) {
 	}
 }
 
-func isCredentialRule(id string) bool {
-	return id == "plaintext-secret" || id == "secret-manifest" || id == "credential-literal" || id == "url-credential"
-}
-
 // mergeCredentials keeps one credential finding a line, the most
-// specific: gitleaks' plaintext-secret, then url-credential, then
-// credential-literal.
+// specific: the highest Check.CredentialRank (gitleaks' plaintext-secret,
+// then url-credential, then credential-literal).
 func mergeCredentials(fs []Finding) []Finding {
-	rank := map[string]int{"plaintext-secret": 3, "url-credential": 2, "credential-literal": 1}
+	rank := func(id string) int {
+		if c := Lookup(id); c != nil {
+			return c.CredentialRank
+		}
+		return 0
+	}
 	best := map[string]int{}
 	for _, f := range fs {
-		if r := rank[f.Rule]; r > 0 {
+		if r := rank(f.Rule); r > 0 {
 			at := fmt.Sprintf("%s:%d", f.File, f.Line)
 			best[at] = max(best[at], r)
 		}
 	}
 	out := fs[:0]
 	for _, f := range fs {
-		if r := rank[f.Rule]; r > 0 && r < best[fmt.Sprintf("%s:%d", f.File, f.Line)] {
+		if r := rank(f.Rule); r > 0 && r < best[fmt.Sprintf("%s:%d", f.File, f.Line)] {
 			continue
 		}
 		out = append(out, f)
@@ -781,13 +762,7 @@ func onlyCRDs(objs []*render.Object) bool {
 // searched: a value copied from a values file was searched there. A
 // finding is placed where the object's locator maps the field (the values
 // line, the kustomization literal).
-func renderedSecrets(p *Pass, d *secrets, set *render.Set) {
-	reported := map[string]bool{}
-	for _, f := range p.scan.findings {
-		if f.Rule == p.Check.ID {
-			reported[fmt.Sprintf("%s:%d", f.File, f.Line)] = true
-		}
-	}
+func renderedSecrets(p *Pass, d *secrets, set *render.Set, reported map[string]bool) {
 	sources := map[string]string{}
 	// Every token of every text read, split at blanks and quotes: a value
 	// found here was searched where it is written.
@@ -862,7 +837,7 @@ func renderedSecrets(p *Pass, d *secrets, set *render.Set) {
 		if n := settingName(lf.o, lf.path, nil); n != "" {
 			name = n
 		}
-		d.remember(l.secret)
+		p.Redact(l.secret)
 		p.reportLeak(lf.loc.File, lf.loc.Line, lf.loc.Column, lf.o, lf.path, name, l.rule, l.description, "rendered ")
 	}
 }

@@ -390,19 +390,17 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 		return usageError("%v", err)
 	}
 	prog.checking(len(set.Objects))
+	cfg.Baseline = baseline
 	findings, err := scan.Run(ctx, set, scan.All, cfg)
 	prog.done()
 	if err != nil {
 		return usageError("%v", err)
 	}
-	var accepted, stale int
-	if baseline != nil {
-		accepted, stale = baseline.Apply(findings)
-	}
 	rep := report.New(report.Tool{Name: "kubeharden", Version: version()}, findings, set.Files, len(set.Objects))
 	rep.Summary.NotManifests = set.NotManifests
 	rep.Settings = settings(cfg, excludes)
 	if baseline != nil {
+		accepted, stale := baseline.Counts()
 		rep.Settings = append(rep.Settings, fmt.Sprintf("baseline %s: %s accepted; %d of its entries no longer found", baseline.Name,
 			pluralize(accepted, "finding"), stale))
 	}

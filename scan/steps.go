@@ -1,0 +1,71 @@
+package scan
+
+import (
+	"slices"
+
+	"github.com/kubeharden/kubeharden/render"
+)
+
+// A step is one stage of what happens to a scan's findings after the
+// rules ran; Run applies steps in their order.
+type step struct {
+	Name string
+	Doc  string // one line
+	Func func(in *postInput, fs []Finding) []Finding
+}
+
+// postInput is what the steps read besides the findings.
+type postInput struct {
+	texts   []render.Text
+	cfg     *Config
+	secrets *secrets
+}
+
+// steps is the post-processing of a scan, in order. The fail scope of a
+// pull request (only new or changed findings fail it) is not a step: it
+// needs the scan of the base commit and the diff, which cmd reads after
+// the scan, and it marks nothing on a finding (report.Report.Scope).
+var steps = []step{
+	{"merge-pss", "fold a Pod Security Standards finding into another rule's finding on the same field",
+		func(_ *postInput, fs []Finding) []Finding { return mergePSS(fs) }},
+	{"merge-credentials", "keep one credential finding a line, the most specific",
+		func(_ *postInput, fs []Finding) []Finding { return mergeCredentials(fs) }},
+	{"merge-renderings", "report once what several renderings of one source (value sets, overlays) find at one place",
+		func(_ *postInput, fs []Finding) []Finding { return mergeRenderings(fs) }},
+	{"inline-ignores", "accept the findings on a line that carries kubeharden:ignore (gitleaks:allow for credentials)",
+		func(in *postInput, fs []Finding) []Finding { applyInlineIgnores(fs, in.texts); return fs }},
+	{"fixes", "give the findings that a flipped boolean resolves their one-line fix",
+		func(in *postInput, fs []Finding) []Finding { addFixes(fs, in.texts); return fs }},
+	{"redact", "replace every detected credential in every finding's text",
+		func(in *postInput, fs []Finding) []Finding { in.secrets.redact(fs); return fs }},
+	{"disable", "drop the findings of the rules Config.Disable names",
+		func(in *postInput, fs []Finding) []Finding {
+			return slices.DeleteFunc(fs, func(f Finding) bool { return slices.Contains(in.cfg.Disable, f.Rule) })
+		}},
+	{"severity", "give findings the severity Config.Severity sets for their rule",
+		func(in *postInput, fs []Finding) []Finding {
+			for i, f := range fs {
+				if sev, ok := in.cfg.Severity[f.Rule]; ok {
+					fs[i].Severity = sev
+				}
+			}
+			return fs
+		}},
+	{"sort", "order findings by file, line, column, rule and fingerprint",
+		func(_ *postInput, fs []Finding) []Finding { Sort(fs); return fs }},
+	{"baseline", "accept the findings that Config.Baseline holds",
+		func(in *postInput, fs []Finding) []Finding {
+			if in.cfg.Baseline != nil {
+				in.cfg.Baseline.Apply(fs)
+			}
+			return fs
+		}},
+}
+
+// postProcess applies steps to fs in order.
+func postProcess(in *postInput, fs []Finding) []Finding {
+	for _, s := range steps {
+		fs = s.Func(in, fs)
+	}
+	return fs
+}

@@ -1,0 +1,142 @@
+package scan
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kubeharden/kubeharden/render"
+)
+
+func TestStepsOrder(t *testing.T) {
+	var names []string
+	for _, s := range steps {
+		names = append(names, s.Name)
+		if s.Doc == "" || strings.Contains(s.Doc, "\n") || s.Func == nil {
+			t.Errorf("step %q: want a one-line doc and a func", s.Name)
+		}
+	}
+	want := []string{"merge-pss", "merge-credentials", "merge-renderings", "inline-ignores", "fixes", "redact", "disable", "severity", "sort", "baseline"}
+	if !slices.Equal(names, want) {
+		t.Errorf("steps = %q, want %q", names, want)
+	}
+}
+
+// runStep applies the step named name alone.
+func runStep(t *testing.T, name string, in *postInput, fs []Finding) []Finding {
+	t.Helper()
+	i := slices.IndexFunc(steps, func(s step) bool { return s.Name == name })
+	if i < 0 {
+		t.Fatalf("no step %q", name)
+	}
+	if in.cfg == nil {
+		in.cfg = &Config{}
+	}
+	return steps[i].Func(in, fs)
+}
+
+func rules(fs []Finding) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Rule)
+	}
+	return out
+}
+
+var stepObj = &render.Ref{APIVersion: "v1", Kind: "Pod", Name: "web"}
+
+func TestStepMergePSS(t *testing.T) {
+	fs := runStep(t, "merge-pss", &postInput{}, []Finding{
+		{Rule: "host-namespaces", Checklist: []string{"a"}, Severity: Warning, Object: stepObj, File: "p.yaml", Path: "spec.hostPID", Message: "m"},
+		{Rule: "pss-baseline", Checklist: []string{"b"}, Severity: Error, PSSLevel: "baseline", PSSCheck: "hostNamespaces", Object: stepObj, File: "p.yaml", Path: "spec.hostPID"},
+	})
+	if len(fs) != 1 || !slices.Equal(fs[0].Checklist, []string{"a", "b"}) || fs[0].Severity != Error || fs[0].PSSCheck != "hostNamespaces" {
+		t.Errorf("merge-pss = %+v", fs)
+	}
+}
+
+func TestStepMergeCredentials(t *testing.T) {
+	fs := runStep(t, "merge-credentials", &postInput{}, []Finding{
+		{Rule: CredentialLiteral.ID, File: "a.yaml", Line: 3},
+		{Rule: PlaintextSecret.ID, File: "a.yaml", Line: 3},
+		{Rule: CredentialLiteral.ID, File: "a.yaml", Line: 4},
+	})
+	if got := rules(fs); !slices.Equal(got, []string{PlaintextSecret.ID, CredentialLiteral.ID}) {
+		t.Errorf("merge-credentials = %q", got)
+	}
+}
+
+func TestStepMergeRenderings(t *testing.T) {
+	f := Finding{Rule: "r", File: "templates/d.yaml", Line: 5, Path: "spec.x"}
+	a, b := f, f
+	a.Source = &render.Source{Kind: "helm", Chart: "c", ValueSet: "dev"}
+	b.Source = &render.Source{Kind: "helm", Chart: "c", ValueSet: "prod"}
+	fs := runStep(t, "merge-renderings", &postInput{}, []Finding{a, b})
+	if len(fs) != 1 || !slices.Equal(fs[0].Source.ValueSets, []string{"dev", "prod"}) {
+		t.Errorf("merge-renderings = %+v", fs)
+	}
+}
+
+func TestStepInlineIgnores(t *testing.T) {
+	in := &postInput{texts: []render.Text{{File: "a.yaml", Data: []byte("x: 1\ny: 2 # kubeharden:ignore (needed)\n")}}}
+	fs := runStep(t, "inline-ignores", in, []Finding{{Rule: "r", File: "a.yaml", Line: 1}, {Rule: "r", File: "a.yaml", Line: 2}})
+	if fs[0].Suppressed != nil || fs[1].Suppressed == nil || fs[1].Suppressed.Justification != "needed" {
+		t.Errorf("inline-ignores = %+v %+v", fs[0].Suppressed, fs[1].Suppressed)
+	}
+}
+
+func TestStepFixes(t *testing.T) {
+	in := &postInput{texts: []render.Text{{File: "a.yaml", Data: []byte("spec:\n  hostPID: true\n")}}}
+	fs := runStep(t, "fixes", in, []Finding{{Rule: HostNamespaces.ID, File: "a.yaml", Line: 2, Path: "spec.hostPID", Precision: "exact"}})
+	if fs[0].Fix == nil || fs[0].Fix.Text != "  hostPID: false" {
+		t.Errorf("fixes = %+v", fs[0].Fix)
+	}
+}
+
+func TestStepRedact(t *testing.T) {
+	d := &secrets{found: &sync.Map{}}
+	d.remember("hunter2hunter2")
+	fs := runStep(t, "redact", &postInput{secrets: d}, []Finding{{Rule: "r", Message: "password hunter2hunter2 in plain text"}})
+	if strings.Contains(fs[0].Message, "hunter2") {
+		t.Errorf("redact = %q", fs[0].Message)
+	}
+}
+
+func TestStepDisable(t *testing.T) {
+	fs := runStep(t, "disable", &postInput{cfg: &Config{Disable: []string{"a"}}}, []Finding{{Rule: "a"}, {Rule: "b"}})
+	if got := rules(fs); !slices.Equal(got, []string{"b"}) {
+		t.Errorf("disable = %q", got)
+	}
+}
+
+func TestStepSeverity(t *testing.T) {
+	fs := runStep(t, "severity", &postInput{cfg: &Config{Severity: map[string]Severity{"a": Note}}}, []Finding{{Rule: "a", Severity: Error}, {Rule: "b", Severity: Error}})
+	if fs[0].Severity != Note || fs[1].Severity != Error {
+		t.Errorf("severity = %v %v", fs[0].Severity, fs[1].Severity)
+	}
+}
+
+func TestStepSort(t *testing.T) {
+	fs := runStep(t, "sort", &postInput{}, []Finding{{Rule: "b", File: "a", Line: 2}, {Rule: "c", File: "a", Line: 1}, {Rule: "a", File: "a", Line: 2}})
+	if got := rules(fs); !slices.Equal(got, []string{"c", "a", "b"}) {
+		t.Errorf("sort = %q", got)
+	}
+}
+
+func TestStepBaseline(t *testing.T) {
+	b, err := ReadBaseline("base.json", strings.NewReader(`{"findings":[{"rule":"a","fingerprint":"1"},{"rule":"a","fingerprint":"gone"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := runStep(t, "baseline", &postInput{cfg: &Config{Baseline: b}}, []Finding{{Rule: "a", Fingerprint: "1"}, {Rule: "a", Fingerprint: "2"}})
+	if fs[0].Suppressed == nil || fs[0].Suppressed.Kind != "baseline" || fs[1].Suppressed != nil {
+		t.Errorf("baseline = %+v %+v", fs[0].Suppressed, fs[1].Suppressed)
+	}
+	if accepted, stale := b.Counts(); accepted != 1 || stale != 1 {
+		t.Errorf("Counts = %d, %d; want 1, 1", accepted, stale)
+	}
+	if fs := runStep(t, "baseline", &postInput{}, []Finding{{Rule: "a", Fingerprint: "1"}}); fs[0].Suppressed != nil {
+		t.Error("no baseline accepted a finding")
+	}
+}
