@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"path"
 
 	"github.com/kubeharden/kubeharden/render"
 	"github.com/kubeharden/kubeharden/scan"
@@ -141,4 +142,12 @@ func (r *Report) Rebase(prefix string) {
 			f.Related[j].File = RepoPath(prefix, f.Related[j].File)
 		}
 	}
+}
+
+// RepoPath is a finding's file relative to the repository root.
+func RepoPath(prefix, file string) string {
+	if prefix == "" {
+		return path.Clean(file)
+	}
+	return path.Clean(path.Join(prefix, file))
 }

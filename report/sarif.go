@@ -337,14 +337,14 @@ func location(file string, line, col int, files *fileCache) *sarif.Location {
 		region.WithEndColumn(max(col, 1) + 1)
 	}
 	return sarif.NewLocationWithPhysicalLocation(sarif.NewPhysicalLocation().
-		WithArtifactLocation(sarif.NewSimpleArtifactLocation(fileURI(file)).WithUriBaseId("%SRCROOT%")).
+		WithArtifactLocation(sarif.NewSimpleArtifactLocation(FileURI(file)).WithUriBaseId("%SRCROOT%")).
 		WithRegion(region))
 }
 
-// fileURI writes a slash-separated relative path as a URI reference. A
+// FileURI writes a slash-separated relative path as a URI reference. A
 // colon is escaped too: in a first segment ("a:b.yaml") it would read as a
 // URI scheme.
-func fileURI(file string) string {
+func FileURI(file string) string {
 	return strings.ReplaceAll((&url.URL{Path: filepath.ToSlash(file)}).EscapedPath(), ":", "%3A")
 }
 

@@ -26,6 +26,7 @@ import (
 
 	"github.com/kubeharden/kubeharden/render"
 	"github.com/kubeharden/kubeharden/report"
+	ghreport "github.com/kubeharden/kubeharden/report/github"
 	"github.com/kubeharden/kubeharden/scan"
 )
 
@@ -101,7 +102,7 @@ func compareWithBase(ctx context.Context, getenv func(string) string, token stri
 // API serves (through r, the pull request's client; noAPI says why there
 // is none when r is nil), and scans it as the head was scanned. Its
 // findings name files as the head's do.
-func scanBase(ctx context.Context, getenv func(string) string, r *report.Reviewer, noAPI, sha string, fl scanFlags, paths []string, maxSize int64) ([]scan.Finding, string, error) {
+func scanBase(ctx context.Context, getenv func(string) string, r *ghreport.Reviewer, noAPI, sha string, fl scanFlags, paths []string, maxSize int64) ([]scan.Finding, string, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, "", err
@@ -258,7 +259,7 @@ func baseFromGit(ctx context.Context, workspace, sha, dir string) (string, error
 // baseFromArchive writes the tree of commit sha to dir from the tarball
 // GitHub's API redirects to. The token goes to the API only: the archive's
 // link carries its own short-lived credential.
-func baseFromArchive(ctx context.Context, r *report.Reviewer, sha, dir string) error {
+func baseFromArchive(ctx context.Context, r *ghreport.Reviewer, sha, dir string) error {
 	link, _, err := r.Client.Repositories.GetArchiveLink(ctx, r.Owner, r.Repo, github.Tarball, &github.RepositoryContentGetOptions{Ref: sha}, 1)
 	if err != nil {
 		return fmt.Errorf("asking GitHub for the archive: %w", err)
@@ -500,7 +501,7 @@ func (w *treeWriter) finish() error {
 // listCut says why a pull request's file list is incomplete, "" when it is
 // whole: GitHub's list stops at 3,000 files without an error, and the
 // count of changed files (the pull request's, else the event's) tells.
-func listCut(ctx context.Context, r *report.Reviewer, getenv func(string) string, listed int) string {
+func listCut(ctx context.Context, r *ghreport.Reviewer, getenv func(string) string, listed int) string {
 	total := -1
 	if pr, _, err := r.Client.PullRequests.Get(ctx, r.Owner, r.Repo, r.Number); err == nil && pr.ChangedFiles != nil {
 		total = pr.GetChangedFiles()
@@ -509,8 +510,8 @@ func listCut(ctx context.Context, r *report.Reviewer, getenv func(string) string
 	}
 	switch {
 	case total > listed:
-		return fmt.Sprintf("GitHub lists %d of the pull request's %d changed files (its list stops at %d)", listed, total, report.MaxPRFiles)
-	case total < 0 && listed >= report.MaxPRFiles:
+		return fmt.Sprintf("GitHub lists %d of the pull request's %d changed files (its list stops at %d)", listed, total, ghreport.MaxPRFiles)
+	case total < 0 && listed >= ghreport.MaxPRFiles:
 		return fmt.Sprintf("GitHub lists %d files, as many as it ever lists, and the pull request's count of changed files cannot be read", listed)
 	}
 	return ""

@@ -20,6 +20,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/kubeharden/kubeharden/report"
+	ghreport "github.com/kubeharden/kubeharden/report/github"
 )
 
 // How long a review may take, and how long one rate-limited request may
@@ -88,7 +89,7 @@ func pullRequest(getenv func(string) string) (number int, head string, ok bool, 
 // as one review. A review that cannot be posted is a notice or a warning,
 // never an error: the scan's exit code is the findings' alone, and the
 // annotations and job summary, written before, carry every finding.
-func reviewPullRequest(ctx context.Context, stdout io.Writer, getenv func(string) string, token string, filter report.FilterMode, category string, scanned []string, rep *report.Report, diff report.Diff) {
+func reviewPullRequest(ctx context.Context, stdout io.Writer, getenv func(string) string, token string, filter ghreport.FilterMode, category string, scanned []string, rep *report.Report, diff ghreport.Diff) {
 	gh := githubactions.New(githubactions.WithWriter(stdout), githubactions.WithGetenv(getenv))
 	const fallback = "; the annotations and the job summary list the findings"
 	r, skip, notice := pullRequestReviewer(getenv, token, stdout)
@@ -130,7 +131,7 @@ func reviewPullRequest(ctx context.Context, stdout io.Writer, getenv func(string
 			number, pluralize(p.InlineFindings(), "finding"), pluralize(len(p.Inline), "comment"), pluralize(len(p.Body), "finding"), pluralize(p.Already, "finding"))
 	case res.HeadReviewed:
 		fmt.Fprintf(stdout, "kubeharden: no new review on pull request #%d: commit %s has kubeharden's review (category %s) already; %s not commented\n",
-			number, r.Links.SHA, cmp.Or(category, report.DefaultCategory), pluralize(p.InlineFindings()+len(p.Body), "new finding"))
+			number, r.Links.SHA, cmp.Or(category, ghreport.DefaultCategory), pluralize(p.InlineFindings()+len(p.Body), "new finding"))
 	case p.Already > 0:
 		fmt.Fprintf(stdout, "kubeharden: no new review on pull request #%d: an earlier run commented on the %s it would carry\n",
 			number, pluralize(p.Already, "finding"))
@@ -143,7 +144,7 @@ func reviewPullRequest(ctx context.Context, stdout io.Writer, getenv func(string
 // about. It returns nil and no reason on events other than pull requests;
 // nil and why otherwise, notice true when that is to be expected (no
 // token).
-func pullRequestReviewer(getenv func(string) string, token string, log io.Writer) (r *report.Reviewer, why string, notice bool) {
+func pullRequestReviewer(getenv func(string) string, token string, log io.Writer) (r *ghreport.Reviewer, why string, notice bool) {
 	number, head, ok, err := pullRequest(getenv)
 	if err != nil {
 		return nil, err.Error(), false
@@ -163,17 +164,17 @@ func pullRequestReviewer(getenv func(string) string, token string, log io.Writer
 		return nil, err.Error(), false
 	}
 	server := firstNonEmpty(getenv("GITHUB_SERVER_URL"), "https://github.com")
-	links := report.ReviewLinks{Server: server, Repository: owner + "/" + repo, SHA: head}
+	links := ghreport.ReviewLinks{Server: server, Repository: owner + "/" + repo, SHA: head}
 	if id := getenv("GITHUB_RUN_ID"); id != "" {
 		links.RunURL = strings.TrimSuffix(server, "/") + "/" + owner + "/" + repo + "/actions/runs/" + url.PathEscape(id)
 	}
 	// Files are the repository's already (Report.Rebase).
-	return &report.Reviewer{Client: client, Owner: owner, Repo: repo, Number: number, Links: links}, "", false
+	return &ghreport.Reviewer{Client: client, Owner: owner, Repo: repo, Number: number, Links: links}, "", false
 }
 
 // changedLines returns the pull request's diff, or why it cannot: the
 // scope of --fail-scope changed.
-func changedLines(ctx context.Context, getenv func(string) string, token string, log io.Writer) (report.Diff, string) {
+func changedLines(ctx context.Context, getenv func(string) string, token string, log io.Writer) (ghreport.Diff, string) {
 	r, why, _ := pullRequestReviewer(getenv, token, log)
 	why = redactToken(why, token)
 	if r == nil {

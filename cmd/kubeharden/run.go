@@ -18,6 +18,7 @@ import (
 
 	"github.com/kubeharden/kubeharden/render"
 	"github.com/kubeharden/kubeharden/report"
+	ghreport "github.com/kubeharden/kubeharden/report/github"
 	"github.com/kubeharden/kubeharden/scan"
 )
 
@@ -254,7 +255,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	namespace := fs.String("namespace", "", "Helm release namespace (default default)")
 	helmDeps := fs.String("helm-dependencies", "", "fetch: fetch the dependencies a Helm chart does not vendor (https://, oci://, file:// inside the repository) into a temporary cache; off (default): report them missing")
 	review := fs.Bool("github-review", false, "in GitHub Actions, on pull_request and pull_request_target events, comment the findings on the pull request's changed lines (token: GITHUB_TOKEN)")
-	reviewFilter := fs.String("review-filter", string(report.FilterAdded), "which findings the review carries: added, diff_context, file or nofilter")
+	reviewFilter := fs.String("review-filter", string(ghreport.FilterAdded), "which findings the review carries: added, diff_context, file or nofilter")
 	failScope := fs.String("fail-scope", "all", "which findings can fail the build: all; on a pull request in GitHub Actions, new (those its base commit does not have) or changed (those on the lines it adds or changes)")
 	var values, sets, exclude, disable listFlag
 	fs.Var(&exclude, "exclude", "path glob to pass over (** spans directories; repeatable)")
@@ -324,7 +325,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	if err != nil {
 		return usageError("--fail-on: %v", err)
 	}
-	filter, err := report.ParseFilterMode(*reviewFilter)
+	filter, err := ghreport.ParseFilterMode(*reviewFilter)
 	if err != nil {
 		return usageError("--review-filter: %v", err)
 	}
@@ -438,7 +439,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 		commands = stderr
 	}
 	if actions && *output == "" && *format == "text" {
-		writer = report.Fenced{Writer: writer}
+		writer = ghreport.Fenced{Writer: writer}
 	}
 	// A report or SARIF file that cannot be written still leaves the
 	// annotations, the job summary and the outputs; the run then fails.
@@ -457,7 +458,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 		}
 	}
 	if actions {
-		var diff report.Diff
+		var diff ghreport.Diff
 		if *failScope == "changed" {
 			var why string
 			if diff, why = changedLines(ctx, os.Getenv, token, commands); diff != nil {
@@ -821,10 +822,10 @@ func writeOutput(output string, stdout io.Writer, w report.Writer, rep *report.R
 // publishGitHub annotates the most severe findings on stdout, where the
 // runner reads workflow commands, and writes the job summary and outputs.
 func publishGitHub(stdout io.Writer, rep *report.Report, failOn scan.Severity, sarifFile string, took time.Duration) error {
-	if err := (report.Annotations{}).Write(stdout, rep); err != nil {
+	if err := (ghreport.Annotations{}).Write(stdout, rep); err != nil {
 		return err
 	}
-	sum := report.StepSummary{
+	sum := ghreport.StepSummary{
 		Server:     firstNonEmpty(os.Getenv("GITHUB_SERVER_URL"), "https://github.com"),
 		Repository: os.Getenv("GITHUB_REPOSITORY"),
 		SHA:        headSHA(os.Getenv),
@@ -835,7 +836,7 @@ func publishGitHub(stdout io.Writer, rep *report.Report, failOn scan.Severity, s
 	if err := sum.Write(&b, rep); err != nil {
 		return err
 	}
-	return report.PublishGitHub(os.Getenv, b.String(), report.Outputs(rep, failOn, sarifFile))
+	return ghreport.PublishGitHub(os.Getenv, b.String(), ghreport.Outputs(rep, failOn, sarifFile))
 }
 
 // headSHA is the commit a person reads: on pull_request events GITHUB_SHA

@@ -1,14 +1,14 @@
-package report
+package github
 
 import (
 	"cmp"
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 
-	"github.com/google/go-github/v60/github"
+	gogithub "github.com/google/go-github/v60/github"
 
+	"github.com/kubeharden/kubeharden/report"
 	"github.com/kubeharden/kubeharden/scan"
 )
 
@@ -169,7 +169,7 @@ func PlanReview(findings []scan.Finding, d Diff, mode FilterMode, said Said, pre
 		if f.Suppressed != nil {
 			continue
 		}
-		f.File = RepoPath(prefix, f.File)
+		f.File = report.RepoPath(prefix, f.File)
 		in, why, ok := placeFinding(f, d, mode)
 		anchor := f.Line
 		if !in && isNew != nil && isNew(f) && !strings.HasPrefix(f.File, "../") {
@@ -205,7 +205,7 @@ func PlanReview(findings []scan.Finding, d Diff, mode FilterMode, said Said, pre
 	credentials := map[string]bool{}
 	for _, f := range findings {
 		if f.Credential() {
-			credentials[fmt.Sprintf("%s:%d", RepoPath(prefix, f.File), f.Line)] = true
+			credentials[fmt.Sprintf("%s:%d", report.RepoPath(prefix, f.File), f.Line)] = true
 		}
 	}
 	for i := range groups {
@@ -293,14 +293,6 @@ func sortBody(es []BodyEntry) {
 	})
 }
 
-// RepoPath is a finding's file relative to the repository root.
-func RepoPath(prefix, file string) string {
-	if prefix == "" {
-		return path.Clean(file)
-	}
-	return path.Clean(path.Join(prefix, file))
-}
-
 // WithoutInline moves the inline comments into the body, for a review
 // GitHub refused because of one of them.
 func (p ReviewPlan) WithoutInline() ReviewPlan {
@@ -326,18 +318,18 @@ type ReviewLinks struct {
 
 // Request builds the review: event COMMENT on the commit, one comment per
 // inline finding on the right side of its line.
-func (p ReviewPlan) Request(links ReviewLinks) *github.PullRequestReviewRequest {
-	req := &github.PullRequestReviewRequest{
-		CommitID: github.String(links.SHA),
-		Event:    github.String("COMMENT"),
-		Body:     github.String(p.body(links)),
+func (p ReviewPlan) Request(links ReviewLinks) *gogithub.PullRequestReviewRequest {
+	req := &gogithub.PullRequestReviewRequest{
+		CommitID: gogithub.String(links.SHA),
+		Event:    gogithub.String("COMMENT"),
+		Body:     gogithub.String(p.body(links)),
 	}
 	for _, g := range p.Inline {
-		req.Comments = append(req.Comments, &github.DraftReviewComment{
-			Path: github.String(g.File),
-			Line: github.Int(g.Line),
-			Side: github.String("RIGHT"),
-			Body: github.String(g.Comment(p.Category)),
+		req.Comments = append(req.Comments, &gogithub.DraftReviewComment{
+			Path: gogithub.String(g.File),
+			Line: gogithub.Int(g.Line),
+			Side: gogithub.String("RIGHT"),
+			Body: gogithub.String(g.Comment(p.Category)),
 		})
 	}
 	return req
