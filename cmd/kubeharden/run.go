@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -828,7 +827,7 @@ func publishGitHub(stdout io.Writer, rep *report.Report, failOn scan.Severity, s
 	sum := ghreport.StepSummary{
 		Server:     firstNonEmpty(os.Getenv("GITHUB_SERVER_URL"), "https://github.com"),
 		Repository: os.Getenv("GITHUB_REPOSITORY"),
-		SHA:        headSHA(os.Getenv),
+		SHA:        ghreport.HeadSHA(os.Getenv),
 		FailOn:     failOn,
 		Duration:   took,
 	}
@@ -837,26 +836,6 @@ func publishGitHub(stdout io.Writer, rep *report.Report, failOn scan.Severity, s
 		return err
 	}
 	return ghreport.PublishGitHub(os.Getenv, b.String(), ghreport.Outputs(rep, failOn, sarifFile))
-}
-
-// headSHA is the commit a person reads: on pull_request events GITHUB_SHA
-// is the merge commit, and the PR head is in the event payload.
-func headSHA(getenv func(string) string) string {
-	if p := getenv("GITHUB_EVENT_PATH"); p != "" {
-		if data, err := os.ReadFile(p); err == nil {
-			var ev struct {
-				PullRequest struct {
-					Head struct {
-						SHA string `json:"sha"`
-					} `json:"head"`
-				} `json:"pull_request"`
-			}
-			if json.Unmarshal(data, &ev) == nil && ev.PullRequest.Head.SHA != "" {
-				return ev.PullRequest.Head.SHA
-			}
-		}
-	}
-	return getenv("GITHUB_SHA")
 }
 
 // actionInputs maps the action's inputs (action.yml) to scan flags; the

@@ -609,17 +609,17 @@ func TestFailScopeChangedOver3000Files(t *testing.T) {
 	if r == nil {
 		t.Fatal(why)
 	}
-	if why := listCut(context.Background(), r, os.Getenv, 2999); why == "" {
+	if why := r.ListCut(context.Background(), os.Getenv, 2999); why == "" {
 		t.Error("the pull request counts 3,000 files, 2,999 listed: taken as whole")
 	}
-	if why := listCut(context.Background(), r, os.Getenv, 3000); why != "" {
+	if why := r.ListCut(context.Background(), os.Getenv, 3000); why != "" {
 		t.Errorf("3,000 of 3,000: %s", why)
 	}
 	r.Repo = "other"
-	if why := listCut(context.Background(), r, os.Getenv, 3000); why == "" {
+	if why := r.ListCut(context.Background(), os.Getenv, 3000); why == "" {
 		t.Error("3,000 files and no count: taken as whole")
 	}
-	if why := listCut(context.Background(), r, os.Getenv, 12); why != "" {
+	if why := r.ListCut(context.Background(), os.Getenv, 12); why != "" {
 		t.Errorf("12 files and no count: %s", why)
 	}
 }
