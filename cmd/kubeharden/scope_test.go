@@ -669,6 +669,18 @@ func TestFailScopeNewSubdirectory(t *testing.T) {
 		!strings.Contains(stdout, "file=deploy/web.yaml,") {
 		t.Errorf("exit %d\n%s\n%s", code, stdout, summary)
 	}
+	// The review names the file from the root too: the report is rebased
+	// once, and the review takes its paths as they are.
+	stdout, _, _ = s.run(t, "scan", "--fail-scope", "new", "--github-review", ".")
+	posts := s.f.accepted()
+	if len(posts) != 1 || len(posts[0].Review.Comments) == 0 {
+		t.Fatalf("reviews %+v\n%s", posts, stdout)
+	}
+	for _, c := range posts[0].Review.Comments {
+		if c.GetPath() != "deploy/web.yaml" {
+			t.Errorf("a comment on %q, want deploy/web.yaml", c.GetPath())
+		}
+	}
 	// An absolute path inside the repository is the same path at the base.
 	stdout, summary, code = s.run(t, "scan", "--fail-scope", "new", "--fail-on", "warning", filepath.Join(ws, "deploy", "web.yaml"))
 	if code != exitFindings || !strings.Contains(summary, ": 1 new, 0 fixed and 2 unchanged") {

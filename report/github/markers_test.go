@@ -58,7 +58,7 @@ func TestPlanReviewGroups(t *testing.T) {
 		on(named(finding("a.yaml", 15, scan.Warning, "image-latest-tag"), `Deployment "kubeharden:fingerprint=db": uses :latest`), db, "spec.image"),
 		finding("a.yaml", 18, scan.Error, "plaintext-secret"),
 	}
-	p := PlanReview(fs, d, FilterAdded, Said{}, "", nil)
+	p := PlanReview(fs, d, FilterAdded, Said{}, nil)
 	if len(p.Inline) != 3 || len(p.Inline[0].Findings) != 3 || p.Inline[0].Line != 9 {
 		t.Fatalf("groups %+v", p.Inline)
 	}
@@ -81,13 +81,13 @@ func TestPlanReviewGroups(t *testing.T) {
 	// A credential on the commented line: no suggestion.
 	secret := finding("a.yaml", 9, scan.Error, "plaintext-secret")
 	secret.Suppressed = &scan.Suppression{Kind: "inSource", Justification: "test"}
-	p = PlanReview(append(fs, secret), d, FilterAdded, Said{}, "", nil)
+	p = PlanReview(append(fs, secret), d, FilterAdded, Said{}, nil)
 	if c := p.Inline[0].Comment(""); strings.Contains(c, "```suggestion") {
 		t.Errorf("a suggestion on a credential's line:\n%s", c)
 	}
 
 	// Said under another rule on the same field: not commented again.
-	p = PlanReview(fs, d, FilterAdded, Said{Sites: map[string]bool{Site(privileged): true}}, "", nil)
+	p = PlanReview(fs, d, FilterAdded, Said{Sites: map[string]bool{Site(privileged): true}}, nil)
 	if p.Already != 1 || len(p.Inline) != 3 || p.Inline[0].Findings[0].Rule != "plaintext-secret" || len(p.Inline[1].Findings) != 2 {
 		t.Errorf("already %d, comments %+v", p.Already, p.Inline)
 	}

@@ -3,12 +3,12 @@ package github
 import (
 	"cmp"
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
 	gogithub "github.com/google/go-github/v60/github"
 
-	"github.com/kubeharden/kubeharden/report"
 	"github.com/kubeharden/kubeharden/scan"
 )
 
@@ -150,17 +150,17 @@ func (p ReviewPlan) InlineFindings() int {
 }
 
 // PlanReview decides where each finding goes: inline, in the body or
-// nowhere. Findings are repository-relative after prefix (the scanned
-// directory within the repository, "" at its root) is joined to their
-// file. Suppressed findings, and findings an earlier review said, are
-// never posted. Findings on one object in one file share a comment; at
-// most MaxReviewComments comments are planned, the rest listed in the
-// body. isNew, when set (fail-scope new), tells the findings the pull
-// request brings: those are said whatever the filter mode, on the nearest
-// line of the file's diff when the finding's own line is not in it (a
-// deleted hardening line, a template that starts using a value), else in
-// the body.
-func PlanReview(findings []scan.Finding, d Diff, mode FilterMode, said Said, prefix string, isNew func(scan.Finding) bool) ReviewPlan {
+// nowhere. Findings name files from the repository root, as the diff
+// does: report.Report.Rebase, when the scan ran in a subdirectory, is the
+// one place a prefix is applied. Suppressed findings, and findings an
+// earlier review said, are never posted. Findings on one object in one
+// file share a comment; at most MaxReviewComments comments are planned,
+// the rest listed in the body. isNew, when set (fail-scope new), tells the
+// findings the pull request brings: those are said whatever the filter
+// mode, on the nearest line of the file's diff when the finding's own line
+// is not in it (a deleted hardening line, a template that starts using a
+// value), else in the body.
+func PlanReview(findings []scan.Finding, d Diff, mode FilterMode, said Said, isNew func(scan.Finding) bool) ReviewPlan {
 	p := ReviewPlan{Filter: mode}
 	var groups []Group
 	byObject := map[string]int{}
@@ -169,7 +169,7 @@ func PlanReview(findings []scan.Finding, d Diff, mode FilterMode, said Said, pre
 		if f.Suppressed != nil {
 			continue
 		}
-		f.File = report.RepoPath(prefix, f.File)
+		f.File = path.Clean(f.File)
 		in, why, ok := placeFinding(f, d, mode)
 		anchor := f.Line
 		if !in && isNew != nil && isNew(f) && !strings.HasPrefix(f.File, "../") {
@@ -205,7 +205,7 @@ func PlanReview(findings []scan.Finding, d Diff, mode FilterMode, said Said, pre
 	credentials := map[string]bool{}
 	for _, f := range findings {
 		if f.Credential() {
-			credentials[fmt.Sprintf("%s:%d", report.RepoPath(prefix, f.File), f.Line)] = true
+			credentials[fmt.Sprintf("%s:%d", path.Clean(f.File), f.Line)] = true
 		}
 	}
 	for i := range groups {

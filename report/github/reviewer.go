@@ -32,9 +32,6 @@ type Reviewer struct {
 	Number      int
 	// Filter picks the findings the review carries.
 	Filter FilterMode
-	// PathPrefix is the scanned directory relative to the repository
-	// root, "" at the root; findings' files are relative to it.
-	PathPrefix string
 	// Links holds the head commit the review is on (SHA) and what its
 	// text links to.
 	Links ReviewLinks
@@ -104,7 +101,7 @@ func (r Reviewer) Publish(ctx context.Context, rep *report.Report) (ReviewResult
 	if rep.Base != nil {
 		isNew = rep.Base.IsNew
 	}
-	res.Plan = PlanReview(rep.Findings, diff, r.Filter, h.said, r.PathPrefix, isNew)
+	res.Plan = PlanReview(rep.Findings, diff, r.Filter, h.said, isNew)
 	res.Plan.Category, res.Plan.Scope = r.category(), Scope(r.Scanned)
 	// The budget is the commit's, whatever the number of runs.
 	res.Plan = res.Plan.Limit(MaxReviewComments - h.onHead)
