@@ -57,6 +57,22 @@ type Report struct {
 	Effective []Setting `json:"-"`
 	// Skipped lists the directories the scan did not enter, and why.
 	Skipped []render.SkippedDir `json:"-"`
+	// Rules are the rules the scan ran with, which the writers take a
+	// finding's title, remediation and help from.
+	Rules Rules `json:"-"`
+}
+
+// Rules are a scan's rules.
+type Rules []*scan.Check
+
+// Lookup returns the rule of an id, nil when there is none.
+func (rs Rules) Lookup(id string) *scan.Check {
+	for _, c := range rs {
+		if c.ID == id {
+			return c
+		}
+	}
+	return nil
 }
 
 // A Setting is the value in effect for one setting and its source: "flag

@@ -429,6 +429,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	}
 	rep.Skipped = set.Skipped
 	rep.Effective = effective
+	rep.Rules = scan.All
 	actions := os.Getenv("GITHUB_ACTIONS") == "true"
 	// The runner reads workflow commands from stdout and stderr alike. A
 	// JSON or SARIF report on stdout must be followed by nothing, so our

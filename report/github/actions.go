@@ -54,7 +54,7 @@ func (Annotations) Write(w io.Writer, r *report.Report) error {
 		}
 		for _, f := range fs {
 			title := f.Rule
-			if c := scan.Lookup(f.Rule); c != nil {
+			if c := r.Rules.Lookup(f.Rule); c != nil {
 				title = f.Rule + ": " + c.Title
 			}
 			a := gh.WithFieldsMap(map[string]string{
@@ -277,7 +277,7 @@ func (s StepSummary) Write(w io.Writer, r *report.Report) error {
 		slices.Sort(rules)
 		for _, id := range rules {
 			fix := ""
-			if c := scan.Lookup(id); c != nil {
+			if c := r.Rules.Lookup(id); c != nil {
 				fix = mdEscape(c.Remediation)
 			}
 			fmt.Fprintf(&b, "| [`%s`](https://github.com/kubeharden/kubeharden/blob/main/docs/rules.md#%s) | %d | %s |\n", id, id, fired[id], fix)

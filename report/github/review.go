@@ -9,6 +9,7 @@ import (
 
 	gogithub "github.com/google/go-github/v60/github"
 
+	"github.com/kubeharden/kubeharden/report"
 	"github.com/kubeharden/kubeharden/scan"
 )
 
@@ -135,6 +136,8 @@ type ReviewPlan struct {
 	Body []BodyEntry
 	// Already counts the findings an earlier review carries already.
 	Already int
+	// Rules are the scan's, which comments take titles and fixes from.
+	Rules report.Rules
 }
 
 // New reports whether the plan has anything to say.
@@ -329,7 +332,7 @@ func (p ReviewPlan) Request(links ReviewLinks) *gogithub.PullRequestReviewReques
 			Path: gogithub.String(g.File),
 			Line: gogithub.Int(g.Line),
 			Side: gogithub.String("RIGHT"),
-			Body: gogithub.String(g.Comment(p.Category)),
+			Body: gogithub.String(g.Comment(p.Category, p.Rules)),
 		})
 	}
 	return req
@@ -409,7 +412,7 @@ func (p ReviewPlan) body(links ReviewLinks) string {
 			fmt.Fprintf(&b, "\n**%s %s**\n\n", plural(n, "finding"), title)
 		}
 		f := e.Finding
-		line := fmt.Sprintf("- %s **%s** [`%s`](%s): %s\n", inert(sum.link(f)), f.Severity, f.Rule, helpURL(f.Rule), reviewEscape(f.Message))
+		line := fmt.Sprintf("- %s **%s** [`%s`](%s): %s\n", inert(sum.link(f)), f.Severity, f.Rule, helpURL(p.Rules, f.Rule), reviewEscape(f.Message))
 		if b.Len()+len(line)+len(tail) > maxReviewBody-2000 {
 			unlisted++
 			continue
@@ -433,8 +436,8 @@ func (p ReviewPlan) body(links ReviewLinks) string {
 
 func (p ReviewPlan) category() string { return cmp.Or(p.Category, DefaultCategory) }
 
-func helpURL(rule string) string {
-	if c := scan.Lookup(rule); c != nil {
+func helpURL(rules report.Rules, rule string) string {
+	if c := rules.Lookup(rule); c != nil {
 		return c.HelpURL()
 	}
 	return "https://github.com/kubeharden/kubeharden/blob/main/docs/rules.md"
@@ -446,15 +449,15 @@ func helpURL(rule string) string {
 // the trailer of markers, one per finding. The messages are the
 // scanner's, credentials already redacted; no text of the scanned file is
 // added but a suggested line, and none where a credential is.
-func (g Group) Comment(category string) string {
+func (g Group) Comment(category string, rules report.Rules) string {
 	var b strings.Builder
 	if len(g.Findings) == 1 {
-		g.single(&b)
+		g.single(&b, rules)
 	} else {
-		g.several(&b)
+		g.several(&b, rules)
 	}
 	var checklist []string
-	rules := []string{}
+	ids := []string{}
 	markers := []string{}
 	for _, f := range g.Findings {
 		for _, id := range f.Checklist {
@@ -462,17 +465,17 @@ func (g Group) Comment(category string) string {
 				checklist = append(checklist, id)
 			}
 		}
-		rules = append(rules, f.Rule)
+		ids = append(ids, f.Rule)
 		markers = append(markers, findingMarker(f, true))
 	}
 	b.WriteString("\n<sub>")
 	if len(checklist) > 0 {
 		b.WriteString("Checklist " + strings.Join(checklist, ", ") + ". ")
 	}
-	if len(rules) > 1 {
+	if len(ids) > 1 {
 		fmt.Fprintf(&b, "To accept one, annotate the object `%s<rule>: \"<why>\"` with its rule.</sub>\n\n", scan.SuppressPrefix)
 	} else {
-		fmt.Fprintf(&b, "To accept it, annotate the object `%s%s: \"<why>\"`.</sub>\n\n", scan.SuppressPrefix, rules[0])
+		fmt.Fprintf(&b, "To accept it, annotate the object `%s%s: \"<why>\"`.</sub>\n\n", scan.SuppressPrefix, ids[0])
 	}
 	b.WriteString(trailer(cmp.Or(category, DefaultCategory), "", markers))
 	return b.String()
@@ -497,10 +500,10 @@ func (g Group) credentialLine() bool {
 	return slices.ContainsFunc(g.Findings, func(f scan.Finding) bool { return f.Line == g.Line && f.Credential() }) || g.credential
 }
 
-func (g Group) single(b *strings.Builder) {
+func (g Group) single(b *strings.Builder, rules report.Rules) {
 	f := g.Findings[0]
-	c := scan.Lookup(f.Rule)
-	fmt.Fprintf(b, "**%s** [`%s`](%s)", f.Severity, f.Rule, helpURL(f.Rule))
+	c := rules.Lookup(f.Rule)
+	fmt.Fprintf(b, "**%s** [`%s`](%s)", f.Severity, f.Rule, helpURL(rules, f.Rule))
 	if c != nil {
 		b.WriteString(": " + mdEscape(c.Title))
 	}
@@ -548,7 +551,7 @@ func (g Group) single(b *strings.Builder) {
 
 // several lists a group's findings, each with its rule, message and fix,
 // and offers the first fix of the commented line as a suggestion.
-func (g Group) several(b *strings.Builder) {
+func (g Group) several(b *strings.Builder, rules report.Rules) {
 	f := g.Findings[0]
 	what := "this object"
 	if o := f.Object; o != nil {
@@ -557,8 +560,8 @@ func (g Group) several(b *strings.Builder) {
 	fmt.Fprintf(b, "**kubeharden: %s on %s**, the most severe first (%s)\n\n", plural(len(g.Findings), "finding"), what, severityCounts(g.Findings))
 	suggested := ""
 	for _, f := range g.Findings {
-		fmt.Fprintf(b, "- **%s** [`%s`](%s)", f.Severity, f.Rule, helpURL(f.Rule))
-		c := scan.Lookup(f.Rule)
+		fmt.Fprintf(b, "- **%s** [`%s`](%s)", f.Severity, f.Rule, helpURL(rules, f.Rule))
+		c := rules.Lookup(f.Rule)
 		if c != nil {
 			b.WriteString(" " + mdEscape(c.Title))
 		}

@@ -161,6 +161,7 @@ func TestReviewRequest(t *testing.T) {
 		finding("deploy/a.yaml", 30, scan.Warning, "image-latest-tag"),
 	}
 	p := PlanReview(fs, d, FilterFile, Said{Fingerprints: map[string]bool{"x": true}}, nil)
+	p.Rules = scan.All
 	req := p.Request(ReviewLinks{Server: "https://github.com", Repository: "acme/shop", SHA: "0123abc", RunURL: "https://github.com/acme/shop/actions/runs/9"})
 	if req.GetEvent() != "COMMENT" || req.GetCommitID() != "0123abc" || len(req.Comments) != 1 {
 		t.Fatalf("review %v", req)
@@ -201,7 +202,7 @@ func TestReviewRequest(t *testing.T) {
 
 // comment is the inline comment on one finding.
 func comment(f scan.Finding) string {
-	return Group{File: f.File, Line: f.Line, Findings: []scan.Finding{f}}.Comment("")
+	return Group{File: f.File, Line: f.Line, Findings: []scan.Finding{f}}.Comment("", scan.All)
 }
 
 // TestReviewComment: severity, rule and title, the message, the fix and
@@ -285,10 +286,10 @@ func TestPlanReviewNewFindings(t *testing.T) {
 	if !slices.Equal(inline, wantInline) || !slices.Equal(body, wantBody) {
 		t.Errorf("inline %v body %v\nwant inline %v body %v", inline, body, wantInline, wantBody)
 	}
-	if c := p.Inline[0].Comment(""); !strings.Contains(c, "on line 30, which this pull request does not change") {
+	if c := p.Inline[0].Comment("", scan.All); !strings.Contains(c, "on line 30, which this pull request does not change") {
 		t.Errorf("the comment on line 20 does not say where the finding is:\n%s", c)
 	}
-	if c := p.Inline[2].Comment(""); strings.Contains(c, "does not change") {
+	if c := p.Inline[2].Comment("", scan.All); strings.Contains(c, "does not change") {
 		t.Errorf("a finding on its own line says it is elsewhere:\n%s", c)
 	}
 	// Without the comparison, the filter alone decides.

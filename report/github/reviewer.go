@@ -102,7 +102,7 @@ func (r Reviewer) Publish(ctx context.Context, rep *report.Report) (ReviewResult
 		isNew = rep.Base.IsNew
 	}
 	res.Plan = PlanReview(rep.Findings, diff, r.Filter, h.said, isNew)
-	res.Plan.Category, res.Plan.Scope = r.category(), Scope(r.Scanned)
+	res.Plan.Category, res.Plan.Scope, res.Plan.Rules = r.category(), Scope(r.Scanned), rep.Rules
 	// The budget is the commit's, whatever the number of runs.
 	res.Plan = res.Plan.Limit(MaxReviewComments - h.onHead)
 	if !res.Plan.New() {
