@@ -13,6 +13,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kubeharden/kubeharden/render"
+	"github.com/kubeharden/kubeharden/report"
+	ghreport "github.com/kubeharden/kubeharden/report/github"
 	"github.com/kubeharden/kubeharden/scan"
 )
 
@@ -368,4 +370,114 @@ func firstPositive(n ...int64) int64 {
 		}
 	}
 	return 0
+}
+
+// scanOptions are the scan command's flags and paths.
+type scanOptions struct {
+	format, sarifFile, category, output, failOn, color string
+	reviewFilter, failScope                            string
+	maxSize                                            int64
+	review                                             bool
+	reports                                            []string
+	// fl are the flags a config file can also set.
+	fl    scanFlags
+	paths []string
+}
+
+// parseScanFlags reads the scan command's flags and paths. It returns
+// nil and no error for -h, which printed the usage.
+func parseScanFlags(args []string, stderr io.Writer) (*scanOptions, error) {
+	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "text", "output format: "+formatNames)
+	sarifFile := fs.String("sarif", "", "also write a SARIF log to this file, whatever --format is")
+	category := fs.String("category", "kubeharden/", "SARIF automationDetails.id: the code scanning category")
+	output := fs.String("output", "", "write the report to this file instead of stdout")
+	failOn := fs.String("fail-on", "", "exit 1 when a finding is at least this severe: error, warning, note or none (default error)")
+	pssVersion := fs.String("pss-version", "", "Pod Security Standards version: latest or v1.N (default latest)")
+	kubeVersion := fs.String("kube-version", "", "Kubernetes version the configuration targets, 1.N (default: the newest the rules know)")
+	registries := fs.String("allowed-registries", "", "comma-separated registries (or registry/path prefixes) images may come from")
+	maxSize := fs.Int64("max-file-size", 0, "largest file to read, in bytes (default 10 MiB)")
+	var limits render.Limits
+	fs.Int64Var(&limits.RenderedBytes, "max-rendered-bytes", 0, "most bytes one Helm chart may render per value set (default 64 MiB)")
+	fs.IntVar(&limits.ChartObjects, "max-chart-objects", 0, "most objects one Helm chart may render per value set (default 20000)")
+	fs.IntVar(&limits.FileDocuments, "max-documents", 0, "most YAML documents read from one file (default 10000)")
+	fs.IntVar(&limits.Objects, "max-objects", 0, "most objects one scan checks (default 200000)")
+	configPath := fs.String("config", "", "config file (default .kubeharden.yaml when present)")
+	color := fs.String("color", "auto", "colour text output: auto, always or never")
+	releaseName := fs.String("release-name", "", "Helm release name charts are rendered with (default release-name)")
+	namespace := fs.String("namespace", "", "Helm release namespace (default default)")
+	helmDeps := fs.String("helm-dependencies", "", "fetch: fetch the dependencies a Helm chart does not vendor (https://, oci://, file:// inside the repository) into a temporary cache; off (default): report them missing")
+	review := fs.Bool("github-review", false, "in GitHub Actions, on pull_request and pull_request_target events, comment the findings on the pull request's changed lines (token: GITHUB_TOKEN)")
+	reviewFilter := fs.String("review-filter", string(ghreport.FilterAdded), "which findings the review carries: added, diff_context, file or nofilter")
+	failScope := fs.String("fail-scope", "all", "which findings can fail the build: all; on a pull request in GitHub Actions, new (those its base commit does not have) or changed (those on the lines it adds or changes)")
+	var values, sets, exclude, disable listFlag
+	fs.Var(&exclude, "exclude", "path glob to pass over (** spans directories; repeatable)")
+	fs.Var(&disable, "disable", "rule id not to run (repeatable, or comma-separated)")
+	baselineFile := fs.String("baseline", "", "JSON report of accepted findings: those in it are reported as accepted and never fail")
+	var reports listFlag
+	fs.Var(&reports, "report", "also write a report, as FORMAT=FILE (a --format format; repeatable; creates FILE's directory)")
+	fs.Var(&values, "values", "values file for the one chart scanned, as helm template -f (repeatable)")
+	fs.Var(&sets, "set", "value for the one chart scanned, as helm template --set (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: kubeharden scan [flags] [PATH...]\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	paths, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, nil
+		}
+		return nil, &exitError{code: exitUsage}
+	}
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	fl := scanFlags{config: *configPath, pssVersion: *pssVersion, kubeVersion: *kubeVersion, registries: *registries,
+		baseline: *baselineFile, releaseName: *releaseName, namespace: *namespace, helmDeps: *helmDeps,
+		values: values, sets: sets, exclude: exclude, disable: disable, limits: limits}
+	return &scanOptions{format: *format, sarifFile: *sarifFile, category: *category, output: *output, failOn: *failOn, color: *color,
+		reviewFilter: *reviewFilter, failScope: *failScope, maxSize: *maxSize, review: *review, reports: reports, fl: fl, paths: paths}, nil
+}
+
+// effective lists the value in effect of each setting that a flag (or
+// action input), the config file or a default gives: a flag that is set
+// beats the config file, which beats the default; the job summary says
+// which gave each value.
+func (o *scanOptions) effective(fc fileConfig) []report.Setting {
+	fl := o.fl
+	var effective []report.Setting
+	from := func(name, flag, file, def string) {
+		switch {
+		case flag != "":
+			effective = append(effective, report.Setting{Name: name, Value: flag, From: "flag or input"})
+		case file != "":
+			effective = append(effective, report.Setting{Name: name, Value: file, From: "config file " + firstNonEmpty(fl.config, ".kubeharden.yaml")})
+		default:
+			effective = append(effective, report.Setting{Name: name, Value: def, From: "default"})
+		}
+	}
+	size := func(n int64) string {
+		if n > 0 {
+			return fmt.Sprint(n)
+		}
+		return ""
+	}
+	from("fail-on", o.failOn, fc.FailOn, "error")
+	from("pss-version", fl.pssVersion, fc.PSSVersion, "latest")
+	from("kube-version", fl.kubeVersion, fc.KubeVersion, "the newest the rules know")
+	from("allowed-registries", fl.registries, strings.Join(fc.AllowedRegistries, ","), "any")
+	from("baseline", fl.baseline, fc.Baseline, "none")
+	from("max-file-size", size(o.maxSize), size(fc.MaxFileSize), fmt.Sprint(render.DefaultMaxFileSize))
+	from("release-name", fl.releaseName, fc.Helm.ReleaseName, render.DefaultReleaseName)
+	from("namespace", fl.namespace, fc.Helm.Namespace, render.DefaultNamespace)
+	// A pull request can raise the limits in .kubeharden.yaml: reviewers
+	// see it here.
+	limits := fl.limits
+	from("max-rendered-bytes", size(limits.RenderedBytes), size(fc.Limits.RenderedBytes), fmt.Sprint(render.DefaultMaxRenderedBytes))
+	from("max-chart-objects", size(int64(limits.ChartObjects)), size(int64(fc.Limits.ChartObjects)), fmt.Sprint(render.DefaultMaxChartObjects))
+	from("max-documents", size(int64(limits.FileDocuments)), size(int64(fc.Limits.FileDocuments)), fmt.Sprint(render.DefaultMaxFileDocuments))
+	from("max-objects", size(int64(limits.Objects)), size(int64(fc.Limits.Objects)), fmt.Sprint(render.DefaultMaxObjects))
+	from("helm-dependencies", fl.helmDeps, fc.Helm.Dependencies, "off")
+	return effective
 }

@@ -84,3 +84,65 @@ func publishGitHub(stdout io.Writer, rep *report.Report, failOn scan.Severity, s
 	}
 	return ghreport.PublishGitHub(os.Getenv, b.String(), ghreport.Outputs(rep, failOn, sarifFile))
 }
+
+// An extraReport is a --report FORMAT=FILE.
+type extraReport struct {
+	file   string
+	writer report.Writer
+}
+
+// writers makes the writer of --format and those of --report.
+func (o *scanOptions) writers(stdout io.Writer, threshold scan.Severity, sarifDir string) (report.Writer, []extraReport, error) {
+	newWriter := func(format string, color bool) report.Writer {
+		switch format {
+		case "text":
+			return report.Text{Color: color}
+		case "json":
+			return report.JSON{}
+		case "sarif":
+			return report.SARIF{Rules: scan.All, Category: o.category, Dir: sarifDir}
+		case "junit":
+			return report.JUnit{FailOn: threshold}
+		case "gitlab":
+			return report.GitLab{}
+		case "checkstyle":
+			return report.Checkstyle{}
+		}
+		return nil
+	}
+	writer := newWriter(o.format, useColor(o.color, stdout, o.output))
+	if writer == nil {
+		return nil, nil, usageError("--format: unknown format %q (want %s)", o.format, formatNames)
+	}
+	var extra []extraReport
+	for _, r := range o.reports {
+		name, file, _ := strings.Cut(r, "=")
+		w := newWriter(name, false)
+		if w == nil || file == "" {
+			return nil, nil, usageError("--report %q: want FORMAT=FILE, FORMAT one of %s", r, formatNames)
+		}
+		extra = append(extra, extraReport{file, w})
+	}
+	return writer, extra, nil
+}
+
+// writeReports writes the report (--output or stdout), the SARIF log and
+// every --report. A file that cannot be written still leaves the others,
+// the annotations, the job summary and the outputs; the run then fails.
+func writeReports(o *scanOptions, stdout io.Writer, writer report.Writer, extra []extraReport, sarifDir string, rep *report.Report) []error {
+	var failed []error
+	if err := writeOutput(o.output, stdout, writer, rep); err != nil {
+		failed = append(failed, err)
+	}
+	if o.sarifFile != "" {
+		if err := writeFile(o.sarifFile, report.SARIF{Rules: scan.All, Category: o.category, Dir: sarifDir}, rep); err != nil {
+			failed = append(failed, err)
+		}
+	}
+	for _, r := range extra {
+		if err := writeFile(r.file, r.writer, rep); err != nil {
+			failed = append(failed, err)
+		}
+	}
+	return failed
+}

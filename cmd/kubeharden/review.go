@@ -17,6 +17,7 @@ import (
 
 	"github.com/kubeharden/kubeharden/report"
 	ghreport "github.com/kubeharden/kubeharden/report/github"
+	"github.com/kubeharden/kubeharden/scan"
 )
 
 // reviewPullRequest posts the findings on the lines a pull request changes
@@ -194,4 +195,44 @@ func repoPrefix(workspace string) string {
 		return ""
 	}
 	return filepath.ToSlash(rel)
+}
+
+// repoLayout is the directory the scan runs in relative to the
+// repository root (prefix, "" at the root), and the root SARIF reads
+// files from for line hashes when that is not the working directory. In
+// GitHub Actions files are named from the repository root, as code
+// scanning, annotations and reviews need, also when the scan runs in a
+// subdirectory of the workspace.
+func repoLayout() (prefix, sarifDir string) {
+	if os.Getenv("GITHUB_ACTIONS") == "true" {
+		if prefix = repoPrefix(os.Getenv("GITHUB_WORKSPACE")); prefix != "" {
+			sarifDir = os.Getenv("GITHUB_WORKSPACE")
+		}
+	} else if os.Getenv("GITLAB_CI") == "true" {
+		// Code Quality places findings by paths from the repository root.
+		prefix = repoPrefix(os.Getenv("CI_PROJECT_DIR"))
+	}
+	return prefix, sarifDir
+}
+
+// applyFailScope sets the report's scope as --fail-scope asks, in GitHub
+// Actions, or says on commands why it cannot. It returns the pull
+// request's diff when it listed it (fail-scope changed), for the review.
+func applyFailScope(ctx context.Context, o *scanOptions, token string, commands io.Writer, rep *report.Report) ghreport.Diff {
+	var diff ghreport.Diff
+	if o.failScope == "changed" {
+		var why string
+		if diff, why = changedLines(ctx, os.Getenv, token, commands); diff != nil {
+			rep.Scope = func(f scan.Finding) bool { return diff.Changed(f.File, f.Line) }
+			rep.Settings = append(rep.Settings, "fail scope: only findings on lines this pull request adds or changes can fail it")
+		} else {
+			githubactions.New(githubactions.WithWriter(commands)).Noticef("kubeharden: fail-scope changed: %s; every finding can fail the build", why)
+		}
+	}
+	if o.failScope == "new" {
+		if why := compareWithBase(ctx, os.Getenv, token, commands, o.fl, o.paths, o.maxSize, rep); why != "" {
+			githubactions.New(githubactions.WithWriter(commands)).Noticef("kubeharden: fail-scope new: %s; every finding can fail the build", why)
+		}
+	}
+	return diff
 }
