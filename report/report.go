@@ -1,6 +1,6 @@
 // Package report turns findings into what people and tools read: text,
-// JSON, SARIF, JUnit, Checkstyle and GitLab Code Quality, GitHub's
-// annotations, job summary and pull request review.
+// JSON, SARIF, JUnit, Checkstyle and GitLab Code Quality. GitHub's
+// annotations, job summary and pull request review are in report/github.
 package report
 
 import (
