@@ -45,7 +45,7 @@ func (Checkstyle) Write(w io.Writer, r *Report) error {
 		}
 		file := &doc.Files[len(doc.Files)-1]
 		file.Errors = append(file.Errors, checkstyleError{Line: max(f.Line, 1), Column: max(f.Column, 1),
-			Severity: checkstyleSeverity(f.Severity), Message: describe(f), Source: f.Rule})
+			Severity: checkstyleSeverity(f.Severity), Message: describe(f, r.Rules.Lookup(f.Rule)), Source: f.Rule})
 	}
 	return writeXML(w, doc)
 }

@@ -8,14 +8,15 @@ import (
 	"github.com/kubeharden/kubeharden/scan"
 )
 
-// describe is a finding's message with the rule's remediation, as SARIF
-// has it: the one line a CI system shows beside a file and line.
-func describe(f scan.Finding) string {
+// describe is a finding's message with the remediation of its rule c
+// (nil when unknown), as SARIF has it: the one line a CI system shows
+// beside a file and line.
+func describe(f scan.Finding, c *scan.Check) string {
 	msg := f.Message
 	if !strings.HasSuffix(msg, ".") {
 		msg += "."
 	}
-	if c := scan.Lookup(f.Rule); c != nil {
+	if c != nil {
 		msg += " " + c.Remediation
 	}
 	return msg
@@ -23,8 +24,9 @@ func describe(f scan.Finding) string {
 
 // details is the text of a finding for a test report's failure or
 // output: what is wrong, where, how to fix it. It holds only what scan
-// has redacted (messages, related messages) and the rules' own text.
-func details(f scan.Finding) string {
+// has redacted (messages, related messages) and the rule's own text (c,
+// nil when unknown).
+func details(f scan.Finding, c *scan.Check) string {
 	var b strings.Builder
 	b.WriteString(f.Message + "\n")
 	fmt.Fprintf(&b, "at %s:%d:%d", f.File, f.Line, f.Column)
@@ -44,7 +46,7 @@ func details(f scan.Finding) string {
 		b.WriteString("; checklist " + strings.Join(f.Checklist, ", "))
 	}
 	b.WriteString("\n")
-	if c := scan.Lookup(f.Rule); c != nil {
+	if c != nil {
 		fmt.Fprintf(&b, "Fix: %s\n%s\n", c.Remediation, c.HelpURL())
 	}
 	return b.String()

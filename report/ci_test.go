@@ -33,7 +33,7 @@ func ciFindings() []scan.Finding {
 }
 
 func TestJUnit(t *testing.T) {
-	r := New(Tool{Name: "kubeharden"}, ciFindings(), 2, 1)
+	r := ciReport()
 	for _, c := range []struct {
 		failOn                          scan.Severity
 		tests, failures, skipped, lines int
@@ -100,7 +100,7 @@ func TestJUnit(t *testing.T) {
 
 func TestCheckstyle(t *testing.T) {
 	var b bytes.Buffer
-	if err := (Checkstyle{}).Write(&b, New(Tool{Name: "kubeharden"}, ciFindings(), 2, 1)); err != nil {
+	if err := (Checkstyle{}).Write(&b, ciReport()); err != nil {
 		t.Fatal(err)
 	}
 	var doc checkstyleDoc
@@ -124,7 +124,7 @@ func TestCheckstyle(t *testing.T) {
 
 func TestGitLab(t *testing.T) {
 	var b bytes.Buffer
-	if err := (GitLab{}).Write(&b, New(Tool{Name: "kubeharden"}, ciFindings(), 2, 1)); err != nil {
+	if err := (GitLab{}).Write(&b, ciReport()); err != nil {
 		t.Fatal(err)
 	}
 	var issues []gitlabIssue
@@ -167,8 +167,15 @@ func TestGitLabSeverity(t *testing.T) {
 		{scan.ImageDigest.ID, scan.Note, "info"},
 		{scan.RunAsRoot.ID, scan.Note, "info"}, // lowered by the config
 	} {
-		if got := gitlabSeverity(scan.Finding{Rule: c.rule, Severity: c.sev}); got != c.want {
+		if got := gitlabSeverity(scan.Finding{Rule: c.rule, Severity: c.sev}, scan.Lookup(c.rule)); got != c.want {
 			t.Errorf("%s at %s: %s, want %s", c.rule, c.sev, got, c.want)
 		}
 	}
+}
+
+// ciReport is a report of ciFindings with the rules they are of.
+func ciReport() *Report {
+	r := New(Tool{Name: "kubeharden"}, ciFindings(), 2, 1)
+	r.Rules = scan.All
+	return r
 }

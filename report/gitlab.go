@@ -45,8 +45,8 @@ func (GitLab) Write(w io.Writer, r *Report) error {
 		if f.Suppressed != nil {
 			continue
 		}
-		is := gitlabIssue{Type: "issue", CheckName: f.Rule, Description: describe(f), Categories: []string{"Security"},
-			Fingerprint: gitlabFingerprint(f.Fingerprint, seen), Severity: gitlabSeverity(f)}
+		is := gitlabIssue{Type: "issue", CheckName: f.Rule, Description: describe(f, r.Rules.Lookup(f.Rule)), Categories: []string{"Security"},
+			Fingerprint: gitlabFingerprint(f.Fingerprint, seen), Severity: gitlabSeverity(f, r.Rules.Lookup(f.Rule))}
 		is.Location.Path = f.File
 		is.Location.Lines.Begin = max(f.Line, 1)
 		issues = append(issues, is)
@@ -80,9 +80,9 @@ func gitlabFingerprint(fp string, seen map[string]int) string {
 //	warning, security-severity >= 4.0  major
 //	warning                            minor
 //	note                               info
-func gitlabSeverity(f scan.Finding) string {
+func gitlabSeverity(f scan.Finding, c *scan.Check) string {
 	score := 0.0
-	if c := scan.Lookup(f.Rule); c != nil {
+	if c != nil {
 		score = c.SecuritySeverity
 	}
 	switch f.Severity {

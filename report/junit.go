@@ -87,10 +87,10 @@ func (j JUnit) Write(w io.Writer, r *Report) error {
 			c.Skipped = &junitSkipped{Message: fmt.Sprintf("accepted (%s): %s", f.Suppressed.Kind, f.Suppressed.Justification)}
 			s.Skipped++
 		case j.FailOn != 0 && f.Severity >= j.FailOn:
-			c.Failure = &junitFailure{Message: f.Message, Type: f.Rule, Text: xmlText(details(f))}
+			c.Failure = &junitFailure{Message: f.Message, Type: f.Rule, Text: xmlText(details(f, r.Rules.Lookup(f.Rule)))}
 			s.Failures++
 		default:
-			c.SystemOut = &junitText{xmlText(fmt.Sprintf("%s, below --fail-on: passes\n%s", f.Severity, details(f)))}
+			c.SystemOut = &junitText{xmlText(fmt.Sprintf("%s, below --fail-on: passes\n%s", f.Severity, details(f, r.Rules.Lookup(f.Rule))))}
 		}
 		s.Tests++
 		s.Cases = append(s.Cases, c)

@@ -1,12 +1,13 @@
 // Package report turns findings into what people and tools read: text,
-// JSON, SARIF, JUnit, Checkstyle and GitLab Code Quality, GitHub's
-// annotations, job summary and pull request review.
+// JSON, SARIF, JUnit, Checkstyle and GitLab Code Quality. GitHub's
+// annotations, job summary and pull request review are in report/github.
 package report
 
 import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"path"
 
 	"github.com/kubeharden/kubeharden/render"
 	"github.com/kubeharden/kubeharden/scan"
@@ -56,6 +57,22 @@ type Report struct {
 	Effective []Setting `json:"-"`
 	// Skipped lists the directories the scan did not enter, and why.
 	Skipped []render.SkippedDir `json:"-"`
+	// Rules are the rules the scan ran with, which the writers take a
+	// finding's title, remediation and help from.
+	Rules Rules `json:"-"`
+}
+
+// Rules are a scan's rules.
+type Rules []*scan.Check
+
+// Lookup returns the rule of an id, nil when there is none.
+func (rs Rules) Lookup(id string) *scan.Check {
+	for _, c := range rs {
+		if c.ID == id {
+			return c
+		}
+	}
+	return nil
 }
 
 // A Setting is the value in effect for one setting and its source: "flag
@@ -141,4 +158,12 @@ func (r *Report) Rebase(prefix string) {
 			f.Related[j].File = RepoPath(prefix, f.Related[j].File)
 		}
 	}
+}
+
+// RepoPath is a finding's file relative to the repository root.
+func RepoPath(prefix, file string) string {
+	if prefix == "" {
+		return path.Clean(file)
+	}
+	return path.Clean(path.Join(prefix, file))
 }

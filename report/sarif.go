@@ -194,13 +194,13 @@ func (s SARIF) Build(r *Report) (*sarif.Report, error) {
 	}
 	for _, f := range findings {
 		if run.Tool.Driver.Rules == nil || ruleIndex(run, f.Rule) < 0 {
-			if c := scan.Lookup(f.Rule); c != nil {
+			if c := s.rule(r, f.Rule); c != nil {
 				addRule(run, c)
 			} else {
 				return nil, fmt.Errorf("finding of unknown rule %q", f.Rule)
 			}
 		}
-		run.AddResult(s.result(f, files))
+		run.AddResult(s.result(f, s.rule(r, f.Rule), files))
 		if f.Rule == scan.InvalidInput.ID || f.Rule == scan.SkippedInput.ID {
 			notes = append(notes, sarif.NewNotification().
 				WithLevel(sarifLevel(f.Severity)).
@@ -282,12 +282,20 @@ func ruleName(id string) string {
 	return b.String()
 }
 
-func (s SARIF) result(f scan.Finding, files *fileCache) *sarif.Result {
+// rule is a rule of the log, else of the report; nil when neither has it.
+func (s SARIF) rule(r *Report, id string) *scan.Check {
+	if c := Rules(s.Rules).Lookup(id); c != nil {
+		return c
+	}
+	return r.Rules.Lookup(id)
+}
+
+func (s SARIF) result(f scan.Finding, c *scan.Check, files *fileCache) *sarif.Result {
 	msg := f.Message
 	if !strings.HasSuffix(msg, ".") {
 		msg += "."
 	}
-	if c := scan.Lookup(f.Rule); c != nil {
+	if c != nil {
 		msg += " " + c.Remediation
 	}
 	res := sarif.NewRuleResult(f.Rule).
@@ -337,14 +345,14 @@ func location(file string, line, col int, files *fileCache) *sarif.Location {
 		region.WithEndColumn(max(col, 1) + 1)
 	}
 	return sarif.NewLocationWithPhysicalLocation(sarif.NewPhysicalLocation().
-		WithArtifactLocation(sarif.NewSimpleArtifactLocation(fileURI(file)).WithUriBaseId("%SRCROOT%")).
+		WithArtifactLocation(sarif.NewSimpleArtifactLocation(FileURI(file)).WithUriBaseId("%SRCROOT%")).
 		WithRegion(region))
 }
 
-// fileURI writes a slash-separated relative path as a URI reference. A
+// FileURI writes a slash-separated relative path as a URI reference. A
 // colon is escaped too: in a first segment ("a:b.yaml") it would read as a
 // URI scheme.
-func fileURI(file string) string {
+func FileURI(file string) string {
 	return strings.ReplaceAll((&url.URL{Path: filepath.ToSlash(file)}).EscapedPath(), ":", "%3A")
 }
 

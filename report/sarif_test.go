@@ -91,42 +91,6 @@ func TestSARIFEmpty(t *testing.T) {
 	}
 }
 
-func TestStepSummaryCap(t *testing.T) {
-	long := strings.Repeat("a long message about a container ", 10)
-	r := New(Tool{Name: "kubeharden", Version: "1.0.0"}, findings(8000, func(int) string { return long }), 8000, 8000)
-	var b bytes.Buffer
-	if err := (StepSummary{Server: "https://github.com", Repository: "a/b", SHA: "abc", FailOn: scan.Error}).Write(&b, r); err != nil {
-		t.Fatal(err)
-	}
-	if b.Len() > MaxStepSummary {
-		t.Errorf("summary is %d bytes, over GitHub's 1 MiB", b.Len())
-	}
-	if !strings.Contains(b.String(), "more findings not listed") {
-		t.Error("no note of the findings left out")
-	}
-}
-
-func TestMarkdownEscaping(t *testing.T) {
-	f := findings(1, func(int) string { return "a|b <script> `x` [l](u)" })
-	r := New(Tool{Name: "kubeharden", Version: "1"}, f, 1, 1)
-	var b bytes.Buffer
-	(StepSummary{}).Write(&b, r)
-	if strings.Contains(b.String(), "<script>") || strings.Contains(b.String(), "a|b") {
-		t.Errorf("message not escaped:\n%s", b.String())
-	}
-}
-
-func TestStepSummaryCharts(t *testing.T) {
-	r := New(Tool{Name: "kubeharden", Version: "1"}, nil, 3, 5)
-	r.Charts = []Chart{{Dir: "charts/web", ValueSets: []string{"default", "prod"}}}
-	r.Overlays = []string{"deploy/overlays/prod"}
-	var b bytes.Buffer
-	(StepSummary{}).Write(&b, r)
-	if !strings.Contains(b.String(), "| `charts/web` | default, prod |") || !strings.Contains(b.String(), "- `deploy/overlays/prod`") {
-		t.Errorf("charts or overlays not listed:\n%s", b.String())
-	}
-}
-
 // TestSARIFSuppressions: an accepted finding carries kind, status
 // "accepted" and justification, and nothing is null: upload-sarif's
 // schema check refuses a null where it wants a string or an object.

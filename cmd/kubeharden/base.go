@@ -4,12 +4,9 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -22,10 +19,10 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/google/go-github/v60/github"
 
 	"github.com/kubeharden/kubeharden/render"
 	"github.com/kubeharden/kubeharden/report"
+	ghreport "github.com/kubeharden/kubeharden/report/github"
 	"github.com/kubeharden/kubeharden/scan"
 )
 
@@ -40,29 +37,6 @@ var (
 // baseTimeout bounds reading and scanning a pull request's base commit.
 const baseTimeout = 5 * time.Minute
 
-// A prPayload is what the fail scopes read from a pull_request event's
-// payload.
-type prPayload struct {
-	PullRequest struct {
-		Base struct {
-			SHA string `json:"sha"`
-		} `json:"base"`
-		ChangedFiles *int `json:"changed_files"`
-	} `json:"pull_request"`
-}
-
-func readPayload(getenv func(string) string) (prPayload, error) {
-	var p prPayload
-	data, err := os.ReadFile(getenv("GITHUB_EVENT_PATH"))
-	if err != nil {
-		return p, fmt.Errorf("reading the event payload: %w", err)
-	}
-	if err := json.Unmarshal(data, &p); err != nil {
-		return p, fmt.Errorf("reading the event payload: %w", err)
-	}
-	return p, nil
-}
-
 var commitSHA = regexp.MustCompile(`^(?:[0-9a-f]{40}|[0-9a-f]{64})$`)
 
 // compareWithBase scans the pull request's base commit with the head
@@ -70,14 +44,14 @@ var commitSHA = regexp.MustCompile(`^(?:[0-9a-f]{40}|[0-9a-f]{64})$`)
 // report's scope to the findings the base does not have. It returns why
 // it could not; the report is then left as it is, every finding in scope.
 func compareWithBase(ctx context.Context, getenv func(string) string, token string, log io.Writer, fl scanFlags, paths []string, maxSize int64, rep *report.Report) string {
-	if ev := getenv("GITHUB_EVENT_NAME"); ev != "pull_request" && ev != "pull_request_target" {
+	if ev := getenv("GITHUB_EVENT_NAME"); !ghreport.IsPullRequest(ev) {
 		return fmt.Sprintf("a %q event is not a pull request", ev)
 	}
-	p, err := readPayload(getenv)
+	ev, err := ghreport.ReadEvent(getenv)
 	if err != nil {
 		return err.Error()
 	}
-	sha := p.PullRequest.Base.SHA
+	sha := ev.Base
 	if !commitSHA.MatchString(sha) {
 		return fmt.Sprintf("the event payload names no base commit (pull_request.base.sha %q)", sha)
 	}
@@ -101,7 +75,7 @@ func compareWithBase(ctx context.Context, getenv func(string) string, token stri
 // API serves (through r, the pull request's client; noAPI says why there
 // is none when r is nil), and scans it as the head was scanned. Its
 // findings name files as the head's do.
-func scanBase(ctx context.Context, getenv func(string) string, r *report.Reviewer, noAPI, sha string, fl scanFlags, paths []string, maxSize int64) ([]scan.Finding, string, error) {
+func scanBase(ctx context.Context, getenv func(string) string, r *ghreport.Reviewer, noAPI, sha string, fl scanFlags, paths []string, maxSize int64) ([]scan.Finding, string, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, "", err
@@ -162,12 +136,11 @@ func scanBase(ctx context.Context, getenv func(string) string, r *report.Reviewe
 	if err != nil {
 		return nil, "", err
 	}
-	findings, err := scan.Run(ctx, set, scan.All, st.cfg)
+	cfg := st.cfg
+	cfg.Baseline = st.baseline
+	findings, err := scan.Run(ctx, set, scan.All, cfg)
 	if err != nil {
 		return nil, "", err
-	}
-	if st.baseline != nil {
-		st.baseline.Apply(findings)
 	}
 	base := &report.Report{Findings: findings}
 	base.Rebase(filepath.ToSlash(prefix))
@@ -256,42 +229,19 @@ func baseFromGit(ctx context.Context, workspace, sha, dir string) (string, error
 }
 
 // baseFromArchive writes the tree of commit sha to dir from the tarball
-// GitHub's API redirects to. The token goes to the API only: the archive's
-// link carries its own short-lived credential.
-func baseFromArchive(ctx context.Context, r *report.Reviewer, sha, dir string) error {
-	link, _, err := r.Client.Repositories.GetArchiveLink(ctx, r.Owner, r.Repo, github.Tarball, &github.RepositoryContentGetOptions{Ref: sha}, 1)
-	if err != nil {
-		return fmt.Errorf("asking GitHub for the archive: %w", err)
-	}
-	link = r.Client.BaseURL.ResolveReference(link)
-	if link.Scheme != "https" && link.Scheme != "http" {
-		return fmt.Errorf("GitHub gave an archive link of scheme %q", link.Scheme)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link.String(), nil)
+// GitHub's API serves.
+func baseFromArchive(ctx context.Context, r *ghreport.Reviewer, sha, dir string) error {
+	archive, err := r.Archive(ctx, sha)
 	if err != nil {
 		return err
 	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.ResponseHeaderTimeout = 60 * time.Second
-	resp, err := (&http.Client{Transport: transport}).Do(req)
-	if err != nil {
-		// The link's query holds a credential: say the host only.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return fmt.Errorf("downloading the archive from %s: %w", link.Host, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("downloading the archive from %s: %s", link.Host, resp.Status)
-	}
+	defer archive.Close()
 	w, err := newTreeWriter(dir)
 	if err != nil {
 		return err
 	}
 	defer w.close()
-	if err := extractTarball(resp.Body, w); err != nil {
+	if err := extractTarball(archive, w); err != nil {
 		return fmt.Errorf("the archive: %w", err)
 	}
 	return w.finish()
@@ -495,23 +445,4 @@ func (w *treeWriter) finish() error {
 		}
 	}
 	return nil
-}
-
-// listCut says why a pull request's file list is incomplete, "" when it is
-// whole: GitHub's list stops at 3,000 files without an error, and the
-// count of changed files (the pull request's, else the event's) tells.
-func listCut(ctx context.Context, r *report.Reviewer, getenv func(string) string, listed int) string {
-	total := -1
-	if pr, _, err := r.Client.PullRequests.Get(ctx, r.Owner, r.Repo, r.Number); err == nil && pr.ChangedFiles != nil {
-		total = pr.GetChangedFiles()
-	} else if p, err := readPayload(getenv); err == nil && p.PullRequest.ChangedFiles != nil {
-		total = *p.PullRequest.ChangedFiles
-	}
-	switch {
-	case total > listed:
-		return fmt.Sprintf("GitHub lists %d of the pull request's %d changed files (its list stops at %d)", listed, total, report.MaxPRFiles)
-	case total < 0 && listed >= report.MaxPRFiles:
-		return fmt.Sprintf("GitHub lists %d files, as many as it ever lists, and the pull request's count of changed files cannot be read", listed)
-	}
-	return ""
 }

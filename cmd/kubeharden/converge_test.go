@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/kubeharden/kubeharden/report"
+	ghreport "github.com/kubeharden/kubeharden/report/github"
 )
 
 const (
@@ -48,9 +48,9 @@ func push(t *testing.T, f *fakeGitHub, head string) {
 func ourMarkers(f *fakeGitHub) []string {
 	var out []string
 	for _, p := range f.accepted() {
-		out = append(out, report.Markers(p.Review.GetBody())...)
+		out = append(out, ghreport.Markers(p.Review.GetBody())...)
 		for _, c := range p.Review.Comments {
-			out = append(out, report.Markers(c.GetBody())...)
+			out = append(out, ghreport.Markers(c.GetBody())...)
 		}
 	}
 	return out
@@ -69,8 +69,8 @@ func TestReviewConverges(t *testing.T) {
 		if code != exitFindings {
 			t.Errorf("run %d: exit %d", run, code)
 		}
-		if n := len(f.comments); n != report.MaxReviewComments {
-			t.Errorf("run %d: %d inline comments in all, want %d", run, n, report.MaxReviewComments)
+		if n := len(f.comments); n != ghreport.MaxReviewComments {
+			t.Errorf("run %d: %d inline comments in all, want %d", run, n, ghreport.MaxReviewComments)
 		}
 		if n := len(f.accepted()); n != 1 {
 			t.Fatalf("run %d: %d reviews of one head commit, want 1\n%s", run, n, stdout)
@@ -84,13 +84,13 @@ func TestReviewConverges(t *testing.T) {
 		t.Errorf("%d markers, want each of the 80 findings once", len(marked))
 	}
 	for _, c := range f.accepted()[0].Review.Comments {
-		if n := len(report.Markers(c.GetBody())); n != 2 {
+		if n := len(ghreport.Markers(c.GetBody())); n != 2 {
 			t.Errorf("a comment on %s:%d carries %d findings, want the 2 of its Pod", c.GetPath(), c.GetLine(), n)
 		}
 	}
 	push(t, f, "1111111111111111111111111111111111111111")
 	stdout, _, _ := runCLI(t, "scan", "--github-review", manyFile)
-	if len(f.accepted()) != 1 || len(f.comments) != report.MaxReviewComments {
+	if len(f.accepted()) != 1 || len(f.comments) != ghreport.MaxReviewComments {
 		t.Errorf("after a push: %d reviews, %d comments\n%s", len(f.accepted()), len(f.comments), stdout)
 	}
 
@@ -151,7 +151,7 @@ func TestReviewCategories(t *testing.T) {
 	}
 	for _, p := range posts {
 		cat := ""
-		for _, m := range report.ReadMarkers(p.Review.Comments[0].GetBody()) {
+		for _, m := range ghreport.ReadMarkers(p.Review.Comments[0].GetBody()) {
 			if cat != "" && m.Category != cat {
 				t.Errorf("a comment with markers of two categories")
 			}
@@ -235,7 +235,7 @@ func TestReviewGroupsObject(t *testing.T) {
 			want = append(want, x.Fingerprint)
 		}
 	}
-	got := report.Markers(c.GetBody())
+	got := ghreport.Markers(c.GetBody())
 	if !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) || len(want) < 10 {
 		t.Errorf("the comment marks %d findings, want the %d of worker.yaml", len(got), len(want))
 	}
@@ -332,7 +332,7 @@ func TestReviewForgedMarkers(t *testing.T) {
 		if strings.Contains(text, "kubeharden&#58;fingerprint=FORGED") {
 			mentioned = true
 		}
-		if strings.Contains(text, "kubeharden:fingerprint=FORGED") || slices.Contains(report.Markers(text), "FORGED") {
+		if strings.Contains(text, "kubeharden:fingerprint=FORGED") || slices.Contains(ghreport.Markers(text), "FORGED") {
 			t.Errorf("a forged marker is live:\n%s", text)
 		}
 	}
@@ -342,7 +342,7 @@ func TestReviewForgedMarkers(t *testing.T) {
 	// Read only from the trailer: a marker line in the middle of a body
 	// written by kubeharden counts for nothing.
 	body := "intro\n<!-- kubeharden:fingerprint=MIDDLE rule=x -->\ntext\n\n<!-- kubeharden:category=kubeharden%2F -->\n<!-- kubeharden:fingerprint=END rule=x -->\n"
-	if got := report.Markers(body); !slices.Equal(got, []string{"END"}) {
+	if got := ghreport.Markers(body); !slices.Equal(got, []string{"END"}) {
 		t.Errorf("markers %v, want [END]", got)
 	}
 }

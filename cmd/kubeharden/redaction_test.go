@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/kubeharden/kubeharden/report"
+	ghreport "github.com/kubeharden/kubeharden/report/github"
 )
 
 // decodedSecrets are planted base64-encoded or in parts that a template
@@ -145,8 +145,8 @@ func TestSecretsNeverInReview(t *testing.T) {
 			secretComments++
 		}
 	}
-	if secretComments == 0 || len(report.Markers(rv.GetBody())) == 0 {
-		t.Fatalf("%d comments, %d on plaintext-secret, %d findings in the body: the test would prove little", len(rv.Comments), secretComments, len(report.Markers(rv.GetBody())))
+	if secretComments == 0 || len(ghreport.Markers(rv.GetBody())) == 0 {
+		t.Fatalf("%d comments, %d on plaintext-secret, %d findings in the body: the test would prove little", len(rv.Comments), secretComments, len(ghreport.Markers(rv.GetBody())))
 	}
 	bodies := f.allBodies()
 	if len(f.edits) != 1 || !slices.ContainsFunc(bodies, func(b string) bool { return strings.HasPrefix(b, "PATCH ") }) {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/kubeharden/kubeharden/report"
+	ghreport "github.com/kubeharden/kubeharden/report/github"
 )
 
 const (
@@ -114,7 +114,7 @@ func scanJSON(t *testing.T, paths ...string) []jsonFinding {
 func commented(rv github.PullRequestReviewRequest) []string {
 	var out []string
 	for _, c := range rv.Comments {
-		for _, m := range report.ReadMarkers(c.GetBody()) {
+		for _, m := range ghreport.ReadMarkers(c.GetBody()) {
 			out = append(out, fmt.Sprintf("%s %s %s", c.GetPath(), m.Rule, m.Fingerprint))
 		}
 	}
@@ -208,7 +208,7 @@ func TestReviewFilterModes(t *testing.T) {
 				if cm.GetSide() != "RIGHT" || cm.Position != nil || cm.StartLine != nil {
 					t.Errorf("comment %d: side %q, position %v, start line %v", i, cm.GetSide(), cm.Position, cm.StartLine)
 				}
-				if i > 0 && sev[report.Markers(cm.GetBody())[0]] > sev[report.Markers(rv.Comments[i-1].GetBody())[0]] {
+				if i > 0 && sev[ghreport.Markers(cm.GetBody())[0]] > sev[ghreport.Markers(rv.Comments[i-1].GetBody())[0]] {
 					t.Errorf("comment %d is more severe than the one before it", i)
 				}
 			}
@@ -216,7 +216,7 @@ func TestReviewFilterModes(t *testing.T) {
 			if !strings.HasPrefix(body, c.header) {
 				t.Errorf("body starts:\n%s\nwant:\n%s", body[:min(len(body), 200)], c.header)
 			}
-			if n := len(report.Markers(body)); n != c.bodyMarkers {
+			if n := len(ghreport.Markers(body)); n != c.bodyMarkers {
 				t.Errorf("the body lists %d findings, want %d:\n%s", n, c.bodyMarkers, body)
 			}
 			if c.mode == "nofilter" && !strings.Contains(body, "**2 findings in files this pull request does not change**") {
@@ -418,7 +418,7 @@ func TestReviewRefused(t *testing.T) {
 		t.Errorf("%d comments, then %d", len(posts[0].Review.Comments), len(posts[1].Review.Comments))
 	}
 	body := posts[1].Review.GetBody()
-	if !strings.Contains(body, "**4 findings that GitHub refused as inline comments**") || len(report.Markers(body)) != 4 {
+	if !strings.Contains(body, "**4 findings that GitHub refused as inline comments**") || len(ghreport.Markers(body)) != 4 {
 		t.Errorf("body:\n%s", body)
 	}
 	if countLines(stdout, "::warning::", "GitHub refused the inline comments (422)") != 1 {

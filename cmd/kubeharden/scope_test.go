@@ -609,17 +609,17 @@ func TestFailScopeChangedOver3000Files(t *testing.T) {
 	if r == nil {
 		t.Fatal(why)
 	}
-	if why := listCut(context.Background(), r, os.Getenv, 2999); why == "" {
+	if why := r.ListCut(context.Background(), os.Getenv, 2999); why == "" {
 		t.Error("the pull request counts 3,000 files, 2,999 listed: taken as whole")
 	}
-	if why := listCut(context.Background(), r, os.Getenv, 3000); why != "" {
+	if why := r.ListCut(context.Background(), os.Getenv, 3000); why != "" {
 		t.Errorf("3,000 of 3,000: %s", why)
 	}
 	r.Repo = "other"
-	if why := listCut(context.Background(), r, os.Getenv, 3000); why == "" {
+	if why := r.ListCut(context.Background(), os.Getenv, 3000); why == "" {
 		t.Error("3,000 files and no count: taken as whole")
 	}
-	if why := listCut(context.Background(), r, os.Getenv, 12); why != "" {
+	if why := r.ListCut(context.Background(), os.Getenv, 12); why != "" {
 		t.Errorf("12 files and no count: %s", why)
 	}
 }
@@ -668,6 +668,18 @@ func TestFailScopeNewSubdirectory(t *testing.T) {
 	if code != exitFindings || !strings.Contains(summary, "(read from API archive): 1 new, 0 fixed and 0 unchanged") ||
 		!strings.Contains(stdout, "file=deploy/web.yaml,") {
 		t.Errorf("exit %d\n%s\n%s", code, stdout, summary)
+	}
+	// The review names the file from the root too: the report is rebased
+	// once, and the review takes its paths as they are.
+	stdout, _, _ = s.run(t, "scan", "--fail-scope", "new", "--github-review", ".")
+	posts := s.f.accepted()
+	if len(posts) != 1 || len(posts[0].Review.Comments) == 0 {
+		t.Fatalf("reviews %+v\n%s", posts, stdout)
+	}
+	for _, c := range posts[0].Review.Comments {
+		if c.GetPath() != "deploy/web.yaml" {
+			t.Errorf("a comment on %q, want deploy/web.yaml", c.GetPath())
+		}
 	}
 	// An absolute path inside the repository is the same path at the base.
 	stdout, summary, code = s.run(t, "scan", "--fail-scope", "new", "--fail-on", "warning", filepath.Join(ws, "deploy", "web.yaml"))

@@ -1,4 +1,4 @@
-package report
+package github
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kubeharden/kubeharden/render"
+	"github.com/kubeharden/kubeharden/report"
 	"github.com/kubeharden/kubeharden/scan"
 )
 
@@ -71,7 +72,7 @@ func TestPlanReviewFilterModes(t *testing.T) {
 			[]string{"deploy/b.yaml:5/2", "deploy/r.yaml:7/2", "deploy/a.yaml:30/3", "deploy/a.yaml:21/3", "deploy/c.yaml:1/4", "../elsewhere.yaml:11/4"}, 1},
 	} {
 		t.Run(string(c.mode), func(t *testing.T) {
-			p := PlanReview(findings, testDiff(t), c.mode, said, "", nil)
+			p := PlanReview(findings, testDiff(t), c.mode, said, nil)
 			inline, body := where(p)
 			if !slices.Equal(inline, c.inline) || !slices.Equal(body, c.body) || p.Already != c.already {
 				t.Errorf("inline %v body %v already %d\nwant   %v body %v already %d", inline, body, p.Already, c.inline, c.body, c.already)
@@ -107,7 +108,7 @@ func TestPlanReviewLimit(t *testing.T) {
 		}
 		fs = append(fs, finding("a.yaml", i, sev, "r"))
 	}
-	p := PlanReview(fs, d, FilterAdded, Said{}, "", nil)
+	p := PlanReview(fs, d, FilterAdded, Said{}, nil)
 	if len(p.Inline) != MaxReviewComments || len(p.Body) != 40-MaxReviewComments {
 		t.Fatalf("%d inline, %d in the body", len(p.Inline), len(p.Body))
 	}
@@ -135,11 +136,14 @@ func TestPlanReviewLimit(t *testing.T) {
 }
 
 // TestPlanReviewPrefix: a scan run in a subdirectory names files from
-// there; the review names them from the repository root.
+// there; once the report is rebased (the one place a prefix is applied),
+// the review names them from the repository root.
 func TestPlanReviewPrefix(t *testing.T) {
 	lines, _ := ParsePatch("@@ -1 +1 @@\n-a\n+b")
 	d := Diff{"infra/deploy/a.yaml": {Path: "infra/deploy/a.yaml", Patched: true, Lines: lines}}
-	p := PlanReview([]scan.Finding{finding("deploy/a.yaml", 1, scan.Error, "r"), finding("../deploy/a.yaml", 1, scan.Error, "r")}, d, FilterNone, Said{}, "infra", nil)
+	rep := &report.Report{Findings: []scan.Finding{finding("deploy/a.yaml", 1, scan.Error, "r"), finding("../deploy/a.yaml", 1, scan.Error, "r")}}
+	rep.Rebase("infra")
+	p := PlanReview(rep.Findings, d, FilterNone, Said{}, nil)
 	inline, body := where(p)
 	if !slices.Equal(inline, []string{"infra/deploy/a.yaml:1"}) || !slices.Equal(body, []string{"deploy/a.yaml:1/4"}) {
 		t.Errorf("inline %v body %v", inline, body)
@@ -156,7 +160,8 @@ func TestReviewRequest(t *testing.T) {
 		finding("deploy/a.yaml", 11, scan.Error, "run-as-root"),
 		finding("deploy/a.yaml", 30, scan.Warning, "image-latest-tag"),
 	}
-	p := PlanReview(fs, d, FilterFile, Said{Fingerprints: map[string]bool{"x": true}}, "", nil)
+	p := PlanReview(fs, d, FilterFile, Said{Fingerprints: map[string]bool{"x": true}}, nil)
+	p.Rules = scan.All
 	req := p.Request(ReviewLinks{Server: "https://github.com", Repository: "acme/shop", SHA: "0123abc", RunURL: "https://github.com/acme/shop/actions/runs/9"})
 	if req.GetEvent() != "COMMENT" || req.GetCommitID() != "0123abc" || len(req.Comments) != 1 {
 		t.Fatalf("review %v", req)
@@ -197,7 +202,7 @@ func TestReviewRequest(t *testing.T) {
 
 // comment is the inline comment on one finding.
 func comment(f scan.Finding) string {
-	return Group{File: f.File, Line: f.Line, Findings: []scan.Finding{f}}.Comment("")
+	return Group{File: f.File, Line: f.Line, Findings: []scan.Finding{f}}.Comment("", scan.All)
 }
 
 // TestReviewComment: severity, rule and title, the message, the fix and
@@ -250,7 +255,7 @@ func TestReviewBodyLimit(t *testing.T) {
 	for i := 1; i <= 3000; i++ {
 		fs = append(fs, finding("a.yaml", i, scan.Warning, "image-latest-tag"))
 	}
-	p := PlanReview(fs, Diff{}, FilterNone, Said{}, "", nil)
+	p := PlanReview(fs, Diff{}, FilterNone, Said{}, nil)
 	body := p.Request(ReviewLinks{}).GetBody()
 	if len(body) > 65536 || !strings.Contains(body, "more not listed: the review body is full") {
 		t.Errorf("body of %d characters:\n%s", len(body), body[len(body)-300:])
@@ -274,21 +279,21 @@ func TestPlanReviewNewFindings(t *testing.T) {
 	}
 	old := map[string]bool{fs[5].Fingerprint: true, fs[7].Fingerprint: true}
 	isNew := func(f scan.Finding) bool { return !old[f.Fingerprint] }
-	p := PlanReview(fs, testDiff(t), FilterAdded, Said{}, "", isNew)
+	p := PlanReview(fs, testDiff(t), FilterAdded, Said{}, isNew)
 	inline, body := where(p)
 	wantInline := []string{"deploy/a.yaml:20", "deploy/a.yaml:12", "deploy/a.yaml:12"}
 	wantBody := []string{fmt.Sprintf("deploy/b.yaml:5/%d", NoPatch), fmt.Sprintf("deploy/c.yaml:1/%d", NewUnchanged)}
 	if !slices.Equal(inline, wantInline) || !slices.Equal(body, wantBody) {
 		t.Errorf("inline %v body %v\nwant inline %v body %v", inline, body, wantInline, wantBody)
 	}
-	if c := p.Inline[0].Comment(""); !strings.Contains(c, "on line 30, which this pull request does not change") {
+	if c := p.Inline[0].Comment("", scan.All); !strings.Contains(c, "on line 30, which this pull request does not change") {
 		t.Errorf("the comment on line 20 does not say where the finding is:\n%s", c)
 	}
-	if c := p.Inline[2].Comment(""); strings.Contains(c, "does not change") {
+	if c := p.Inline[2].Comment("", scan.All); strings.Contains(c, "does not change") {
 		t.Errorf("a finding on its own line says it is elsewhere:\n%s", c)
 	}
 	// Without the comparison, the filter alone decides.
-	p = PlanReview(fs, testDiff(t), FilterAdded, Said{}, "", nil)
+	p = PlanReview(fs, testDiff(t), FilterAdded, Said{}, nil)
 	if inline, body := where(p); len(inline)+len(body) != 1 {
 		t.Errorf("without a base: inline %v body %v, want only the no-patch file in the body", inline, body)
 	}

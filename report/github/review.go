@@ -1,4 +1,4 @@
-package report
+package github
 
 import (
 	"cmp"
@@ -7,8 +7,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/google/go-github/v60/github"
+	gogithub "github.com/google/go-github/v60/github"
 
+	"github.com/kubeharden/kubeharden/report"
 	"github.com/kubeharden/kubeharden/scan"
 )
 
@@ -135,6 +136,8 @@ type ReviewPlan struct {
 	Body []BodyEntry
 	// Already counts the findings an earlier review carries already.
 	Already int
+	// Rules are the scan's, which comments take titles and fixes from.
+	Rules report.Rules
 }
 
 // New reports whether the plan has anything to say.
@@ -150,17 +153,17 @@ func (p ReviewPlan) InlineFindings() int {
 }
 
 // PlanReview decides where each finding goes: inline, in the body or
-// nowhere. Findings are repository-relative after prefix (the scanned
-// directory within the repository, "" at its root) is joined to their
-// file. Suppressed findings, and findings an earlier review said, are
-// never posted. Findings on one object in one file share a comment; at
-// most MaxReviewComments comments are planned, the rest listed in the
-// body. isNew, when set (fail-scope new), tells the findings the pull
-// request brings: those are said whatever the filter mode, on the nearest
-// line of the file's diff when the finding's own line is not in it (a
-// deleted hardening line, a template that starts using a value), else in
-// the body.
-func PlanReview(findings []scan.Finding, d Diff, mode FilterMode, said Said, prefix string, isNew func(scan.Finding) bool) ReviewPlan {
+// nowhere. Findings name files from the repository root, as the diff
+// does: report.Report.Rebase, when the scan ran in a subdirectory, is the
+// one place a prefix is applied. Suppressed findings, and findings an
+// earlier review said, are never posted. Findings on one object in one
+// file share a comment; at most MaxReviewComments comments are planned,
+// the rest listed in the body. isNew, when set (fail-scope new), tells the
+// findings the pull request brings: those are said whatever the filter
+// mode, on the nearest line of the file's diff when the finding's own line
+// is not in it (a deleted hardening line, a template that starts using a
+// value), else in the body.
+func PlanReview(findings []scan.Finding, d Diff, mode FilterMode, said Said, isNew func(scan.Finding) bool) ReviewPlan {
 	p := ReviewPlan{Filter: mode}
 	var groups []Group
 	byObject := map[string]int{}
@@ -169,7 +172,7 @@ func PlanReview(findings []scan.Finding, d Diff, mode FilterMode, said Said, pre
 		if f.Suppressed != nil {
 			continue
 		}
-		f.File = RepoPath(prefix, f.File)
+		f.File = path.Clean(f.File)
 		in, why, ok := placeFinding(f, d, mode)
 		anchor := f.Line
 		if !in && isNew != nil && isNew(f) && !strings.HasPrefix(f.File, "../") {
@@ -205,7 +208,7 @@ func PlanReview(findings []scan.Finding, d Diff, mode FilterMode, said Said, pre
 	credentials := map[string]bool{}
 	for _, f := range findings {
 		if f.Credential() {
-			credentials[fmt.Sprintf("%s:%d", RepoPath(prefix, f.File), f.Line)] = true
+			credentials[fmt.Sprintf("%s:%d", path.Clean(f.File), f.Line)] = true
 		}
 	}
 	for i := range groups {
@@ -293,14 +296,6 @@ func sortBody(es []BodyEntry) {
 	})
 }
 
-// RepoPath is a finding's file relative to the repository root.
-func RepoPath(prefix, file string) string {
-	if prefix == "" {
-		return path.Clean(file)
-	}
-	return path.Clean(path.Join(prefix, file))
-}
-
 // WithoutInline moves the inline comments into the body, for a review
 // GitHub refused because of one of them.
 func (p ReviewPlan) WithoutInline() ReviewPlan {
@@ -326,18 +321,18 @@ type ReviewLinks struct {
 
 // Request builds the review: event COMMENT on the commit, one comment per
 // inline finding on the right side of its line.
-func (p ReviewPlan) Request(links ReviewLinks) *github.PullRequestReviewRequest {
-	req := &github.PullRequestReviewRequest{
-		CommitID: github.String(links.SHA),
-		Event:    github.String("COMMENT"),
-		Body:     github.String(p.body(links)),
+func (p ReviewPlan) Request(links ReviewLinks) *gogithub.PullRequestReviewRequest {
+	req := &gogithub.PullRequestReviewRequest{
+		CommitID: gogithub.String(links.SHA),
+		Event:    gogithub.String("COMMENT"),
+		Body:     gogithub.String(p.body(links)),
 	}
 	for _, g := range p.Inline {
-		req.Comments = append(req.Comments, &github.DraftReviewComment{
-			Path: github.String(g.File),
-			Line: github.Int(g.Line),
-			Side: github.String("RIGHT"),
-			Body: github.String(g.Comment(p.Category)),
+		req.Comments = append(req.Comments, &gogithub.DraftReviewComment{
+			Path: gogithub.String(g.File),
+			Line: gogithub.Int(g.Line),
+			Side: gogithub.String("RIGHT"),
+			Body: gogithub.String(g.Comment(p.Category, p.Rules)),
 		})
 	}
 	return req
@@ -417,7 +412,7 @@ func (p ReviewPlan) body(links ReviewLinks) string {
 			fmt.Fprintf(&b, "\n**%s %s**\n\n", plural(n, "finding"), title)
 		}
 		f := e.Finding
-		line := fmt.Sprintf("- %s **%s** [`%s`](%s): %s\n", inert(sum.link(f)), f.Severity, f.Rule, helpURL(f.Rule), reviewEscape(f.Message))
+		line := fmt.Sprintf("- %s **%s** [`%s`](%s): %s\n", inert(sum.link(f)), f.Severity, f.Rule, helpURL(p.Rules, f.Rule), reviewEscape(f.Message))
 		if b.Len()+len(line)+len(tail) > maxReviewBody-2000 {
 			unlisted++
 			continue
@@ -441,8 +436,8 @@ func (p ReviewPlan) body(links ReviewLinks) string {
 
 func (p ReviewPlan) category() string { return cmp.Or(p.Category, DefaultCategory) }
 
-func helpURL(rule string) string {
-	if c := scan.Lookup(rule); c != nil {
+func helpURL(rules report.Rules, rule string) string {
+	if c := rules.Lookup(rule); c != nil {
 		return c.HelpURL()
 	}
 	return "https://github.com/kubeharden/kubeharden/blob/main/docs/rules.md"
@@ -454,15 +449,15 @@ func helpURL(rule string) string {
 // the trailer of markers, one per finding. The messages are the
 // scanner's, credentials already redacted; no text of the scanned file is
 // added but a suggested line, and none where a credential is.
-func (g Group) Comment(category string) string {
+func (g Group) Comment(category string, rules report.Rules) string {
 	var b strings.Builder
 	if len(g.Findings) == 1 {
-		g.single(&b)
+		g.single(&b, rules)
 	} else {
-		g.several(&b)
+		g.several(&b, rules)
 	}
 	var checklist []string
-	rules := []string{}
+	ids := []string{}
 	markers := []string{}
 	for _, f := range g.Findings {
 		for _, id := range f.Checklist {
@@ -470,17 +465,17 @@ func (g Group) Comment(category string) string {
 				checklist = append(checklist, id)
 			}
 		}
-		rules = append(rules, f.Rule)
+		ids = append(ids, f.Rule)
 		markers = append(markers, findingMarker(f, true))
 	}
 	b.WriteString("\n<sub>")
 	if len(checklist) > 0 {
 		b.WriteString("Checklist " + strings.Join(checklist, ", ") + ". ")
 	}
-	if len(rules) > 1 {
+	if len(ids) > 1 {
 		fmt.Fprintf(&b, "To accept one, annotate the object `%s<rule>: \"<why>\"` with its rule.</sub>\n\n", scan.SuppressPrefix)
 	} else {
-		fmt.Fprintf(&b, "To accept it, annotate the object `%s%s: \"<why>\"`.</sub>\n\n", scan.SuppressPrefix, rules[0])
+		fmt.Fprintf(&b, "To accept it, annotate the object `%s%s: \"<why>\"`.</sub>\n\n", scan.SuppressPrefix, ids[0])
 	}
 	b.WriteString(trailer(cmp.Or(category, DefaultCategory), "", markers))
 	return b.String()
@@ -505,10 +500,10 @@ func (g Group) credentialLine() bool {
 	return slices.ContainsFunc(g.Findings, func(f scan.Finding) bool { return f.Line == g.Line && f.Credential() }) || g.credential
 }
 
-func (g Group) single(b *strings.Builder) {
+func (g Group) single(b *strings.Builder, rules report.Rules) {
 	f := g.Findings[0]
-	c := scan.Lookup(f.Rule)
-	fmt.Fprintf(b, "**%s** [`%s`](%s)", f.Severity, f.Rule, helpURL(f.Rule))
+	c := rules.Lookup(f.Rule)
+	fmt.Fprintf(b, "**%s** [`%s`](%s)", f.Severity, f.Rule, helpURL(rules, f.Rule))
 	if c != nil {
 		b.WriteString(": " + mdEscape(c.Title))
 	}
@@ -556,7 +551,7 @@ func (g Group) single(b *strings.Builder) {
 
 // several lists a group's findings, each with its rule, message and fix,
 // and offers the first fix of the commented line as a suggestion.
-func (g Group) several(b *strings.Builder) {
+func (g Group) several(b *strings.Builder, rules report.Rules) {
 	f := g.Findings[0]
 	what := "this object"
 	if o := f.Object; o != nil {
@@ -565,8 +560,8 @@ func (g Group) several(b *strings.Builder) {
 	fmt.Fprintf(b, "**kubeharden: %s on %s**, the most severe first (%s)\n\n", plural(len(g.Findings), "finding"), what, severityCounts(g.Findings))
 	suggested := ""
 	for _, f := range g.Findings {
-		fmt.Fprintf(b, "- **%s** [`%s`](%s)", f.Severity, f.Rule, helpURL(f.Rule))
-		c := scan.Lookup(f.Rule)
+		fmt.Fprintf(b, "- **%s** [`%s`](%s)", f.Severity, f.Rule, helpURL(rules, f.Rule))
+		c := rules.Lookup(f.Rule)
 		if c != nil {
 			b.WriteString(" " + mdEscape(c.Title))
 		}

@@ -1,4 +1,4 @@
-package report
+package github
 
 import (
 	"cmp"
@@ -9,8 +9,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/google/go-github/v60/github"
+	gogithub "github.com/google/go-github/v60/github"
 
+	"github.com/kubeharden/kubeharden/report"
 	"github.com/kubeharden/kubeharden/scan"
 )
 
@@ -26,14 +27,11 @@ const (
 // (event COMMENT): inline comments on the lines the filter keeps, the
 // rest listed in its body, nothing a previous run already said.
 type Reviewer struct {
-	Client      *github.Client
+	Client      *gogithub.Client
 	Owner, Repo string
 	Number      int
 	// Filter picks the findings the review carries.
 	Filter FilterMode
-	// PathPrefix is the scanned directory relative to the repository
-	// root, "" at the root; findings' files are relative to it.
-	PathPrefix string
 	// Links holds the head commit the review is on (SHA) and what its
 	// text links to.
 	Links ReviewLinks
@@ -81,7 +79,7 @@ type ReviewResult struct {
 // Publish lists the pull request's files and the comments already on it,
 // then creates at most one review. It posts nothing when there is nothing
 // new to say. Errors come from GitHub's API as go-github reports them.
-func (r Reviewer) Publish(ctx context.Context, rep *Report) (ReviewResult, error) {
+func (r Reviewer) Publish(ctx context.Context, rep *report.Report) (ReviewResult, error) {
 	var res ReviewResult
 	h, err := r.history(ctx)
 	if err != nil {
@@ -103,8 +101,8 @@ func (r Reviewer) Publish(ctx context.Context, rep *Report) (ReviewResult, error
 	if rep.Base != nil {
 		isNew = rep.Base.IsNew
 	}
-	res.Plan = PlanReview(rep.Findings, diff, r.Filter, h.said, r.PathPrefix, isNew)
-	res.Plan.Category, res.Plan.Scope = r.category(), Scope(r.Scanned)
+	res.Plan = PlanReview(rep.Findings, diff, r.Filter, h.said, isNew)
+	res.Plan.Category, res.Plan.Scope, res.Plan.Rules = r.category(), Scope(r.Scanned), rep.Rules
 	// The budget is the commit's, whatever the number of runs.
 	res.Plan = res.Plan.Limit(MaxReviewComments - h.onHead)
 	if !res.Plan.New() {
@@ -117,7 +115,7 @@ func (r Reviewer) Publish(ctx context.Context, rep *Report) (ReviewResult, error
 	_, _, err = r.Client.PullRequests.CreateReview(ctx, r.Owner, r.Repo, r.Number, res.Plan.Request(r.Links))
 	// One comment GitHub will not place makes it refuse the whole review
 	// (422); the findings still deserve saying, in the body.
-	var er *github.ErrorResponse
+	var er *gogithub.ErrorResponse
 	if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusUnprocessableEntity && len(res.Plan.Inline) > 0 {
 		res.Plan, res.Refused = res.Plan.WithoutInline(), true
 		_, _, err = r.Client.PullRequests.CreateReview(ctx, r.Owner, r.Repo, r.Number, res.Plan.Request(r.Links))
@@ -138,11 +136,11 @@ func (r Reviewer) Diff(ctx context.Context) (Diff, error) {
 	return NewDiff(files), nil
 }
 
-func (r Reviewer) listFiles(ctx context.Context) ([]*github.CommitFile, error) {
-	var all []*github.CommitFile
-	err := eachPage(MaxPRFiles/perPage, func(opt github.ListOptions) ([]*github.CommitFile, *github.Response, error) {
+func (r Reviewer) listFiles(ctx context.Context) ([]*gogithub.CommitFile, error) {
+	var all []*gogithub.CommitFile
+	err := eachPage(MaxPRFiles/perPage, func(opt gogithub.ListOptions) ([]*gogithub.CommitFile, *gogithub.Response, error) {
 		return r.Client.PullRequests.ListFiles(ctx, r.Owner, r.Repo, r.Number, &opt)
-	}, func(f *github.CommitFile) { all = append(all, f) })
+	}, func(f *gogithub.CommitFile) { all = append(all, f) })
 	return all, err
 }
 
@@ -151,7 +149,7 @@ func (r Reviewer) listFiles(ctx context.Context) ([]*github.CommitFile, error) {
 type history struct {
 	said Said
 	// mine are the inline comments the token may edit.
-	mine []*github.PullRequestComment
+	mine []*gogithub.PullRequestComment
 	// onHead counts the inline comments made on the head commit.
 	onHead int
 	// headReviewed is set when a review is on the head commit already.
@@ -169,18 +167,18 @@ func (r Reviewer) history(ctx context.Context) (history, error) {
 	self := ""
 	// An installation token cannot read its user (403); a personal one can.
 	u, _, err := r.Client.Users.Get(ctx, "")
-	var er *github.ErrorResponse
+	var er *gogithub.ErrorResponse
 	switch {
 	case err == nil:
 		self = u.GetLogin()
 	case errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusUnauthorized:
 		return h, err // the token is refused: nothing else will answer
 	}
-	trusted := func(u *github.User) bool {
+	trusted := func(u *gogithub.User) bool {
 		return u != nil && (u.GetType() == "Bot" || (self != "" && u.GetLogin() == self))
 	}
 	category := r.category()
-	mark := func(u *github.User, body string) []Marker {
+	mark := func(u *gogithub.User, body string) []Marker {
 		if !trusted(u) {
 			return nil
 		}
@@ -197,9 +195,9 @@ func (r Reviewer) history(ctx context.Context) (history, error) {
 		}
 		return ours
 	}
-	err = eachPage(maxCommentPages, func(opt github.ListOptions) ([]*github.PullRequestComment, *github.Response, error) {
-		return r.Client.PullRequests.ListComments(ctx, r.Owner, r.Repo, r.Number, &github.PullRequestListCommentsOptions{ListOptions: opt})
-	}, func(c *github.PullRequestComment) {
+	err = eachPage(maxCommentPages, func(opt gogithub.ListOptions) ([]*gogithub.PullRequestComment, *gogithub.Response, error) {
+		return r.Client.PullRequests.ListComments(ctx, r.Owner, r.Repo, r.Number, &gogithub.PullRequestListCommentsOptions{ListOptions: opt})
+	}, func(c *gogithub.PullRequestComment) {
 		ms := mark(c.User, c.GetBody())
 		if len(ms) == 0 {
 			return
@@ -216,9 +214,9 @@ func (r Reviewer) history(ctx context.Context) (history, error) {
 	if err != nil {
 		return h, fmt.Errorf("listing the review comments: %w", err)
 	}
-	err = eachPage(maxReviewsPages, func(opt github.ListOptions) ([]*github.PullRequestReview, *github.Response, error) {
+	err = eachPage(maxReviewsPages, func(opt gogithub.ListOptions) ([]*gogithub.PullRequestReview, *gogithub.Response, error) {
 		return r.Client.PullRequests.ListReviews(ctx, r.Owner, r.Repo, r.Number, &opt)
-	}, func(rv *github.PullRequestReview) {
+	}, func(rv *gogithub.PullRequestReview) {
 		if !trusted(rv.User) {
 			return
 		}
@@ -252,7 +250,7 @@ const fixedNote = "> [!NOTE]\n> kubeharden no longer finds "
 // that moves to another rule is not fixed. An accepted finding is still
 // reported, so its comment stays as it is. An edit GitHub refuses ends
 // the marking, never the review.
-func (r Reviewer) markFixed(ctx context.Context, rep *Report, mine []*github.PullRequestComment) (int, error) {
+func (r Reviewer) markFixed(ctx context.Context, rep *report.Report, mine []*gogithub.PullRequestComment) (int, error) {
 	current, sites := map[string]bool{}, map[string]bool{}
 	for _, f := range rep.Findings {
 		current[f.Fingerprint] = true
@@ -306,7 +304,7 @@ func (r Reviewer) markFixed(ctx context.Context, rep *Report, mine []*github.Pul
 		for _, m := range gone {
 			edited += fixedLine(m.Fingerprint) + "\n"
 		}
-		if _, _, err := r.Client.PullRequests.EditComment(ctx, r.Owner, r.Repo, c.GetID(), &github.PullRequestComment{Body: &edited}); err != nil {
+		if _, _, err := r.Client.PullRequests.EditComment(ctx, r.Owner, r.Repo, c.GetID(), &gogithub.PullRequestComment{Body: &edited}); err != nil {
 			// A note on an old comment is not worth the review: stop here,
 			// and say nothing of the rest.
 			return n, nil
@@ -317,8 +315,8 @@ func (r Reviewer) markFixed(ctx context.Context, rep *Report, mine []*github.Pul
 }
 
 // eachPage calls each for every item of at most most pages of a listing.
-func eachPage[T any](most int, list func(github.ListOptions) ([]T, *github.Response, error), each func(T)) error {
-	opt := github.ListOptions{PerPage: perPage}
+func eachPage[T any](most int, list func(gogithub.ListOptions) ([]T, *gogithub.Response, error), each func(T)) error {
+	opt := gogithub.ListOptions{PerPage: perPage}
 	for range most {
 		items, resp, err := list(opt)
 		if err != nil {

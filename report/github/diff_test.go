@@ -1,4 +1,4 @@
-package report
+package github
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-github/v60/github"
+	gogithub "github.com/google/go-github/v60/github"
 )
 
 // lineSet writes the parse result compactly: added lines as +N, context as
@@ -109,13 +109,13 @@ func TestParsePatchMalformed(t *testing.T) {
 }
 
 func TestNewDiff(t *testing.T) {
-	d := NewDiff([]*github.CommitFile{
-		{Filename: github.String("deploy/web.yaml"), Status: github.String("modified"), Patch: github.String("@@ -1 +1,2 @@\n a\n+b")},
-		{Filename: github.String("deploy/new-name.yaml"), PreviousFilename: github.String("deploy/old-name.yaml"), Status: github.String("renamed"), Patch: github.String("@@ -4 +4 @@\n-x\n+y")},
-		{Filename: github.String("logo.png"), Status: github.String("modified")},                                                         // binary: no patch
-		{Filename: github.String("deploy/gone.yaml"), Status: github.String("removed"), Patch: github.String("@@ -1,2 +0,0 @@\n-a\n-b")}, // deleted
-		{Filename: github.String("deploy/broken.yaml"), Status: github.String("modified"), Patch: github.String("@@ -1,5 +1,5 @@\n a")},
-		{Filename: github.String("deploy/moved.yaml"), PreviousFilename: github.String("deploy/was.yaml"), Status: github.String("renamed")}, // renamed unchanged: no patch
+	d := NewDiff([]*gogithub.CommitFile{
+		{Filename: gogithub.String("deploy/web.yaml"), Status: gogithub.String("modified"), Patch: gogithub.String("@@ -1 +1,2 @@\n a\n+b")},
+		{Filename: gogithub.String("deploy/new-name.yaml"), PreviousFilename: gogithub.String("deploy/old-name.yaml"), Status: gogithub.String("renamed"), Patch: gogithub.String("@@ -4 +4 @@\n-x\n+y")},
+		{Filename: gogithub.String("logo.png"), Status: gogithub.String("modified")},                                                           // binary: no patch
+		{Filename: gogithub.String("deploy/gone.yaml"), Status: gogithub.String("removed"), Patch: gogithub.String("@@ -1,2 +0,0 @@\n-a\n-b")}, // deleted
+		{Filename: gogithub.String("deploy/broken.yaml"), Status: gogithub.String("modified"), Patch: gogithub.String("@@ -1,5 +1,5 @@\n a")},
+		{Filename: gogithub.String("deploy/moved.yaml"), PreviousFilename: gogithub.String("deploy/was.yaml"), Status: gogithub.String("renamed")}, // renamed unchanged: no patch
 	})
 	for _, c := range []struct {
 		file                string

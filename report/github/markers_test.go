@@ -1,4 +1,4 @@
-package report
+package github
 
 import (
 	"slices"
@@ -58,11 +58,11 @@ func TestPlanReviewGroups(t *testing.T) {
 		on(named(finding("a.yaml", 15, scan.Warning, "image-latest-tag"), `Deployment "kubeharden:fingerprint=db": uses :latest`), db, "spec.image"),
 		finding("a.yaml", 18, scan.Error, "plaintext-secret"),
 	}
-	p := PlanReview(fs, d, FilterAdded, Said{}, "", nil)
+	p := PlanReview(fs, d, FilterAdded, Said{}, nil)
 	if len(p.Inline) != 3 || len(p.Inline[0].Findings) != 3 || p.Inline[0].Line != 9 {
 		t.Fatalf("groups %+v", p.Inline)
 	}
-	c := p.Inline[0].Comment("team/")
+	c := p.Inline[0].Comment("team/", scan.All)
 	if !strings.HasPrefix(c, "**kubeharden: 3 findings on Deployment web**") ||
 		!(strings.Index(c, "privileged-container") < strings.Index(c, "readonly-root-fs") && strings.Index(c, "readonly-root-fs") < strings.Index(c, "image-digest")) {
 		t.Errorf("comment:\n%s", c)
@@ -74,20 +74,20 @@ func TestPlanReviewGroups(t *testing.T) {
 	if len(ms) != 3 || ms[0].Fingerprint != privileged.Fingerprint || ms[0].Category != "team/" || ms[0].Site != Site(privileged) || ms[0].Rule != "privileged-container" {
 		t.Errorf("markers %+v", ms)
 	}
-	if c := p.Inline[2].Comment(""); strings.Contains(c, "kubeharden:fingerprint=db") || !strings.Contains(c, "kubeharden&#58;fingerprint=db") {
+	if c := p.Inline[2].Comment("", scan.All); strings.Contains(c, "kubeharden:fingerprint=db") || !strings.Contains(c, "kubeharden&#58;fingerprint=db") {
 		t.Errorf("a marker look-alike in a name is live:\n%s", c)
 	}
 
 	// A credential on the commented line: no suggestion.
 	secret := finding("a.yaml", 9, scan.Error, "plaintext-secret")
 	secret.Suppressed = &scan.Suppression{Kind: "inSource", Justification: "test"}
-	p = PlanReview(append(fs, secret), d, FilterAdded, Said{}, "", nil)
-	if c := p.Inline[0].Comment(""); strings.Contains(c, "```suggestion") {
+	p = PlanReview(append(fs, secret), d, FilterAdded, Said{}, nil)
+	if c := p.Inline[0].Comment("", scan.All); strings.Contains(c, "```suggestion") {
 		t.Errorf("a suggestion on a credential's line:\n%s", c)
 	}
 
 	// Said under another rule on the same field: not commented again.
-	p = PlanReview(fs, d, FilterAdded, Said{Sites: map[string]bool{Site(privileged): true}}, "", nil)
+	p = PlanReview(fs, d, FilterAdded, Said{Sites: map[string]bool{Site(privileged): true}}, nil)
 	if p.Already != 1 || len(p.Inline) != 3 || p.Inline[0].Findings[0].Rule != "plaintext-secret" || len(p.Inline[1].Findings) != 2 {
 		t.Errorf("already %d, comments %+v", p.Already, p.Inline)
 	}

@@ -1,4 +1,4 @@
-package report
+package github
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/kubeharden/kubeharden/report"
 	"github.com/kubeharden/kubeharden/scan"
 )
 
@@ -28,9 +29,9 @@ const (
 // notice that says how many more there are and where to see them.
 type Annotations struct{}
 
-var _ Writer = Annotations{}
+var _ report.Writer = Annotations{}
 
-func (Annotations) Write(w io.Writer, r *Report) error {
+func (Annotations) Write(w io.Writer, r *report.Report) error {
 	gh := githubactions.New(githubactions.WithWriter(w))
 	byLevel := map[scan.Severity][]scan.Finding{}
 	for _, f := range r.Findings {
@@ -53,7 +54,7 @@ func (Annotations) Write(w io.Writer, r *Report) error {
 		}
 		for _, f := range fs {
 			title := f.Rule
-			if c := scan.Lookup(f.Rule); c != nil {
+			if c := r.Rules.Lookup(f.Rule); c != nil {
 				title = f.Rule + ": " + c.Title
 			}
 			a := gh.WithFieldsMap(map[string]string{
@@ -93,12 +94,12 @@ func noLegacyCommand(s string) string {
 // workflow command from it: a human-readable report prints file names,
 // object names and values a pull request chooses.
 type Fenced struct {
-	Writer Writer
+	Writer report.Writer
 }
 
-var _ Writer = Fenced{}
+var _ report.Writer = Fenced{}
 
-func (f Fenced) Write(w io.Writer, r *Report) error {
+func (f Fenced) Write(w io.Writer, r *report.Report) error {
 	var b bytes.Buffer
 	if err := f.Writer.Write(&b, r); err != nil {
 		return err
@@ -130,7 +131,7 @@ type StepSummary struct {
 	Duration time.Duration
 }
 
-var _ Writer = StepSummary{}
+var _ report.Writer = StepSummary{}
 
 var sectionTitles = []struct{ id, title string }{
 	{"pods", "Pods"},
@@ -145,7 +146,7 @@ func (s StepSummary) link(f scan.Finding) string {
 	if s.Server == "" || s.Repository == "" || s.SHA == "" || strings.HasPrefix(f.File, "../") {
 		return "`" + mdEscape(loc) + "`"
 	}
-	u := strings.TrimSuffix(s.Server, "/") + "/" + s.Repository + "/blob/" + url.PathEscape(s.SHA) + "/" + fileURI(path.Clean(f.File)) + fmt.Sprintf("#L%d", f.Line)
+	u := strings.TrimSuffix(s.Server, "/") + "/" + s.Repository + "/blob/" + url.PathEscape(s.SHA) + "/" + report.FileURI(path.Clean(f.File)) + fmt.Sprintf("#L%d", f.Line)
 	return fmt.Sprintf("[%s](%s)", mdEscape(loc), u)
 }
 
@@ -160,7 +161,7 @@ var mdEscape = strings.NewReplacer(
 	"*", "\\*", "_", "\\_", "~", "\\~", "$", "\\$", "[", "\\[", "]", "\\]", "@", "@&#8203;",
 ).Replace
 
-func (s StepSummary) Write(w io.Writer, r *Report) error {
+func (s StepSummary) Write(w io.Writer, r *report.Report) error {
 	var b strings.Builder
 	n := r.Summary.Findings
 	verdict := "passed"
@@ -276,7 +277,7 @@ func (s StepSummary) Write(w io.Writer, r *Report) error {
 		slices.Sort(rules)
 		for _, id := range rules {
 			fix := ""
-			if c := scan.Lookup(id); c != nil {
+			if c := r.Rules.Lookup(id); c != nil {
 				fix = mdEscape(c.Remediation)
 			}
 			fmt.Fprintf(&b, "| [`%s`](https://github.com/kubeharden/kubeharden/blob/main/docs/rules.md#%s) | %d | %s |\n", id, id, fired[id], fix)
@@ -302,7 +303,7 @@ func (s StepSummary) Write(w io.Writer, r *Report) error {
 }
 
 // Outputs are the values a workflow reads from the step.
-func Outputs(r *Report, failOn scan.Severity, sarifFile string) map[string]string {
+func Outputs(r *report.Report, failOn scan.Severity, sarifFile string) map[string]string {
 	result := "pass"
 	if r.Fails(failOn) {
 		result = "fail"
@@ -341,4 +342,13 @@ func PublishGitHub(getenv func(string) string, summary string, outputs map[strin
 		}
 	}
 	return nil
+}
+
+func plural(n int, word string) string { return fmt.Sprintf("%d %s", n, pluralWord(n, word)) }
+
+func pluralWord(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }

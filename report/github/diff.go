@@ -1,4 +1,4 @@
-package report
+package github
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/go-github/v60/github"
+	gogithub "github.com/google/go-github/v60/github"
 )
 
 // A DiffLine is a line of the new side of a file that a pull request's
@@ -43,7 +43,7 @@ type Diff map[string]*FileDiff
 
 // NewDiff builds a Diff from the files GitHub lists for a pull request.
 // A patch that cannot be read counts as no patch.
-func NewDiff(files []*github.CommitFile) Diff {
+func NewDiff(files []*gogithub.CommitFile) Diff {
 	d := Diff{}
 	for _, f := range files {
 		name := f.GetFilename()
