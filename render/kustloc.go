@@ -111,14 +111,10 @@ func stripAnnotations(m *yaml.Node) (value, chartObject string) {
 	return value, chartObject
 }
 
-// object turns one built resource into an Object whose Locator maps its
-// fields to the files a human edits.
-func (g *kustGraph) object(data []byte) (*Object, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, err
-	}
-	m := deref(&doc)
+// object turns one built resource (its node tree, which it takes over)
+// into an Object whose Locator maps its fields to the files a human edits.
+func (g *kustGraph) object(m *yaml.Node) (*Object, error) {
+	m = deref(m)
 	if m == nil || m.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("built resource is not a mapping")
 	}
@@ -132,8 +128,8 @@ func (g *kustGraph) object(data []byte) (*Object, error) {
 	o := &Object{Node: m, Source: Source{Kind: "kustomize", Root: relPath(g.k.opt.Dir, g.root.dir)}}
 	o.APIVersion, o.Kind = o.String("apiVersion"), o.String("kind")
 	o.Name, o.Namespace = o.String("metadata.name"), o.String("metadata.namespace")
-	l := &kustLoc{g: g, o: o, paths: map[*yaml.Node][]Segment{}}
-	indexPaths(m, nil, l.paths)
+	l := &kustLoc{g: g, o: o, links: map[*yaml.Node]pathLink{}}
+	linkPaths(m, nil, l.links)
 	file := filepath.Join(g.root.dir, org.Path)
 	chart := g.charts[file]
 	switch {
@@ -175,36 +171,38 @@ func (g *kustGraph) object(data []byte) (*Object, error) {
 // code reading o.File's text by line (secret detection) finds the field.
 // Fields not written in that file get line 0.
 func (l *kustLoc) relines() {
-	for n, segs := range l.paths {
+	var walk func(n *yaml.Node, segs []Segment)
+	place := func(n *yaml.Node, segs []Segment) {
 		n.Line, n.Column = 0, 0
 		if p, exact := l.basePos(segs); exact && p.File == l.o.File {
 			n.Line, n.Column = p.Line, p.Column
 		}
-		if v := ValueAt(l.o.Node, segs); v != nil && v.Kind == yaml.ScalarNode && !segs[len(segs)-1].IsIdx {
-			v.Line, v.Column = n.Line, n.Column
+	}
+	walk = func(n *yaml.Node, segs []Segment) {
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := append(segs[:len(segs):len(segs)], Segment{Key: k.Value})
+				place(k, p)
+				if v.Kind == yaml.ScalarNode {
+					v.Line, v.Column = k.Line, k.Column
+				}
+				walk(v, p)
+			}
+		case yaml.SequenceNode:
+			for i, it := range n.Content {
+				p := append(segs[:len(segs):len(segs)], Segment{Index: i, IsIdx: true})
+				place(it, p)
+				walk(it, p)
+			}
 		}
 	}
+	walk(l.o.Node, nil)
 	m := l.o.Node
 	m.Line, m.Column = 1, 1
 	if p, _ := l.basePos(nil); p.File == l.o.File {
 		m.Line, m.Column = p.Line, p.Column
-	}
-}
-
-func indexPaths(n *yaml.Node, prefix []Segment, into map[*yaml.Node][]Segment) {
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			p := append(prefix[:len(prefix):len(prefix)], Segment{Key: n.Content[i].Value})
-			into[n.Content[i]] = p
-			indexPaths(n.Content[i+1], p, into)
-		}
-	case yaml.SequenceNode:
-		for i, it := range n.Content {
-			p := append(prefix[:len(prefix):len(prefix)], Segment{Index: i, IsIdx: true})
-			into[it] = p
-			indexPaths(it, p, into)
-		}
 	}
 }
 
@@ -332,8 +330,8 @@ func generatorItem(d *kustDir, kind, name string) *yaml.Node {
 type kustLoc struct {
 	g      *kustGraph
 	o      *Object
-	paths  map[*yaml.Node][]Segment
-	layers []*kustDir // innermost first
+	links  map[*yaml.Node]pathLink // where each key node and item is
+	layers []*kustDir              // innermost first
 	// src and base: the resource file and its object; gen and genItem: the
 	// kustomization and generator entry that made the object; helm: the
 	// object of a Helm chart the kustomization rendered.
@@ -346,7 +344,7 @@ type kustLoc struct {
 }
 
 func (l *kustLoc) locate(n *yaml.Node) Location {
-	segs := l.paths[n] // the object's own node has no path
+	segs := l.pathOf(n) // the object's own node has no path
 	v := ValueAt(l.o.Node, segs)
 	leaf := v != nil && v.Kind == yaml.ScalarNode
 	if v != nil && v.Kind == yaml.SequenceNode {

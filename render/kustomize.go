@@ -624,12 +624,7 @@ func (k *kustomizer) build(d *kustDir) ([]*Object, map[string]bool, []Problem) {
 	}
 	var objs []*Object
 	for _, r := range rm.Resources() {
-		text, err := r.RNode.String()
-		data := []byte(text)
-		if err != nil {
-			return nil, nil, []Problem{k.buildProblem(chain, fs, err)}
-		}
-		o, err := g.object(data)
+		o, err := g.object(fromKyaml(r.RNode.YNode()))
 		if err != nil {
 			return nil, nil, []Problem{k.buildProblem(chain, fs, err)}
 		}
