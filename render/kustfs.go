@@ -102,7 +102,19 @@ type treeFS struct {
 	// read records the files a build read; refused the paths it was refused.
 	read    map[string]bool
 	refused []string
+	// resources are the files kustomizations list as resources: each read
+	// of one adds its documents to objects, a lower bound of what the
+	// build holds. Past limit (when not negative) reads fail and over is
+	// set, so a build that multiplies its bases stops early.
+	resources map[string]bool
+	objects   int
+	limit     int
+	over      bool
 }
+
+// errObjectLimit stops a build that holds more objects than the scan may
+// still check.
+var errObjectLimit = errors.New("the build holds more objects than the scan's limit")
 
 var _ filesys.FileSystem = (*treeFS)(nil)
 
@@ -111,7 +123,7 @@ func newTreeFS(root string, cache *fileCache, override map[string][]byte) *treeF
 	if r, err := filepath.EvalSymlinks(root); err == nil {
 		real = r
 	}
-	return &treeFS{root: root, real: real, cache: cache, override: override, read: map[string]bool{}}
+	return &treeFS{root: root, real: real, cache: cache, override: override, read: map[string]bool{}, limit: -1}
 }
 
 // check returns the clean absolute form of p, or errEscape.
@@ -224,15 +236,20 @@ func (f *treeFS) ReadFile(p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if data, ok := f.override[p]; ok {
-		f.read[p] = true
-		return data, nil
-	}
-	data, err := f.cache.readAny(p)
-	if err != nil {
-		return nil, err
+	data, ok := f.override[p]
+	if !ok {
+		if data, err = f.cache.readAny(p); err != nil {
+			return nil, err
+		}
 	}
 	f.read[p] = true
+	if f.resources[p] && f.limit >= 0 {
+		n, _, _ := countDocuments(data, f.limit-f.objects)
+		if f.objects += n; f.objects > f.limit {
+			f.over = true
+			return nil, fmt.Errorf("%s: %w", p, errObjectLimit)
+		}
+	}
 	return data, nil
 }
 

@@ -7,37 +7,51 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 	"sigs.k8s.io/kustomize/api/konfig"
 )
 
-// A sourceFile is a file of the tree parsed for position mapping.
+// A sourceFile is a file of the tree parsed for position mapping, once a
+// Load whatever number of builds read it: as documents when it holds
+// patches or replacements, as objects when it holds resources.
 type sourceFile struct {
-	rel  string
-	docs []*yaml.Node // the content node of each document
-	objs []*Object
+	rel      string
+	data     []byte // shared with the file cache
+	docsOnce sync.Once
+	objsOnce sync.Once
+	docs     []*yaml.Node // the content node of each document
+	objs     []*Object
+}
+
+func (f *sourceFile) documents() []*yaml.Node {
+	f.docsOnce.Do(func() { f.docs = parseDocs(f.data) })
+	return f.docs
+}
+
+func (f *sourceFile) objects() []*Object {
+	f.objsOnce.Do(func() { f.objs, _ = Parse(f.rel, f.data) })
+	return f.objs
 }
 
 // sourceFiles parses the files builds read, once a Load.
 type sourceFiles struct {
 	dir    string
 	cache  *fileCache
+	mu     sync.Mutex
 	parsed map[string]*sourceFile
 }
 
 func (s *sourceFiles) get(abs string) *sourceFile {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if f, ok := s.parsed[abs]; ok {
 		return f
 	}
 	f := &sourceFile{rel: relPath(s.dir, abs)}
 	s.parsed[abs] = f
-	data, err := s.cache.read(abs)
-	if err != nil {
-		return f
-	}
-	f.docs = parseDocs(data)
-	f.objs, _ = Parse(f.rel, data)
+	f.data, _ = s.cache.read(abs)
 	return f
 }
 
@@ -146,7 +160,7 @@ func (g *kustGraph) object(m *yaml.Node) (*Object, error) {
 	case org.Path != "":
 		l.src = g.k.files.get(file)
 		l.layers = g.layers(func(d *kustDir) bool { return listsFile(d, file) })
-		l.base = matchObject(l.src.objs, o)
+		l.base = matchObject(l.src.objects(), o)
 		o.File = l.src.rel
 	case org.ConfiguredIn != "":
 		file := filepath.Join(g.root.dir, org.ConfiguredIn)
@@ -583,7 +597,7 @@ func (l *kustLoc) patches(d *kustDir, key string) []patchDoc {
 	}
 	fromFile := func(n *yaml.Node, target *yaml.Node) {
 		f := l.g.k.files.get(filepath.Join(d.dir, n.Value))
-		add(f.rel, f.docs, target, patchDoc{})
+		add(f.rel, f.documents(), target, patchDoc{})
 	}
 	fromInline := func(n *yaml.Node, target *yaml.Node) {
 		off := patchDoc{at: l.g.k.at(d, n)}

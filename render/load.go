@@ -252,13 +252,12 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 	kustCharts := map[string]bool{}
 	for _, tree := range trees {
 		k := newKustomizer(RepositoryRoot(tree), tree, opt, cache)
+		k.budget = budget // each root's build takes from it
 		res, err := k.kustomize(ctx, kusts[tree])
 		if err != nil {
 			return nil, err
 		}
-		if budget.take(len(res.objects), firstPos(res.objects, relPath(opt.Dir, tree))) {
-			set.Objects = append(set.Objects, res.objects...)
-		}
+		set.Objects = append(set.Objects, res.objects...)
 		set.Problems = append(set.Problems, res.problems...)
 		for f := range res.consumed {
 			consumed[f] = true
