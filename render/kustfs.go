@@ -48,6 +48,40 @@ type fileCache struct {
 	mu      sync.Mutex
 	maxSize int64
 	files   map[string]cached
+	// resolved are the paths treeFS checked, with their links followed:
+	// every build of a tree asks for the same ones.
+	resolved map[string]string
+	// sources are the files parsed for positions, shared like the files:
+	// a base that the overlays of several scanned trees use is parsed once.
+	sources *sourceFiles
+}
+
+// resolve is resolve(p), once a Load.
+func (c *fileCache) resolve(p string) string {
+	c.mu.Lock()
+	r, ok := c.resolved[p]
+	c.mu.Unlock()
+	if ok {
+		return r
+	}
+	r = resolve(p)
+	c.mu.Lock()
+	if c.resolved == nil {
+		c.resolved = map[string]string{}
+	}
+	c.resolved[p] = r
+	c.mu.Unlock()
+	return r
+}
+
+// sourceFiles returns the parsed files of the cache, names relative to dir.
+func (c *fileCache) sourceFiles(dir string) *sourceFiles {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sources == nil || c.sources.dir != dir {
+		c.sources = &sourceFiles{dir: dir, cache: c, parsed: map[string]*sourceFile{}}
+	}
+	return c.sources
 }
 
 type cached struct {
@@ -136,7 +170,7 @@ func (f *treeFS) check(p string) (string, error) {
 		f.refused = append(f.refused, p)
 		return "", fmt.Errorf("%s %w", p, errEscape)
 	}
-	if !within(f.real, resolve(p)) {
+	if !within(f.real, f.cache.resolve(p)) {
 		f.refused = append(f.refused, p)
 		return "", fmt.Errorf("%s is a symbolic link that %w", p, errEscape)
 	}

@@ -67,7 +67,7 @@ type kustomizer struct {
 
 func newKustomizer(root, scan string, opt Options, cache *fileCache) *kustomizer {
 	return &kustomizer{opt: opt, root: root, scan: scan, dirs: map[string]*kustDir{}, cache: cache,
-		files: &sourceFiles{dir: opt.Dir, cache: cache, parsed: map[string]*sourceFile{}}}
+		files: cache.sourceFiles(opt.Dir)}
 }
 
 // RepositoryRoot returns the nearest directory at or above dir that holds
