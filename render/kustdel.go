@@ -234,7 +234,7 @@ func (l *kustLoc) pointer(ptr string) (segs []Segment, lastIdx bool) {
 // prefix being the object's nearest existing parent: the last removal
 // of the field or of a parent of it, from the part that is missing.
 func (l *kustLoc) removedAt(parent *yaml.Node, missing []Segment) (Location, bool) {
-	prefix := l.paths[parent]
+	prefix := l.pathOf(parent)
 	full := append(prefix[:len(prefix):len(prefix)], missing...)
 	rs := l.removals()
 	for i := len(rs) - 1; i >= 0; i-- {

@@ -48,6 +48,40 @@ type fileCache struct {
 	mu      sync.Mutex
 	maxSize int64
 	files   map[string]cached
+	// resolved are the paths treeFS checked, with their links followed:
+	// every build of a tree asks for the same ones.
+	resolved map[string]string
+	// sources are the files parsed for positions, shared like the files:
+	// a base that the overlays of several scanned trees use is parsed once.
+	sources *sourceFiles
+}
+
+// resolve is resolve(p), once a Load.
+func (c *fileCache) resolve(p string) string {
+	c.mu.Lock()
+	r, ok := c.resolved[p]
+	c.mu.Unlock()
+	if ok {
+		return r
+	}
+	r = resolve(p)
+	c.mu.Lock()
+	if c.resolved == nil {
+		c.resolved = map[string]string{}
+	}
+	c.resolved[p] = r
+	c.mu.Unlock()
+	return r
+}
+
+// sourceFiles returns the parsed files of the cache, names relative to dir.
+func (c *fileCache) sourceFiles(dir string) *sourceFiles {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sources == nil || c.sources.dir != dir {
+		c.sources = &sourceFiles{dir: dir, cache: c, parsed: map[string]*sourceFile{}}
+	}
+	return c.sources
 }
 
 type cached struct {
@@ -102,7 +136,19 @@ type treeFS struct {
 	// read records the files a build read; refused the paths it was refused.
 	read    map[string]bool
 	refused []string
+	// resources are the files kustomizations list as resources: each read
+	// of one adds its documents to objects, a lower bound of what the
+	// build holds. Past limit (when not negative) reads fail and over is
+	// set, so a build that multiplies its bases stops early.
+	resources map[string]bool
+	objects   int
+	limit     int
+	over      bool
 }
+
+// errObjectLimit stops a build that holds more objects than the scan may
+// still check.
+var errObjectLimit = errors.New("the build holds more objects than the scan's limit")
 
 var _ filesys.FileSystem = (*treeFS)(nil)
 
@@ -111,7 +157,7 @@ func newTreeFS(root string, cache *fileCache, override map[string][]byte) *treeF
 	if r, err := filepath.EvalSymlinks(root); err == nil {
 		real = r
 	}
-	return &treeFS{root: root, real: real, cache: cache, override: override, read: map[string]bool{}}
+	return &treeFS{root: root, real: real, cache: cache, override: override, read: map[string]bool{}, limit: -1}
 }
 
 // check returns the clean absolute form of p, or errEscape.
@@ -124,7 +170,7 @@ func (f *treeFS) check(p string) (string, error) {
 		f.refused = append(f.refused, p)
 		return "", fmt.Errorf("%s %w", p, errEscape)
 	}
-	if !within(f.real, resolve(p)) {
+	if !within(f.real, f.cache.resolve(p)) {
 		f.refused = append(f.refused, p)
 		return "", fmt.Errorf("%s is a symbolic link that %w", p, errEscape)
 	}
@@ -224,15 +270,20 @@ func (f *treeFS) ReadFile(p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if data, ok := f.override[p]; ok {
-		f.read[p] = true
-		return data, nil
-	}
-	data, err := f.cache.readAny(p)
-	if err != nil {
-		return nil, err
+	data, ok := f.override[p]
+	if !ok {
+		if data, err = f.cache.readAny(p); err != nil {
+			return nil, err
+		}
 	}
 	f.read[p] = true
+	if f.resources[p] && f.limit >= 0 {
+		n, _, _ := countDocuments(data, f.limit-f.objects)
+		if f.objects += n; f.objects > f.limit {
+			f.over = true
+			return nil, fmt.Errorf("%s: %w", p, errObjectLimit)
+		}
+	}
 	return data, nil
 }
 

@@ -6,37 +6,51 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 	"sigs.k8s.io/kustomize/api/konfig"
 )
 
-// A sourceFile is a file of the tree parsed for position mapping.
+// A sourceFile is a file of the tree parsed for position mapping, once a
+// Load whatever number of builds read it: as documents when it holds
+// patches or replacements, as objects when it holds resources.
 type sourceFile struct {
-	rel  string
-	docs []*yaml.Node // the content node of each document
-	objs []*Object
+	rel      string
+	data     []byte // shared with the file cache
+	docsOnce sync.Once
+	objsOnce sync.Once
+	docs     []*yaml.Node // the content node of each document
+	objs     []*Object
+}
+
+func (f *sourceFile) documents() []*yaml.Node {
+	f.docsOnce.Do(func() { f.docs = parseDocs(f.data) })
+	return f.docs
+}
+
+func (f *sourceFile) objects() []*Object {
+	f.objsOnce.Do(func() { f.objs, _ = Parse(f.rel, f.data) })
+	return f.objs
 }
 
 // sourceFiles parses the files builds read, once a Load.
 type sourceFiles struct {
 	dir    string
 	cache  *fileCache
+	mu     sync.Mutex
 	parsed map[string]*sourceFile
 }
 
 func (s *sourceFiles) get(abs string) *sourceFile {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if f, ok := s.parsed[abs]; ok {
 		return f
 	}
 	f := &sourceFile{rel: relPath(s.dir, abs)}
 	s.parsed[abs] = f
-	data, err := s.cache.read(abs)
-	if err != nil {
-		return f
-	}
-	f.docs = parseDocs(data)
-	f.objs, _ = Parse(f.rel, data)
+	f.data, _ = s.cache.read(abs)
 	return f
 }
 
@@ -110,14 +124,10 @@ func stripAnnotations(m *yaml.Node) (value, chartObject string) {
 	return value, chartObject
 }
 
-// object turns one built resource into an Object whose Locator maps its
-// fields to the files a human edits.
-func (g *kustGraph) object(data []byte) (*Object, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, err
-	}
-	m := deref(&doc)
+// object turns one built resource (its node tree, which it takes over)
+// into an Object whose Locator maps its fields to the files a human edits.
+func (g *kustGraph) object(m *yaml.Node) (*Object, error) {
+	m = deref(m)
 	if m == nil || m.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("built resource is not a mapping")
 	}
@@ -131,8 +141,8 @@ func (g *kustGraph) object(data []byte) (*Object, error) {
 	o := &Object{Node: m, Source: Source{Kind: "kustomize", Root: relPath(g.k.opt.Dir, g.root.dir)}}
 	o.APIVersion, o.Kind = o.String("apiVersion"), o.String("kind")
 	o.Name, o.Namespace = o.String("metadata.name"), o.String("metadata.namespace")
-	l := &kustLoc{g: g, o: o, paths: map[*yaml.Node][]Segment{}}
-	indexPaths(m, nil, l.paths)
+	l := &kustLoc{g: g, o: o, links: map[*yaml.Node]pathLink{}}
+	linkPaths(m, nil, l.links)
 	file := filepath.Join(g.root.dir, org.Path)
 	chart := g.charts[file]
 	switch {
@@ -149,7 +159,7 @@ func (g *kustGraph) object(data []byte) (*Object, error) {
 	case org.Path != "":
 		l.src = g.k.files.get(file)
 		l.layers = g.layers(func(d *kustDir) bool { return listsFile(d, file) })
-		l.base = matchObject(l.src.objs, o)
+		l.base = matchObject(l.src.objects(), o)
 		o.File = l.src.rel
 	case org.ConfiguredIn != "":
 		file := filepath.Join(g.root.dir, org.ConfiguredIn)
@@ -174,36 +184,38 @@ func (g *kustGraph) object(data []byte) (*Object, error) {
 // code reading o.File's text by line (secret detection) finds the field.
 // Fields not written in that file get line 0.
 func (l *kustLoc) relines() {
-	for n, segs := range l.paths {
+	var walk func(n *yaml.Node, segs []Segment)
+	place := func(n *yaml.Node, segs []Segment) {
 		n.Line, n.Column = 0, 0
 		if p, exact := l.basePos(segs); exact && p.File == l.o.File {
 			n.Line, n.Column = p.Line, p.Column
 		}
-		if v := ValueAt(l.o.Node, segs); v != nil && v.Kind == yaml.ScalarNode && !segs[len(segs)-1].IsIdx {
-			v.Line, v.Column = n.Line, n.Column
+	}
+	walk = func(n *yaml.Node, segs []Segment) {
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := append(segs[:len(segs):len(segs)], Segment{Key: k.Value})
+				place(k, p)
+				if v.Kind == yaml.ScalarNode {
+					v.Line, v.Column = k.Line, k.Column
+				}
+				walk(v, p)
+			}
+		case yaml.SequenceNode:
+			for i, it := range n.Content {
+				p := append(segs[:len(segs):len(segs)], Segment{Index: i, IsIdx: true})
+				place(it, p)
+				walk(it, p)
+			}
 		}
 	}
+	walk(l.o.Node, nil)
 	m := l.o.Node
 	m.Line, m.Column = 1, 1
 	if p, _ := l.basePos(nil); p.File == l.o.File {
 		m.Line, m.Column = p.Line, p.Column
-	}
-}
-
-func indexPaths(n *yaml.Node, prefix []Segment, into map[*yaml.Node][]Segment) {
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			p := append(prefix[:len(prefix):len(prefix)], Segment{Key: n.Content[i].Value})
-			into[n.Content[i]] = p
-			indexPaths(n.Content[i+1], p, into)
-		}
-	case yaml.SequenceNode:
-		for i, it := range n.Content {
-			p := append(prefix[:len(prefix):len(prefix)], Segment{Index: i, IsIdx: true})
-			into[it] = p
-			indexPaths(it, p, into)
-		}
 	}
 }
 

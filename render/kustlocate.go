@@ -12,8 +12,8 @@ import (
 type kustLoc struct {
 	g      *kustGraph
 	o      *Object
-	paths  map[*yaml.Node][]Segment
-	layers []*kustDir // innermost first
+	links  map[*yaml.Node]pathLink // where each key node and item is
+	layers []*kustDir              // innermost first
 	// src and base: the resource file and its object; gen and genItem: the
 	// kustomization and generator entry that made the object; helm: the
 	// object of a Helm chart the kustomization rendered.
@@ -26,7 +26,7 @@ type kustLoc struct {
 }
 
 func (l *kustLoc) locate(n *yaml.Node) Location {
-	segs := l.paths[n] // the object's own node has no path
+	segs := l.pathOf(n) // the object's own node has no path
 	v := ValueAt(l.o.Node, segs)
 	leaf := v != nil && v.Kind == yaml.ScalarNode
 	if v != nil && v.Kind == yaml.SequenceNode {

@@ -60,11 +60,14 @@ type kustomizer struct {
 	dirs       map[string]*kustDir
 	cache      *fileCache
 	files      *sourceFiles
+	// budget, when set, is the scan's object budget: each root's build
+	// takes its objects from it, and is cut short when it holds more.
+	budget *objectBudget
 }
 
 func newKustomizer(root, scan string, opt Options, cache *fileCache) *kustomizer {
 	return &kustomizer{opt: opt, root: root, scan: scan, dirs: map[string]*kustDir{}, cache: cache,
-		files: &sourceFiles{dir: opt.Dir, cache: cache, parsed: map[string]*sourceFile{}}}
+		files: cache.sourceFiles(opt.Dir)}
 }
 
 // RepositoryRoot returns the nearest directory at or above dir that holds
@@ -526,6 +529,15 @@ func (k *kustomizer) kustomize(ctx context.Context, found []string) (*kustResult
 			continue
 		}
 		tried[d] = true
+		if k.budget != nil && k.budget.remaining() < 0 {
+			// Dropped like any input after the budget is spent; its bases
+			// are not built in its place.
+			k.budget.take(0, Pos{})
+			for _, c := range k.closure(d) {
+				built[c] = true
+			}
+			continue
+		}
 		objs, reads, probs := k.build(d)
 		if done++; k.opt.Progress != nil {
 			k.opt.Progress(StageKustomizations, done, done+len(queue))
@@ -614,22 +626,36 @@ func (k *kustomizer) build(d *kustDir) ([]*Object, map[string]bool, []Problem) {
 		return nil, nil, probs
 	}
 	fs := newTreeFS(k.root, k.cache, override)
+	remain := -1
+	if k.budget != nil {
+		remain = k.budget.remaining()
+		fs.limit, fs.resources = remain, resourceFiles(chain, g.charts)
+	}
 	opts := krusty.MakeDefaultOptions()
 	opts.Reorder = krusty.ReorderOptionUnspecified
 	opts.LoadRestrictions = types.LoadRestrictionsRootOnly
 	opts.PluginConfig = types.DisabledPluginConfig()
 	rm, err := krusty.MakeKustomizer(opts).Run(fs, d.dir)
+	// kustomize holds a build's every object before it returns: the
+	// resource files it reads are counted as it goes, and a build that
+	// holds more objects than the scan may still check is stopped there,
+	// or refused once built, before any position is mapped.
+	at := Pos{File: d.rel, Line: 1, Column: 1}
+	if fs.over {
+		k.budget.take(fs.objects, at)
+		k.budget.atLeast = true
+		return nil, fs.read, nil
+	}
 	if err != nil {
 		return nil, nil, []Problem{k.buildProblem(chain, fs, err)}
 	}
+	if remain >= 0 && rm.Size() > remain {
+		k.budget.take(rm.Size(), at)
+		return nil, fs.read, nil
+	}
 	var objs []*Object
 	for _, r := range rm.Resources() {
-		text, err := r.RNode.String()
-		data := []byte(text)
-		if err != nil {
-			return nil, nil, []Problem{k.buildProblem(chain, fs, err)}
-		}
-		o, err := g.object(data)
+		o, err := g.object(fromKyaml(r.RNode.YNode()))
 		if err != nil {
 			return nil, nil, []Problem{k.buildProblem(chain, fs, err)}
 		}
@@ -638,7 +664,34 @@ func (k *kustomizer) build(d *kustDir) ([]*Object, map[string]bool, []Problem) {
 	for f := range g.charts {
 		delete(fs.read, f) // served, not read
 	}
+	if k.budget != nil {
+		k.budget.take(len(objs), at)
+	}
 	return objs, fs.read, nil
+}
+
+// resourceFiles are the files the chain's kustomizations list as
+// resources (and the files served for their Helm charts), less those one
+// of them also reads as something else (a patch): what a build's object
+// count is read from.
+func resourceFiles(chain []*kustDir, charts map[string]*chartRender) map[string]bool {
+	out := map[string]bool{}
+	for _, c := range chain {
+		for _, key := range []string{"resources", "bases"} {
+			for _, n := range list(c.doc, key) {
+				out[filepath.Join(c.dir, n.Value)] = true
+			}
+		}
+	}
+	for _, c := range chain {
+		for _, r := range c.refs {
+			delete(out, r)
+		}
+	}
+	for f := range charts {
+		out[f] = true
+	}
+	return out
 }
 
 // configDumpRE matches the configuration kustomize quotes when a built-in

@@ -79,3 +79,42 @@ func usesFileGenerator(dir string) bool {
 	}
 	return false
 }
+
+// BenchmarkKustomizeKubeflow Loads the kubeflow subset of the corpus
+// (kubeharden: discovery, every root's build with positions, the plain
+// manifests) and builds the same roots with kustomize alone on its
+// on-disk file system (krusty-alone).
+func BenchmarkKustomizeKubeflow(b *testing.B) {
+	const repo = "realworld/kubeflow-manifests"
+	set, err := Load(context.Background(), []string{repo}, Options{Dir: corpus})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var roots []string
+	for _, o := range set.Objects {
+		if o.Source.Kind == "kustomize" && !slices.Contains(roots, o.Source.Root) {
+			roots = append(roots, o.Source.Root)
+		}
+	}
+	b.Run("kubeharden", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Load(context.Background(), []string{repo}, Options{Dir: corpus}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("krusty-alone", func(b *testing.B) {
+		b.ReportAllocs()
+		fs := filesys.MakeFsOnDisk()
+		for b.Loop() {
+			for _, r := range roots {
+				opts := krusty.MakeDefaultOptions()
+				opts.PluginConfig = types.DisabledPluginConfig()
+				if _, err := krusty.MakeKustomizer(opts).Run(fs, filepath.Join(corpus, r)); err != nil {
+					b.Fatalf("%s: %v", r, err)
+				}
+			}
+		}
+	})
+}

@@ -592,3 +592,69 @@ data:
 		}
 	}
 }
+
+// TestKustomizeObjectsLimit: a root whose overlays multiply a base past
+// the scan's object limit is stopped while kustomize accumulates it (the
+// problem counts what it held then, far below the 160 objects it would
+// build), one that exceeds the limit only through its generators is
+// refused once built, before its positions are mapped; both are a
+// located skipped problem on the root, the roots before them are
+// checked and the inputs after them dropped.
+func TestKustomizeObjectsLimit(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, ".git/HEAD", []byte("ref: refs/heads/main\n")) // the repository the roots' bases are in
+	write(t, dir, "base/kustomization.yaml", []byte("resources:\n  - cms.yaml\n"))
+	write(t, dir, "base/cms.yaml", []byte(configMaps(0, 10)))
+	write(t, dir, "small/kustomization.yaml", []byte("namePrefix: s-\nresources:\n  - ../base\n"))
+	var top strings.Builder
+	top.WriteString("resources:\n")
+	for i := 0; i < 4; i++ {
+		write(t, dir, fmt.Sprintf("mid/m%d/kustomization.yaml", i), []byte(fmt.Sprintf("namePrefix: m%d-\nresources:\n  - ../../base\n", i)))
+		var mid strings.Builder
+		fmt.Fprintf(&mid, "namePrefix: t%d-\nresources:\n", i)
+		for j := 0; j < 4; j++ {
+			fmt.Fprintf(&mid, "  - ../../mid/m%d\n", j)
+		}
+		write(t, dir, fmt.Sprintf("tops/t%d/kustomization.yaml", i), []byte(mid.String()))
+		fmt.Fprintf(&top, "  - ../tops/t%d\n", i)
+	}
+	write(t, dir, "top/kustomization.yaml", []byte(top.String()))
+	var gen strings.Builder
+	gen.WriteString("namePrefix: g-\nresources:\n  - ../base\nconfigMapGenerator:\n")
+	for i := 0; i < 6; i++ {
+		fmt.Fprintf(&gen, "  - name: gen-%d\n    literals:\n      - k=v\n", i)
+	}
+	write(t, dir, "gen/kustomization.yaml", []byte(gen.String()))
+	write(t, dir, "plain.yaml", []byte(configMaps(0, 1)))
+
+	for _, c := range []struct {
+		name    string
+		scan    []string
+		limit   int
+		root    string
+		message string
+		objects int
+	}{
+		{"stopped while built", []string{"small", "top", "plain.yaml"}, 50, "top/kustomization.yaml", "this input holds at least 41 objects (it was stopped there); it and the 1 inputs after it", 10},
+		{"refused once built", []string{"small", "gen", "plain.yaml"}, 25, "gen/kustomization.yaml", "the 16 objects of this input and the 1 inputs after it", 10},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			set, err := Load(context.Background(), c.scan, Options{Dir: dir, Limits: Limits{Objects: c.limit}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := onlyProblem(t, set, c.root)
+			if p.Kind != Skipped || p.Pos.Line != 1 || !strings.Contains(p.Message, fmt.Sprintf("limit of %d objects", c.limit)) || !strings.Contains(p.Message, c.message) {
+				t.Errorf("problem = %+v; want skipped at line 1 saying %q", p, c.message)
+			}
+			if len(set.Objects) != c.objects {
+				t.Errorf("%d objects; want the %d of small", len(set.Objects), c.objects)
+			}
+			for _, o := range set.Objects {
+				if o.Source.Root != "small" {
+					t.Errorf("object %s of root %q checked", o.Name, o.Source.Root)
+				}
+			}
+		})
+	}
+}

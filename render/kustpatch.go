@@ -42,7 +42,7 @@ func (l *kustLoc) patches(d *kustDir, key string) []patchDoc {
 	}
 	fromFile := func(n *yaml.Node, target *yaml.Node) {
 		f := l.g.k.files.get(filepath.Join(d.dir, n.Value))
-		add(f.rel, f.docs, target, patchDoc{})
+		add(f.rel, f.documents(), target, patchDoc{})
 	}
 	fromInline := func(n *yaml.Node, target *yaml.Node) {
 		off := patchDoc{at: l.g.k.at(d, n)}

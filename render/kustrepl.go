@@ -24,7 +24,7 @@ func (l *kustLoc) replacementEntries(d *kustDir) []replacementEntry {
 		if _, v := lookupKey(it, "path", 0); v != nil && v.Kind == yaml.ScalarNode {
 			f := l.g.k.files.get(filepath.Join(d.dir, v.Value))
 			at := func(n *yaml.Node) Pos { return Pos{File: f.rel, Line: max(n.Line, 1), Column: max(n.Column, 1)} }
-			for _, doc := range f.docs {
+			for _, doc := range f.documents() {
 				rs := []*yaml.Node{doc}
 				if doc.Kind == yaml.SequenceNode {
 					rs = doc.Content

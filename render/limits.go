@@ -165,9 +165,10 @@ func valueSetPos(rel string, vfiles []valuesFile) Pos {
 type objectBudget struct {
 	limit, used int
 	full        bool
-	at          Pos // the first input dropped
-	objects     int // its objects
-	after       int // inputs dropped after it
+	at          Pos  // the first input dropped
+	objects     int  // its objects
+	atLeast     bool // objects is a lower bound: the input was cut short
+	after       int  // inputs dropped after it
 }
 
 // take says whether an input of n objects is checked.
@@ -196,6 +197,11 @@ func (b *objectBudget) remaining() int {
 func (b *objectBudget) problem() []Problem {
 	if !b.full {
 		return nil
+	}
+	if b.atLeast {
+		return []Problem{{Kind: Skipped, Pos: b.at, Message: fmt.Sprintf(
+			"the scan reached its limit of %d objects (limits.objects, --max-objects) here: this input holds at least %d objects (it was stopped there); it and the %d inputs after it are not checked",
+			b.limit, b.objects, b.after)}}
 	}
 	return []Problem{{Kind: Skipped, Pos: b.at, Message: fmt.Sprintf(
 		"the scan reached its limit of %d objects (limits.objects, --max-objects) here: the %d objects of this input and the %d inputs after it are not checked",

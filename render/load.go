@@ -295,13 +295,12 @@ func (l *load) kustomize(ctx context.Context) error {
 	l.kustCharts = map[string]bool{}
 	for _, tree := range l.trees {
 		k := newKustomizer(RepositoryRoot(tree), tree, opt, l.cache)
+		k.budget = l.budget // each root's build takes from it
 		res, err := k.kustomize(ctx, l.kusts[tree])
 		if err != nil {
 			return err
 		}
-		if l.budget.take(len(res.objects), firstPos(res.objects, relPath(opt.Dir, tree))) {
-			set.Objects = append(set.Objects, res.objects...)
-		}
+		set.Objects = append(set.Objects, res.objects...)
 		set.Problems = append(set.Problems, res.problems...)
 		for f := range res.consumed {
 			l.consumed[f] = true
