@@ -72,7 +72,7 @@ func randomSuffix(name string) string { return randomRE.ReplaceAllString(name, "
 func chartDirOf(t *testing.T, name string) string {
 	t.Helper()
 	var found string
-	filepath.WalkDir(corpus, func(p string, d os.DirEntry, err error) error {
+	if err := filepath.WalkDir(corpus, func(p string, d os.DirEntry, err error) error {
 		if err != nil || !d.IsDir() || found != "" {
 			return nil
 		}
@@ -88,7 +88,9 @@ func chartDirOf(t *testing.T, name string) string {
 			return filepath.SkipDir
 		}
 		return nil
-	})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if found == "" {
 		t.Fatalf("no chart for %s", name)
 	}

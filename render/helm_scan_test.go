@@ -62,7 +62,7 @@ func TestHelmValueSets(t *testing.T) {
 // setWants reads `# want:` (every set) and `# want[SET]:` expectations.
 func setWants(t *testing.T, dir, vs string) []string {
 	var ws []string
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+	if err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
 			return err
 		}
@@ -79,7 +79,9 @@ func setWants(t *testing.T, dir, vs string) []string {
 			}
 		}
 		return nil
-	})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	return ws
 }
 

@@ -13,7 +13,7 @@ import (
 // for a difference in hashing.
 func TestLockDigestCorpus(t *testing.T) {
 	var n int
-	filepath.WalkDir("../../shared/corpus", func(p string, d os.DirEntry, err error) error {
+	if err := filepath.WalkDir("../../shared/corpus", func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.Name() != "Chart.lock" {
 			return nil
 		}
@@ -26,7 +26,9 @@ func TestLockDigestCorpus(t *testing.T) {
 			t.Errorf("%s: digest %s, helm wrote %s (%v)", p, got, ch.Lock.Digest, err)
 		}
 		return nil
-	})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if n == 0 {
 		t.Skip("no Chart.lock in ../../shared/corpus")
 	}

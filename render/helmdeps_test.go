@@ -90,8 +90,8 @@ entries:
       urls: [%[1]s-%[2]s.tgz]
 `, chartName, version, indexDigest)
 	mux := http.NewServeMux()
-	mux.HandleFunc("/index.yaml", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(index)) })
-	mux.HandleFunc("/"+chartName+"-"+version+".tgz", func(w http.ResponseWriter, r *http.Request) { w.Write(archive) })
+	mux.HandleFunc("/index.yaml", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(index)) })
+	mux.HandleFunc("/"+chartName+"-"+version+".tgz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(archive) })
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
@@ -147,8 +147,12 @@ func sealLock(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	fmt.Fprintf(f, "digest: %s\n", d)
+	if _, err := fmt.Fprintf(f, "digest: %s\n", d); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func loadDeps(t *testing.T, dir, deps string) (*render.Set, []scan.Finding) {

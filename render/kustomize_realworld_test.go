@@ -20,13 +20,15 @@ import (
 func TestKustomizeRealworldGenerators(t *testing.T) {
 	const repo = "realworld/kubeflow-manifests"
 	var dirs []string
-	filepath.WalkDir(filepath.Join(corpus, repo), func(p string, d fs.DirEntry, err error) error {
+	if err := filepath.WalkDir(filepath.Join(corpus, repo), func(p string, d fs.DirEntry, err error) error {
 		if err == nil && d.IsDir() && kustomizationFile(p) != "" && usesFileGenerator(p) {
 			rel, _ := filepath.Rel(corpus, p)
 			dirs = append(dirs, filepath.ToSlash(rel))
 		}
 		return nil
-	})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if !slices.Contains(dirs, repo+"/applications/model-registry/upstream/options/catalog/overlays/demo") {
 		t.Fatalf("the overlay with a binary generator file is not among %q", dirs)
 	}

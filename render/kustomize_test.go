@@ -46,13 +46,17 @@ func tripwires(t *testing.T) (ran string) {
 	script := "#!/bin/sh\necho \"$0 $*\" >> " + ran + "\ncat >/dev/null\n"
 	for _, prog := range []string{"git", "helm"} {
 		write(t, bin, prog, []byte(script))
-		os.Chmod(filepath.Join(bin, prog), 0o755)
+		if err := os.Chmod(filepath.Join(bin, prog), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	home := t.TempDir()
 	for _, p := range []string{"someteam.example.com/v1/chartinflator/ChartInflator"} {
 		write(t, home, p, []byte(script))
-		os.Chmod(filepath.Join(home, p), 0o755)
+		if err := os.Chmod(filepath.Join(home, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Setenv("KUSTOMIZE_PLUGIN_HOME", home)
 	t.Setenv("XDG_CONFIG_HOME", home)

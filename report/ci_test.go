@@ -148,7 +148,9 @@ func TestGitLab(t *testing.T) {
 		t.Errorf("issue %+v: want the finding's fingerprint, file and line", issues[2])
 	}
 	empty := bytes.Buffer{}
-	(GitLab{}).Write(&empty, New(Tool{Name: "kubeharden"}, nil, 0, 0))
+	if err := (GitLab{}).Write(&empty, New(Tool{Name: "kubeharden"}, nil, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
 	if empty.String() != "[]\n" {
 		t.Errorf("no findings: %q, want an empty array", empty.String())
 	}

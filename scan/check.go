@@ -180,9 +180,9 @@ func describe(o *render.Object) string {
 func Fingerprint(rule string, ref *render.Ref, file, path string) string {
 	h := sha256.New()
 	if ref != nil {
-		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s", rule, ref.APIVersion, ref.Kind, ref.Namespace, ref.Name, path)
+		_, _ = fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s", rule, ref.APIVersion, ref.Kind, ref.Namespace, ref.Name, path)
 	} else {
-		fmt.Fprintf(h, "%s\x00%s\x00%s", rule, file, path)
+		_, _ = fmt.Fprintf(h, "%s\x00%s\x00%s", rule, file, path)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }

@@ -231,9 +231,6 @@ func has(list []string, vals ...string) bool {
 // groupMatches reports whether rule covers API group g ("" is core).
 func groupMatches(rule rbacv1.PolicyRule, g string) bool { return has(rule.APIGroups, g, "*") }
 
-// verbMatches reports whether rule grants verb v.
-func verbMatches(rule rbacv1.PolicyRule, v string) bool { return has(rule.Verbs, v, "*") }
-
 // resourceIndex returns the index of the entry of rule.Resources that
 // covers res ("pods" or "pods/exec"), or -1; an explicit entry is
 // preferred to a wildcard.

@@ -73,10 +73,7 @@ var secretRules = []*Check{PlaintextSecret, SecretManifest, CredentialLiteral, U
 
 // sopsEncrypted reports whether the object is a SOPS-encrypted document.
 func sopsEncrypted(o *render.Object) bool {
-	if o.Has("sops") {
-		return true
-	}
-	return false
+	return o.Has("sops")
 }
 
 func secretManifest(p *Pass, o *render.Object) {

@@ -251,6 +251,7 @@ func (s *secrets) findLeaks(file string, text []byte) []leak {
 	}
 	var out []leak
 	detectIn := func(rd *ruleDetector, w window) {
+		//lint:ignore SA1019 gitleaks v8 has no other call that takes a path and a start line; v9 replaces detect.Fragment with sources.Fragment
 		for _, f := range rd.d.Detect(detect.Fragment{Raw: string(text[w.start:w.end]), FilePath: file, StartLine: w.line}) {
 			out = append(out, leak{rule: f.RuleID, description: f.Description, line: f.StartLine, column: column(f.StartLine, w.line, f.StartColumn), secret: f.Secret})
 		}
@@ -265,6 +266,7 @@ func (s *secrets) findLeaks(file string, text []byte) []leak {
 		}
 	}
 	for _, w := range decoded {
+		//lint:ignore SA1019 gitleaks v8 has no other call that takes a path and a start line; v9 replaces detect.Fragment with sources.Fragment
 		for _, f := range s.all.Detect(detect.Fragment{Raw: string(text[w.start:w.end]), FilePath: file, StartLine: w.line}) {
 			if f.RuleID == secretManifestRule {
 				continue
@@ -328,6 +330,7 @@ func dropGeneric(ls []leak) []leak {
 // findLeaksWhole is the reference: gitleaks over the whole text at once.
 func (s *secrets) findLeaksWhole(file string, text []byte) []leak {
 	var out []leak
+	//lint:ignore SA1019 gitleaks v8 has no other call that takes a path and a start line; v9 replaces detect.Fragment with sources.Fragment
 	for _, f := range s.d.Detect(detect.Fragment{Raw: string(text), FilePath: file, StartLine: 1}) {
 		if f.RuleID == secretManifestRule {
 			continue

@@ -16,14 +16,16 @@ func benchTexts(b *testing.B) (map[string][]byte, int) {
 	}
 	files := map[string][]byte{}
 	n := 0
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+	if err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			data, _ := os.ReadFile(p)
 			files[p] = data
 			n += len(data)
 		}
 		return nil
-	})
+	}); err != nil {
+		b.Fatal(err)
+	}
 	return files, n
 }
 

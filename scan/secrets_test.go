@@ -107,7 +107,7 @@ func TestGitleaksTestdata(t *testing.T) {
 func TestRepositoryGitleaksConfig(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, ".gitleaks.toml")
-	os.WriteFile(cfg, []byte(`
+	if err := os.WriteFile(cfg, []byte(`
 [extend]
 useDefault = true
 
@@ -119,7 +119,9 @@ keywords = ["acme_"]
 
 [allowlist]
 regexes = ['''AKIAALLOWEDALLOWED12''']
-`), 0o644)
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	s, err := loadSecrets(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +133,9 @@ regexes = ['''AKIAALLOWEDALLOWED12''']
 		t.Errorf("got %v, want %v (custom rule, default rules, allowlist)", got, want)
 	}
 
-	os.WriteFile(cfg, []byte("[extend]\npath = \"/etc/passwd\"\n"), 0o644)
+	if err := os.WriteFile(cfg, []byte("[extend]\npath = \"/etc/passwd\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := loadSecrets(cfg); err == nil {
 		t.Error("an extend.path that reads outside the repository was accepted")
 	}

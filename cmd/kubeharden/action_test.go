@@ -267,9 +267,15 @@ func TestActionConfigPrecedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.MkdirAll(filepath.Join(dir, "deploy"), 0o755)
-	os.WriteFile(filepath.Join(dir, "deploy/worker.yaml"), worker, 0o644)
-	os.WriteFile(filepath.Join(dir, ".kubeharden.yaml"), []byte("failOn: none\npssVersion: v1.30\nlimits:\n  objects: 500000\n"), 0o644)
+	if err := os.MkdirAll(filepath.Join(dir, "deploy"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "deploy/worker.yaml"), worker, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".kubeharden.yaml"), []byte("failOn: none\npssVersion: v1.30\nlimits:\n  objects: 500000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	summary, output := actionEnv(t, dir)
 	_, stderr, code := runWorkspace(t, dir, "action")
@@ -301,7 +307,9 @@ func TestActionConfigPrecedence(t *testing.T) {
 
 	// An input that is set beats the config file.
 	t.Setenv("INPUT_FAIL-ON", "error")
-	os.Truncate(summary, 0)
+	if err := os.Truncate(summary, 0); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, code := runWorkspace(t, dir, "action"); code != exitFindings {
 		t.Errorf("fail-on input error: exit %d, want %d", code, exitFindings)
 	}
@@ -311,14 +319,20 @@ func TestActionConfigPrecedence(t *testing.T) {
 
 	// The config's pssVersion reaches the scan: a bad one is refused.
 	t.Setenv("INPUT_FAIL-ON", "")
-	os.WriteFile(filepath.Join(dir, ".kubeharden.yaml"), []byte("pssVersion: v9.x\n"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, ".kubeharden.yaml"), []byte("pssVersion: v9.x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, code := runWorkspace(t, dir, "action"); code != exitUsage {
 		t.Errorf("pssVersion v9.x in the config: exit %d, want %d", code, exitUsage)
 	}
 
 	// Without a config, the defaults.
-	os.Remove(filepath.Join(dir, ".kubeharden.yaml"))
-	os.Truncate(summary, 0)
+	if err := os.Remove(filepath.Join(dir, ".kubeharden.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(summary, 0); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, code := runWorkspace(t, dir, "action"); code != exitFindings {
 		t.Errorf("no config: exit %d, want %d (fail-on defaults to error)", code, exitFindings)
 	}

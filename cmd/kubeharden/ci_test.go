@@ -147,7 +147,9 @@ func TestCIFormatsCount(t *testing.T) {
 	}
 	dir := t.TempDir()
 	base, _ := json.Marshal(map[string]any{"findings": accepted})
-	os.WriteFile(filepath.Join(dir, "baseline.json"), base, 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "baseline.json"), base, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, failOn := range []string{"error", "note", "none"} {
 		args := []string{"scan", "--baseline", filepath.Join(dir, "baseline.json"), "--fail-on", failOn, "--format", "json",
 			"--output", filepath.Join(dir, "report.json")}
@@ -279,7 +281,9 @@ func TestCIFormatsWellFormed(t *testing.T) {
 	}
 	// A file xmllint must refuse, so that a pass means something.
 	bad := filepath.Join(t.TempDir(), "bad.xml")
-	os.WriteFile(bad, []byte("<testsuites><testsuite></testsuites>"), 0o644)
+	if err := os.WriteFile(bad, []byte("<testsuites><testsuite></testsuites>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := exec.Command(xmllint, "--noout", bad).Run(); err == nil {
 		t.Error("xmllint accepted a malformed file")
 	}
@@ -295,7 +299,9 @@ func TestGitLabFingerprints(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		os.WriteFile(filepath.Join(dir, name), b, 0o644)
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	scanFPs := func() (fps []string, lines map[string]int) {
 		out, stderr, _ := runWorkspace(t, dir, "scan", "--format", "gitlab", ".")
@@ -320,7 +326,9 @@ func TestGitLabFingerprints(t *testing.T) {
 	}
 	worker := filepath.Join(dir, "worker.yaml")
 	b, _ := os.ReadFile(worker)
-	os.WriteFile(worker, append([]byte("# owned by the platform team\n# see the runbook\n\n"), b...), 0o644)
+	if err := os.WriteFile(worker, append([]byte("# owned by the platform team\n# see the runbook\n\n"), b...), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	edited, after := scanFPs()
 	if len(edited) != len(first) {
 		t.Fatalf("%d fingerprints after the edit, %d before", len(edited), len(first))
@@ -496,7 +504,9 @@ func TestGitLabTemplate(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"namespace.yaml", "worker.yaml"} {
 		b, _ := os.ReadFile(filepath.Join(repoRoot, "testdata/examples/insecure", name))
-		os.WriteFile(filepath.Join(dir, name), b, 0o644)
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Setenv("GITLAB_CI", "true")
 	t.Setenv("CI_PROJECT_DIR", dir)

@@ -68,7 +68,7 @@ func TestCorpusDeterministic(t *testing.T) {
 // under dir.
 func rendersAnything(dir string) bool {
 	found := false
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return nil
 		}

@@ -209,7 +209,7 @@ func (th fakeThrottle) write(w http.ResponseWriter) {
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	_ = json.NewEncoder(w).Encode(v) // a failed write shows as the client's error
 }
 
 // paginate answers a list request as GitHub does: per_page (default 30,
@@ -441,7 +441,7 @@ func (f *fakeGitHub) serveArchive(w http.ResponseWriter, r *http.Request, sha st
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-gzip")
-	w.Write(data)
+	_, _ = w.Write(data) // a failed write shows as the client's error
 }
 
 // allBodies returns the body of every request received.

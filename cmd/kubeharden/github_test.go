@@ -106,9 +106,13 @@ func TestFingerprintSurvivesEdits(t *testing.T) {
 		}
 		return m
 	}
-	os.WriteFile(path, src, 0o644)
+	if err := os.WriteFile(path, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	before := fingerprints()
-	os.WriteFile(path, append([]byte("# a comment\n# and another\n\n"), src...), 0o644)
+	if err := os.WriteFile(path, append([]byte("# a comment\n# and another\n\n"), src...), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	after := fingerprints()
 	if len(before) == 0 || len(before) != len(after) {
 		t.Fatalf("before %d findings, after %d", len(before), len(after))
@@ -123,7 +127,9 @@ func TestFingerprintSurvivesEdits(t *testing.T) {
 // TestSARIFFileIsTruncated: --sarif replaces a longer file's content.
 func TestSARIFFileIsTruncated(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "out.sarif")
-	os.WriteFile(path, bytes.Repeat([]byte("x"), 1<<20), 0o644)
+	if err := os.WriteFile(path, bytes.Repeat([]byte("x"), 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	runCLI(t, "scan", "--sarif", path, "--format", "json", "testdata/examples/hardened")
 	data, _ := os.ReadFile(path)
 	if !json.Valid(data) {
@@ -235,7 +241,9 @@ func TestSARIFValidates(t *testing.T) {
 func TestGitHubActionsMode(t *testing.T) {
 	dir := t.TempDir()
 	output, summary, event := filepath.Join(dir, "output"), filepath.Join(dir, "summary.md"), filepath.Join(dir, "event.json")
-	os.WriteFile(event, []byte(`{"pull_request":{"head":{"sha":"0123456789abcdef0123456789abcdef01234567"}}}`), 0o644)
+	if err := os.WriteFile(event, []byte(`{"pull_request":{"head":{"sha":"0123456789abcdef0123456789abcdef01234567"}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv("GITHUB_ACTIONS", "true")
 	t.Setenv("GITHUB_OUTPUT", output)
 	t.Setenv("GITHUB_STEP_SUMMARY", summary)
@@ -318,7 +326,7 @@ func TestGitHubPathsFromSubdirectory(t *testing.T) {
 	t.Setenv("GITHUB_SERVER_URL", "https://github.com")
 	t.Chdir(filepath.Join(repoRoot, "testdata"))
 	var out, errb bytes.Buffer
-	run(context.Background(), []string{"scan", "--sarif", sarif, "examples/insecure"}, strings.NewReader(""), &out, &errb)
+	_ = run(context.Background(), []string{"scan", "--sarif", sarif, "examples/insecure"}, strings.NewReader(""), &out, &errb) // the exit is not what this test checks
 	if !strings.Contains(out.String(), "file=testdata/examples/insecure/worker.yaml,") {
 		t.Errorf("annotations do not name files from the repository root:\n%s", out.String())
 	}

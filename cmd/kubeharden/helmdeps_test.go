@@ -22,8 +22,12 @@ func TestHelmDependenciesSetting(t *testing.T) {
 		"other/.kubeharden.yaml": "helm:\n  dependencies: fetch\n",
 	} {
 		p := filepath.Join(dir, filepath.FromSlash(name))
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		os.WriteFile(p, []byte(data), 0o644)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	const missing = "which is not vendored"
 	out, _, _ := runWorkspace(t, dir, "scan", "--format", "json", "app")

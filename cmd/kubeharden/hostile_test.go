@@ -155,7 +155,9 @@ spec:
 	// A file that does not parse: a located finding quoting the file.
 	broken := "broken ##[add-mask]b\n::error::b.yaml"
 	names = append(names, broken)
-	os.WriteFile(filepath.Join(dir, broken), []byte("kind: [\n::error::from-a-parse-error ##[add-mask]p\n"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, broken), []byte("kind: [\n::error::from-a-parse-error ##[add-mask]p\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	summary, output := actionEnv(t, dir)
 	t.Setenv("GITHUB_REPOSITORY", "acme/shop")

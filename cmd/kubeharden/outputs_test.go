@@ -45,8 +45,12 @@ func TestOutputParentDirs(t *testing.T) {
 // step fails with the error.
 func TestActionsPublishWhenSARIFFails(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "pod.yaml"), []byte(privilegedPod), 0o644)
-	os.WriteFile(filepath.Join(dir, "file"), nil, 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "pod.yaml"), []byte(privilegedPod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "file"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	summary, output := actionEnv(t, dir)
 	t.Setenv("INPUT_SARIF-FILE", "file/k.sarif") // under a file: cannot be created
 	stdout, _, code := runWorkspace(t, dir, "action")
@@ -81,8 +85,12 @@ func TestVendorScanned(t *testing.T) {
 		"deploy/vendor/README.unrelated": "",
 	} {
 		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		os.WriteFile(p, []byte(data), 0o644)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	out, _, code := runWorkspace(t, dir, "scan", ".")
 	if code != exitFindings || !strings.Contains(out, "deploy/vendor/agent.yaml:10:") || strings.Contains(out, "golang.org") || strings.Contains(out, "node_modules/pkg") {

@@ -40,13 +40,15 @@ var credentialFixtures = []string{"testdata/checks/plaintext-secret", "testdata/
 func TestSecretsNeverPrinted(t *testing.T) {
 	var planted strings.Builder
 	for _, dir := range credentialFixtures {
-		filepath.WalkDir(filepath.Join(repoRoot, dir), func(p string, d os.DirEntry, err error) error {
+		if err := filepath.WalkDir(filepath.Join(repoRoot, dir), func(p string, d os.DirEntry, err error) error {
 			if err == nil && !d.IsDir() {
 				b, _ := os.ReadFile(p)
 				planted.Write(b)
 			}
 			return nil
-		})
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, s := range fakeSecrets {
 		if !strings.Contains(planted.String(), s) {
@@ -112,7 +114,7 @@ func TestSecretsNeverInReview(t *testing.T) {
 		Body: github.String("**error** [`x`]\n\n<!-- kubeharden:fingerprint=0000gone0000 -->")})
 	addWhole(t, f, credentialFile)
 	for _, dir := range credentialFixtures[1:] {
-		filepath.WalkDir(filepath.Join(repoRoot, dir), func(p string, d os.DirEntry, err error) error {
+		if err := filepath.WalkDir(filepath.Join(repoRoot, dir), func(p string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
 			}
@@ -124,7 +126,9 @@ func TestSecretsNeverInReview(t *testing.T) {
 			rel, _ := filepath.Rel(repoRoot, p)
 			f.addFile(filepath.ToSlash(rel), "added", fmt.Sprintf("@@ -0,0 +1,%d @@\n+", len(lines))+strings.Join(lines, "\n+"))
 			return nil
-		})
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	githubEnv(t, f)
 	args := append([]string{"scan", "--github-review", "--review-filter", "nofilter", credentialFile}, credentialFixtures...)

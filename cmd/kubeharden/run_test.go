@@ -223,7 +223,9 @@ func TestRulesDoc(t *testing.T) {
 
 func TestHelmValueSetsFromConfig(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "kh.yaml")
-	os.WriteFile(cfg, []byte("helm:\n  valueSets:\n    testdata/helm/valuesets:\n      - name: default\n      - name: prod\n        files: [values-prod.yaml]\n"), 0o644)
+	if err := os.WriteFile(cfg, []byte("helm:\n  valueSets:\n    testdata/helm/valuesets:\n      - name: default\n      - name: prod\n        files: [values-prod.yaml]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out, _, _ := runCLI(t, "scan", "--config", cfg, "--format", "json", "testdata/helm/valuesets")
 	if !strings.Contains(out, `"file": "testdata/helm/valuesets/values-prod.yaml"`) || !strings.Contains(out, `"valueSet": "prod"`) {
 		t.Errorf("the prod value set was not scanned:\n%s", out)
@@ -233,7 +235,9 @@ func TestHelmValueSetsFromConfig(t *testing.T) {
 		t.Errorf("--values not applied, or the file not named relative to the working directory:\n%s", out)
 	}
 	// A value set in a repository's config cannot read outside it.
-	os.WriteFile(cfg, []byte("helm:\n  valueSets:\n    testdata/helm/valuesets:\n      - name: evil\n        files: [../../../../etc/passwd]\n"), 0o644)
+	if err := os.WriteFile(cfg, []byte("helm:\n  valueSets:\n    testdata/helm/valuesets:\n      - name: evil\n        files: [../../../../etc/passwd]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, code := runCLI(t, "scan", "--config", cfg, "testdata/helm/valuesets"); code != exitUsage {
 		t.Errorf("values file outside the repository: exit %d, want %d", code, exitUsage)
 	}
@@ -285,7 +289,9 @@ func TestChartProblemsDoNotStopTheScan(t *testing.T) {
 func TestConfigExcludeAndRules(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "kh.yaml")
-	os.WriteFile(cfg, []byte("exclude: [testdata/examples/insecure/namespace.yaml]\nrules:\n  disable: [serviceaccount-token-automount]\n  severity:\n    image-digest: error\n"), 0o644)
+	if err := os.WriteFile(cfg, []byte("exclude: [testdata/examples/insecure/namespace.yaml]\nrules:\n  disable: [serviceaccount-token-automount]\n  severity:\n    image-digest: error\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	all, _, _ := runCLI(t, "scan", "--format", "json", "testdata/examples")
 	out, _, _ := runCLI(t, "scan", "--config", cfg, "--format", "json", "testdata/examples")
 	var before, after struct {
@@ -345,7 +351,9 @@ func TestConfigExcludeAndRules(t *testing.T) {
 			t.Errorf("%v: exit %d, want %d (%s)", bad, code, exitUsage, stderr)
 		}
 	}
-	os.WriteFile(cfg, []byte("rules:\n  severity:\n    image-digest: critical\n"), 0o644)
+	if err := os.WriteFile(cfg, []byte("rules:\n  severity:\n    image-digest: critical\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, code := runCLI(t, "scan", "--config", cfg, "testdata/examples"); code != exitUsage {
 		t.Errorf("unknown severity: exit %d, want %d", code, exitUsage)
 	}
@@ -427,11 +435,15 @@ func TestBaselineCLI(t *testing.T) {
 		t.Errorf("text summary does not count the accepted findings:\n%s", text)
 	}
 	cfg := filepath.Join(dir, "kh.yaml")
-	os.WriteFile(cfg, []byte("baseline: "+base+"\n"), 0o644)
+	if err := os.WriteFile(cfg, []byte("baseline: "+base+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, code := runCLI(t, "scan", "--config", cfg, "testdata/examples"); code != exitUsage {
 		t.Errorf("config baseline outside the working directory: exit %d, want %d", code, exitUsage)
 	}
-	os.WriteFile(base, []byte(`{"runs": []}`), 0o644)
+	if err := os.WriteFile(base, []byte(`{"runs": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, code := runCLI(t, "scan", "--baseline", base, "testdata/examples"); code != exitUsage {
 		t.Errorf("a baseline that is not a JSON report: exit %d, want %d", code, exitUsage)
 	}

@@ -90,7 +90,9 @@ func commitTree(t *testing.T, repo *git.Repository, dir string, tree map[string]
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		if e.Name() != ".git" {
-			os.RemoveAll(filepath.Join(dir, e.Name()))
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	for name, content := range tree {
@@ -178,7 +180,7 @@ func (s *prSetup) env(t *testing.T) {
 // and the exit code.
 func (s *prSetup) run(t *testing.T, args ...string) (stdout, summary string, code int) {
 	t.Helper()
-	os.Remove(os.Getenv("GITHUB_STEP_SUMMARY"))
+	_ = os.Remove(os.Getenv("GITHUB_STEP_SUMMARY")) // none before the first run
 	stdout, _, code = runWorkspace(t, s.workspace, args...)
 	sum, _ := os.ReadFile(os.Getenv("GITHUB_STEP_SUMMARY"))
 	return stdout, string(sum), code
@@ -253,7 +255,9 @@ func tarOf(t *testing.T, entries []tarEntry) []byte {
 			t.Fatal(err)
 		}
 		if e.typ == tar.TypeReg {
-			tw.Write([]byte(e.body))
+			if _, err := tw.Write([]byte(e.body)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	if err := errors.Join(tw.Close(), gz.Close()); err != nil {
