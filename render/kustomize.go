@@ -655,7 +655,7 @@ func (k *kustomizer) build(d *kustDir) ([]*Object, map[string]bool, []Problem) {
 	}
 	var objs []*Object
 	for _, r := range rm.Resources() {
-		o, err := g.object(fromKyaml(r.RNode.YNode()))
+		o, err := g.object(fromKyaml(r.YNode()))
 		if err != nil {
 			return nil, nil, []Problem{k.buildProblem(chain, fs, err)}
 		}

@@ -230,7 +230,7 @@ func (s *scanner) add(c *Check, o *render.Object, path, msg string, r *request) 
 		} else {
 			loc = o.Locate(path)
 		}
-		f.File, f.Line, f.Column = loc.Pos.File, loc.Pos.Line, loc.Pos.Column
+		f.File, f.Line, f.Column = loc.File, loc.Line, loc.Column
 		f.Related = loc.Related
 		if loc.Approx {
 			f.Precision = "approx"

@@ -90,13 +90,17 @@ func TestGenericPrefilterSound(t *testing.T) {
 		t.Fatal(err)
 	}
 	tree := 0
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			b, _ := os.ReadFile(p)
-			tree += check(b)
+	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
-		return nil
+		b, err := os.ReadFile(p)
+		tree += check(b)
+		return err
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if tree == 0 {
 		t.Fatal("no match in the generated tree")
 	}

@@ -48,7 +48,9 @@ func TestMarkdownEscaping(t *testing.T) {
 	f := findings(1, func(int) string { return "a|b <script> `x` [l](u)" })
 	r := report.New(report.Tool{Name: "kubeharden", Version: "1"}, f, 1, 1)
 	var b bytes.Buffer
-	(StepSummary{}).Write(&b, r)
+	if err := (StepSummary{}).Write(&b, r); err != nil {
+		t.Fatal(err)
+	}
 	if strings.Contains(b.String(), "<script>") || strings.Contains(b.String(), "a|b") {
 		t.Errorf("message not escaped:\n%s", b.String())
 	}
@@ -59,7 +61,9 @@ func TestStepSummaryCharts(t *testing.T) {
 	r.Charts = []report.Chart{{Dir: "charts/web", ValueSets: []string{"default", "prod"}}}
 	r.Overlays = []string{"deploy/overlays/prod"}
 	var b bytes.Buffer
-	(StepSummary{}).Write(&b, r)
+	if err := (StepSummary{}).Write(&b, r); err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(b.String(), "| `charts/web` | default, prod |") || !strings.Contains(b.String(), "- `deploy/overlays/prod`") {
 		t.Errorf("charts or overlays not listed:\n%s", b.String())
 	}

@@ -75,7 +75,7 @@ func TestClientRetries(t *testing.T) {
 					w.WriteHeader(http.StatusTooManyRequests)
 					return
 				}
-				fmt.Fprint(w, `{"login":"octocat"}`)
+				_, _ = fmt.Fprint(w, `{"login":"octocat"}`)
 			}))
 			defer srv.Close()
 			var waits []time.Duration
