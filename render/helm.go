@@ -58,6 +58,9 @@ type HelmOptions struct {
 
 	limits  Limits                // set by Load from Options.Limits
 	fetched map[string]fetchedDep // by dependency name, for one chart
+	// loaded is the chart preflight loaded, for the first render to use
+	// instead of loading it again; nil for the others.
+	loaded *chart.Chart
 }
 
 // A ValueSet is one way of installing a chart: values files applied in
@@ -94,11 +97,12 @@ type helmObject struct {
 func loadChart(ctx context.Context, dir string, opt Options) ([]helmObject, []Problem) {
 	h := opt.Helm.withDefaults()
 	rel := relPath(opt.Dir, dir)
-	kv, library, fetched, probs := preflight(ctx, dir, rel, baseDir(dir, rel), h)
+	ch, kv, library, fetched, probs := preflightChart(ctx, dir, rel, baseDir(dir, rel), h)
 	if library || len(probs) > 0 {
 		return nil, probs
 	}
 	h.fetched = fetched
+	h.loaded = ch
 	var sets []ValueSet
 	for k, v := range opt.Helm.ValueSets {
 		if path.Clean(filepath.ToSlash(k)) == rel {
@@ -117,6 +121,7 @@ func loadChart(ctx context.Context, dir string, opt Options) ([]helmObject, []Pr
 			vs.Name = DefaultValueSet
 		}
 		o, p := renderValueSet(dir, rel, vs, h, kv)
+		h.loaded = nil // dependency processing prunes the tree per value set
 		objs = append(objs, o...)
 		probs = append(probs, p...)
 	}
@@ -175,6 +180,12 @@ func slowChart(rel string, limit time.Duration) Problem {
 // rendered: a library chart is not (it only lends templates), nor is one
 // with a missing dependency or a kubeVersion the options do not meet.
 func preflight(ctx context.Context, dir, rel, root string, h HelmOptions) (kv *chartutil.KubeVersion, library bool, fetched map[string]fetchedDep, probs []Problem) {
+	_, kv, library, fetched, probs = preflightChart(ctx, dir, rel, root, h)
+	return kv, library, fetched, probs
+}
+
+// preflightChart is preflight that also returns the chart it loaded.
+func preflightChart(ctx context.Context, dir, rel, root string, h HelmOptions) (ch *chart.Chart, kv *chartutil.KubeVersion, library bool, fetched map[string]fetchedDep, probs []Problem) {
 	chartFile := path.Join(rel, "Chart.yaml")
 	invalid := func(file string, line int, format string, args ...any) []Problem {
 		return []Problem{{Kind: Invalid, Pos: Pos{File: file, Line: max(line, 1), Column: 1}, Message: fmt.Sprintf(format, args...)}}
@@ -185,31 +196,31 @@ func preflight(ctx context.Context, dir, rel, root string, h HelmOptions) (kv *c
 		if rel == "." {
 			name = filepath.Base(dir)
 		}
-		return nil, false, nil, invalid(chartFile, 1, "Helm chart %s cannot be loaded: %v", name, err)
+		return nil, nil, false, nil, invalid(chartFile, 1, "Helm chart %s cannot be loaded: %v", name, err)
 	}
 	if ch.Metadata.Type == "library" {
-		return nil, true, nil, nil
+		return nil, nil, true, nil, nil
 	}
 	if h.Dependencies == DependenciesFetch {
 		if missing := missingDeps(ch, dir); len(missing) > 0 {
 			if p := lockProblem(ch, dir, rel); p != nil {
-				return nil, false, nil, []Problem{*p}
+				return nil, nil, false, nil, []Problem{*p}
 			}
 			if fetched, probs = fetchDependencies(ctx, missing, dir, rel, root); len(probs) > 0 {
-				return nil, false, nil, probs
+				return nil, nil, false, nil, probs
 			}
 		}
 	} else if probs := missingDependencies(ch, dir, rel); len(probs) > 0 {
-		return nil, false, nil, probs
+		return nil, nil, false, nil, probs
 	}
 	kv, err = chartutil.ParseKubeVersion(h.KubeVersion)
 	if err != nil {
-		return nil, false, nil, invalid(chartFile, 1, "kube version %q: %v", h.KubeVersion, err)
+		return nil, nil, false, nil, invalid(chartFile, 1, "kube version %q: %v", h.KubeVersion, err)
 	}
 	if c := ch.Metadata.KubeVersion; c != "" && !chartutil.IsCompatibleRange(c, kv.String()) {
-		return nil, false, nil, invalid(chartFile, keyLine(dir, "kubeVersion"), "chart requires kubeVersion %s, incompatible with Kubernetes %s (the kube version the chart is rendered for)", c, kv.String())
+		return nil, nil, false, nil, invalid(chartFile, keyLine(dir, "kubeVersion"), "chart requires kubeVersion %s, incompatible with Kubernetes %s (the kube version the chart is rendered for)", c, kv.String())
 	}
-	return kv, false, fetched, nil
+	return ch, kv, false, fetched, nil
 }
 
 // keyLine returns the line of a top-level key of dir/Chart.yaml, or 1.
@@ -401,9 +412,12 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	user, vfiles := cv.user, cv.files
 	// The loader hands out a fresh tree: dependency processing prunes and
 	// rewrites it per value set.
-	ch, err := loader.LoadDir(dir)
-	if err != nil {
-		return nil, []Problem{{Kind: Invalid, Pos: Pos{File: path.Join(rel, "Chart.yaml"), Line: 1, Column: 1}, Message: fmt.Sprintf("Helm chart %s cannot be loaded: %v", rel, err)}}
+	ch := h.loaded
+	if ch == nil {
+		var err error
+		if ch, err = loader.LoadDir(dir); err != nil {
+			return nil, []Problem{{Kind: Invalid, Pos: Pos{File: path.Join(rel, "Chart.yaml"), Line: 1, Column: 1}, Message: fmt.Sprintf("Helm chart %s cannot be loaded: %v", rel, err)}}
+		}
 	}
 	root := &chartSource{dir: rel}
 	for n, f := range h.fetched {
@@ -446,7 +460,7 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	// The engine stops a template at the rendered bytes limit as it
 	// writes, so that a loop of millions never sits in memory whole.
 	limits := h.limits.withDefaults()
-	eng := helmengine.Engine{MaxBytes: limits.RenderedBytes}
+	eng := helmengine.Engine{MaxBytes: limits.RenderedBytes, Trees: &helmengine.TreeCache{}}
 	// Templates can store what they generate in the values (`set .Values
 	// "password" (randAlphaNum 10)`, as Bitnami's charts do) or change what
 	// they are given (istio's profiles), and the engine renders with the
@@ -478,17 +492,18 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	// Markers make the output longer; a render that outgrows this only
 	// loses exact positions.
 	eng.MaxBytes *= 2
-	variants := []*rendering{{inst: instrument(ch, true)}}
+	// The templates are parsed once for both instrumentations, and the
+	// second is made only for a file the first does not map.
+	trees := &templateTrees{engine: eng.Trees}
+	variants := []*rendering{{inst: instrument(ch, true, trees)}, {}}
 	variants[0].out, variants[0].err = render()
 	variants[0].inst.restore()
-	variants = append(variants, &rendering{inst: instrument(ch, false)})
-	variants[1].inst.restore()
 	markedFor := func(name, text string) (*instrumentation, *fileMap) {
 		var best *rendering
 		var bestMap *fileMap
 		for i, v := range variants {
-			if i > 0 && v.out == nil && v.err == nil {
-				v.inst.apply()
+			if i > 0 && v.inst == nil {
+				v.inst = instrument(ch, false, trees)
 				v.out, v.err = render()
 				v.inst.restore()
 			}
@@ -734,25 +749,28 @@ const (
 	secondClock = `(toDate "2006-01-02T15:04:05Z07:00" "2027-02-02T01:01:01Z")`
 )
 
-var (
-	actionRE = regexp.MustCompile(`(?s)\{\{.*?\}\}`)
-	nowRE    = regexp.MustCompile(`(^|[^\w.$"'])now\b`)
-)
+var nowRE = regexp.MustCompile(`(^|[^\w.$"'])now\b`)
 
 // pinClock returns a function that sets the clock `now` reads in the
 // templates of ch and its subcharts (the sprig function is replaced, in
 // actions only, by a fixed time).
 func pinClock(ch *chart.Chart) func(clock string) {
+	// Each template that calls now is rewritten once per clock: the clock
+	// is set three times per value set, and most templates never read it.
 	type tpl struct {
-		f    *chart.File
-		data string
+		f      *chart.File
+		data   string
+		pinned map[string][]byte
 	}
-	var tpls []tpl
+	var tpls []*tpl
 	var walk func(c *chart.Chart)
 	walk = func(c *chart.Chart) {
 		for _, t := range c.Templates {
 			if bytes.Contains(t.Data, []byte("now")) {
-				tpls = append(tpls, tpl{t, string(t.Data)})
+				data := string(t.Data)
+				if first := withClock(data, firstClock); first != data {
+					tpls = append(tpls, &tpl{f: t, data: data, pinned: map[string][]byte{firstClock: []byte(first)}})
+				}
 			}
 		}
 		for _, d := range c.Dependencies() {
@@ -762,11 +780,45 @@ func pinClock(ch *chart.Chart) func(clock string) {
 	walk(ch)
 	return func(clock string) {
 		for _, t := range tpls {
-			t.f.Data = []byte(actionRE.ReplaceAllStringFunc(t.data, func(a string) string {
-				return nowRE.ReplaceAllString(a, "${1}"+clock)
-			}))
+			b, ok := t.pinned[clock]
+			if !ok {
+				b = []byte(withClock(t.data, clock))
+				t.pinned[clock] = b
+			}
+			t.f.Data = b
 		}
 	}
+}
+
+// withClock replaces now, in the actions of a template, by clock. An
+// action runs from a {{ to the first }} after it, as the regular
+// expression (?s)\{\{.*?\}\} matches it.
+func withClock(data, clock string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; ; {
+		open := strings.Index(data[i:], "{{")
+		if open < 0 {
+			break
+		}
+		open += i
+		end := strings.Index(data[open+2:], "}}")
+		if end < 0 {
+			break
+		}
+		end += open + 4
+		if a := data[open:end]; strings.Contains(a, "now") {
+			b.WriteString(data[last:open])
+			b.WriteString(nowRE.ReplaceAllString(a, "${1}"+clock))
+			last = end
+		}
+		i = end
+	}
+	if last == 0 {
+		return data
+	}
+	b.WriteString(data[last:])
+	return b.String()
 }
 
 // stableIdentity masks the part of a generated name or namespace that

@@ -12,6 +12,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 	"helm.sh/helm/v3/pkg/chart"
+
+	"github.com/kubeharden/kubeharden/render/internal/helmengine"
 )
 
 // Positions in rendered output are found by rendering a second time with
@@ -84,6 +86,7 @@ type instrumentation struct {
 	// roots holds, per chart (chartOfTemplate), the .Values paths its
 	// templates merge into .Values (tplWalker.roots).
 	roots map[string][][]string
+	trees *templateTrees
 }
 
 // chartOfTemplate returns the chart part of a template's name.
@@ -120,13 +123,50 @@ func (in *instrumentation) restore() {
 	}
 }
 
+// A parsedTemplate is a template file's parse trees: its own and those
+// of the templates it defines, by name.
+type parsedTemplate struct {
+	root *parse.Tree
+	set  map[string]*parse.Tree
+}
+
+// templateTrees parses each template of a chart tree once for all the
+// instrumentations of one render, by the template's full name, taking
+// the trees the engine parsed for the plain render when it has them.
+type templateTrees struct {
+	parsed map[string]*parsedTemplate // nil for a template that does not parse
+	engine *helmengine.TreeCache
+}
+
+func (tt *templateTrees) get(name, src string) *parsedTemplate {
+	if p, ok := tt.parsed[name]; ok {
+		return p
+	}
+	var p *parsedTemplate
+	if set := tt.engine.Parsed(name, src); set[name] != nil {
+		p = &parsedTemplate{root: set[name], set: set}
+	} else {
+		tr := parse.New(name)
+		tr.Mode = parse.SkipFuncCheck
+		set := map[string]*parse.Tree{}
+		if _, err := tr.Parse(src, "", "", set); err == nil {
+			p = &parsedTemplate{root: tr, set: set}
+		}
+	}
+	if tt.parsed == nil {
+		tt.parsed = map[string]*parsedTemplate{}
+	}
+	tt.parsed[name] = p
+	return p
+}
+
 // instrument replaces the templates of ch and its dependencies with
 // instrumented copies (marking named templates' bodies too when defines
 // is set); restore puts the originals back and apply the copies again.
-func instrument(ch *chart.Chart, defines bool) *instrumentation {
-	in := &instrumentation{sources: map[string]*tplSource{}, defines: defines}
+func instrument(ch *chart.Chart, defines bool, trees *templateTrees) *instrumentation {
+	in := &instrumentation{sources: map[string]*tplSource{}, defines: defines, trees: trees}
 	if defines {
-		in.unsafe = unsafeDefines(ch)
+		in.unsafe = unsafeDefines(ch, trees)
 	}
 	var walk func(c *chart.Chart)
 	walk = func(c *chart.Chart) {
@@ -149,27 +189,31 @@ func instrument(ch *chart.Chart, defines bool) *instrumentation {
 // unsafeDefines returns the named templates that are used other than by
 // printing them (`{{ include "x" . | nindent 4 }}`, `{{ template "x" . }}`),
 // and those they use in turn.
-func unsafeDefines(ch *chart.Chart) map[string]bool {
+func unsafeDefines(ch *chart.Chart, trees *templateTrees) map[string]bool {
 	uses := map[string][]string{} // define -> the defines its body uses
 	unsafe := map[string]bool{}
 	var walk func(c *chart.Chart)
 	walk = func(c *chart.Chart) {
 		for _, t := range c.Templates {
-			tr := parse.New(t.Name)
-			tr.Mode = parse.SkipFuncCheck
-			set := map[string]*parse.Tree{}
-			if _, err := tr.Parse(string(t.Data), "", "", set); err != nil {
+			p := trees.get(path.Join(c.ChartFullPath(), t.Name), string(t.Data))
+			if p == nil {
 				continue
 			}
-			set[""] = tr
-			for name, t := range set {
+			tr := p.root
+			visit := func(name string, t *parse.Tree) {
 				if t.Root == nil {
-					continue
+					return
 				}
 				u := &useCollector{unsafe: unsafe}
 				u.node(t.Root)
 				if name != "" && t != tr {
 					uses[name] = append(uses[name], u.names...)
+				}
+			}
+			visit("", tr)
+			for name, t := range p.set {
+				if t != tr {
+					visit(name, t)
 				}
 			}
 		}
@@ -297,14 +341,13 @@ type insertion struct {
 
 // instrumentOne returns the template text with markers inserted.
 func (in *instrumentation) instrumentOne(name, src string) (string, bool) {
-	tr := parse.New(name)
-	tr.Mode = parse.SkipFuncCheck
-	set := map[string]*parse.Tree{}
-	if _, err := tr.Parse(src, "", "", set); err != nil {
+	p := in.trees.get(name, src)
+	if p == nil {
 		return "", false
 	}
+	tr := p.root
 	trees := []*parse.Tree{tr}
-	for _, t := range set {
+	for _, t := range p.set {
 		if t != tr && in.defines && !in.unsafe[t.Name] {
 			trees = append(trees, t)
 		}

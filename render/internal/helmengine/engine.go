@@ -36,7 +36,9 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"text/template"
+	"text/template/parse"
 
 	"github.com/pkg/errors"
 
@@ -57,6 +59,63 @@ type Engine struct {
 	// the templates' output together, and the output of each include or
 	// tpl call. Past it, Render returns an error that Exceeded recognizes.
 	MaxBytes int64
+	// kubeharden: Trees, when set, keeps the parse trees of the templates
+	// between Renders: a template whose name and text are those of one
+	// parsed before is not parsed again.
+	Trees *TreeCache
+}
+
+// kubeharden: a TreeCache holds the parse trees of template files, by
+// name and text. Trees are only read once parsed, so Renders share them.
+type TreeCache struct {
+	mu sync.Mutex
+	m  map[[2]string]map[string]*parse.Tree
+}
+
+// builtinNames are text/template's builtin functions, which a template
+// may call without a FuncMap naming them (the parser checks that a name
+// maps to something not nil).
+var builtinNames = func() map[string]any {
+	m := map[string]any{}
+	for _, n := range strings.Fields("and call html index slice js len not or print printf println urlquery eq ge gt le lt ne") {
+		m[n] = true
+	}
+	return m
+}()
+
+// Parsed returns the trees of a file a Render parsed with this cache, by
+// template name, or nil.
+func (c *TreeCache) Parsed(name, text string) map[string]*parse.Tree {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[[2]string{name, text}]
+}
+
+// trees returns the trees Template.Parse would add for a file, parsed
+// once per cache; nil when it does not parse, for Template.Parse to
+// report the error as it words it.
+func (c *TreeCache) trees(name, text string, funcs template.FuncMap) map[string]*parse.Tree {
+	if c == nil {
+		return nil
+	}
+	key := [2]string{name, text}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.m[key]; ok {
+		return t
+	}
+	t, err := parse.Parse(name, text, "", "", funcs, builtinNames)
+	if err != nil {
+		return nil
+	}
+	if c.m == nil {
+		c.m = map[[2]string]map[string]*parse.Tree{}
+	}
+	c.m[key] = t
+	return t
 }
 
 // kubeharden: ErrTooLarge is the error of a write past Engine.MaxBytes.
@@ -229,7 +288,7 @@ func tplFun(parent *template.Template, includedNames map[string]int, strict bool
 }
 
 // initFunMap creates the Engine's FuncMap and adds context-specific functions.
-func (e Engine) initFunMap(t *template.Template, lim *limiter) {
+func (e Engine) initFunMap(t *template.Template, lim *limiter) template.FuncMap {
 	funcMap := funcMap()
 	includedNames := make(map[string]int)
 
@@ -281,6 +340,7 @@ func (e Engine) initFunMap(t *template.Template, lim *limiter) {
 	}
 
 	t.Funcs(funcMap)
+	return funcMap // kubeharden: for TreeCache's parse
 }
 
 // render takes a map of templates/values and renders them.
@@ -306,7 +366,7 @@ func (e Engine) render(tpls map[string]renderable, lim *limiter) (rendered map[s
 		t.Option("missingkey=zero")
 	}
 
-	e.initFunMap(t, lim)
+	funcs := e.initFunMap(t, lim)
 
 	// We want to parse the templates in a predictable order. The order favors
 	// higher-level (in file system) templates over deeply nested templates.
@@ -314,6 +374,16 @@ func (e Engine) render(tpls map[string]renderable, lim *limiter) (rendered map[s
 
 	for _, filename := range keys {
 		r := tpls[filename]
+		// kubeharden: what Template.Parse does, with trees parsed before.
+		if trees := e.Trees.trees(filename, r.tpl, funcs); trees != nil {
+			nt := t.New(filename)
+			for name, tree := range trees {
+				if _, err := nt.AddParseTree(name, tree); err != nil {
+					return map[string]string{}, cleanupParseError(filename, err)
+				}
+			}
+			continue
+		}
 		if _, err := t.New(filename).Parse(r.tpl); err != nil {
 			return map[string]string{}, cleanupParseError(filename, err)
 		}
