@@ -726,10 +726,16 @@ func trimDocEnd(n *yaml.Node) {
 var generatorRE = regexp.MustCompile(`\b(?:rand[A-Za-z]*|uuidv4|gen(?:CA|PrivateKey|SelfSignedCert|SignedCert)[A-Za-z]*|now|htpasswd|bcrypt|encryptAES)\b`)
 
 // generates reports whether a template of the chart or its subcharts calls
-// one of them.
+// one of them. Only actions are searched: a dashboard's "now-1h" in the
+// text around them (kube-prometheus-stack's) calls nothing.
 func generates(ch *chart.Chart) bool {
 	for _, t := range ch.Templates {
-		if generatorRE.Match(t.Data) {
+		found := false
+		eachAction(string(t.Data), func(a string) bool {
+			found = generatorRE.MatchString(a)
+			return !found
+		})
+		if found {
 			return true
 		}
 	}
@@ -790,35 +796,49 @@ func pinClock(ch *chart.Chart) func(clock string) {
 	}
 }
 
-// withClock replaces now, in the actions of a template, by clock. An
-// action runs from a {{ to the first }} after it, as the regular
-// expression (?s)\{\{.*?\}\} matches it.
+// withClock replaces now, in the actions of a template, by clock.
 func withClock(data, clock string) string {
 	var b strings.Builder
 	last := 0
-	for i := 0; ; {
-		open := strings.Index(data[i:], "{{")
-		if open < 0 {
-			break
-		}
-		open += i
-		end := strings.Index(data[open+2:], "}}")
-		if end < 0 {
-			break
-		}
-		end += open + 4
+	eachActionAt(data, func(open, end int) bool {
 		if a := data[open:end]; strings.Contains(a, "now") {
 			b.WriteString(data[last:open])
 			b.WriteString(nowRE.ReplaceAllString(a, "${1}"+clock))
 			last = end
 		}
-		i = end
-	}
+		return true
+	})
 	if last == 0 {
 		return data
 	}
 	b.WriteString(data[last:])
 	return b.String()
+}
+
+// eachAction calls f with each action of a template's text until f
+// returns false. An action runs from a {{ to the first }} after it, as
+// the regular expression (?s)\{\{.*?\}\} matches it.
+func eachAction(data string, f func(action string) bool) {
+	eachActionAt(data, func(open, end int) bool { return f(data[open:end]) })
+}
+
+func eachActionAt(data string, f func(open, end int) bool) {
+	for i := 0; ; {
+		open := strings.Index(data[i:], "{{")
+		if open < 0 {
+			return
+		}
+		open += i
+		end := strings.Index(data[open+2:], "}}")
+		if end < 0 {
+			return
+		}
+		end += open + 4
+		if !f(open, end) {
+			return
+		}
+		i = end
+	}
 }
 
 // stableIdentity masks the part of a generated name or namespace that

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	"helm.sh/helm/v3/pkg/chart"
 )
 
 // BenchmarkHelmCharts renders corpus charts as a scan does, for profiles
@@ -45,6 +47,25 @@ func TestWithClock(t *testing.T) {
 		})
 		if got := withClock(data, firstClock); got != want {
 			t.Errorf("withClock(%q) = %q, want %q", data, got, want)
+		}
+	}
+}
+
+// TestGenerates: a generator called in an action makes a chart generate
+// values; the same word in the text around the actions does not.
+func TestGenerates(t *testing.T) {
+	for data, want := range map[string]bool{
+		`"time": {"from": "now-1h", "to": "now"}`:          false,
+		`password: {{ randAlphaNum 10 | b64enc }}`:         true,
+		`at: {{ now | date "2006" }}`:                      true,
+		`{{ tpl "{{ uuidv4 }}" . }}`:                       true,
+		"{{/* genCA */}}":                                  true,
+		"random text, genCA, {{ .Values.x }}":              false,
+		"{{ .Values.a }} bcrypt {{ .Values.b }} randAlpha": false,
+	} {
+		ch := &chart.Chart{Templates: []*chart.File{{Name: "templates/t.yaml", Data: []byte(data)}}}
+		if got := generates(ch); got != want {
+			t.Errorf("generates(%q) = %v, want %v", data, got, want)
 		}
 	}
 }
