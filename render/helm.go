@@ -466,12 +466,33 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	// they are given (istio's profiles), and the engine renders with the
 	// maps it is given: every render starts from its own copy.
 	render := func() (map[string]string, error) { return eng.Render(ch, freshValues(vals)) }
-	files, err := render()
-	if helmengine.Exceeded(err) {
-		return nil, []Problem{*renderedBytesProblem(limits, rel, vs.Name, valueSetPos(rel, vfiles), "more than "+byteSize(limits.RenderedBytes))}
-	}
-	if err != nil {
-		return nil, []Problem{templateProblem(baseDir(dir, rel), srcs, rel, vs.Name, err)}
+	// One render with markers serves both the objects and their
+	// positions: what no code a template runs can see (helmengine's
+	// Unmark, UnmarkedInclude), so its output unmarked is the plain
+	// render's. A render that fails, or writes more than the limit with
+	// its markers, is done again plain, whose error and size are Helm's.
+	// The templates are parsed once for both instrumentations, and the
+	// second is made only for a file the first does not map.
+	eng.Unmark = unmark
+	trees := &templateTrees{engine: eng.Trees}
+	variants := []*rendering{{inst: instrument(ch, true, trees)}, {}}
+	variants[0].out, variants[0].err = render()
+	variants[0].inst.restore()
+	var files map[string]string
+	if variants[0].err == nil {
+		files = make(map[string]string, len(variants[0].out))
+		for name, text := range variants[0].out {
+			files[name] = unmark(text)
+		}
+	} else {
+		var err error
+		files, err = render()
+		if helmengine.Exceeded(err) {
+			return nil, []Problem{*renderedBytesProblem(limits, rel, vs.Name, valueSetPos(rel, vfiles), "more than "+byteSize(limits.RenderedBytes))}
+		}
+		if err != nil {
+			return nil, []Problem{templateProblem(baseDir(dir, rel), srcs, rel, vs.Name, err)}
+		}
 	}
 	// Checked before the output is split, parsed or rendered again.
 	if p := renderLimit(files, limits, rel, vs.Name, valueSetPos(rel, vfiles)); p != nil {
@@ -485,19 +506,15 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 		again, _ = render()
 		clock(firstClock)
 	}
-	// Markers inside named templates can change what include returns to
-	// the code that inspects it (fromYaml, eq, trunc); files that render
-	// differently with them are mapped from a render that marks only the
-	// templates' own bodies.
-	// Markers make the output longer; a render that outgrows this only
-	// loses exact positions.
-	eng.MaxBytes *= 2
-	// The templates are parsed once for both instrumentations, and the
-	// second is made only for a file the first does not map.
-	trees := &templateTrees{engine: eng.Trees}
-	variants := []*rendering{{inst: instrument(ch, true, trees)}, {}}
-	variants[0].out, variants[0].err = render()
-	variants[0].inst.restore()
+	// Markers make the output longer; a render that outgrew the limit
+	// with them is done again with twice the limit, and one that outgrows
+	// that only loses exact positions.
+	if variants[0].err != nil {
+		eng.MaxBytes *= 2
+		variants[0].inst.apply()
+		variants[0].out, variants[0].err = render()
+		variants[0].inst.restore()
+	}
 	markedFor := func(name, text string) (*instrumentation, *fileMap) {
 		var best *rendering
 		var bestMap *fileMap

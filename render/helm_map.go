@@ -399,6 +399,21 @@ func (in *instrumentation) instrumentOne(name, src string) (string, bool) {
 			in.roots[c] = append(in.roots[c], w.roots...)
 		}
 	}
+	// Every include whose output is not printed as it is returns it
+	// unmarked (helmengine.UnmarkedInclude), so that what the code sees
+	// (a checksum, fromYaml, a comparison) is what it sees unmarked.
+	seen := map[*parse.Tree]bool{}
+	for _, t := range p.set {
+		if seen[t] || t.Root == nil {
+			continue
+		}
+		seen[t] = true
+		for _, at := range unprintedIncludes(t.Root, nil) {
+			if at >= 0 && strings.HasPrefix(src[at:], "include") {
+				ins = append(ins, insertion{at, strings.TrimSuffix(helmengine.UnmarkedInclude, "include")})
+			}
+		}
+	}
 	if len(ins) == 0 {
 		return "", false
 	}
@@ -412,6 +427,95 @@ func (in *instrumentation) instrumentOne(name, src string) (string, bool) {
 	}
 	b.WriteString(src[last:])
 	return b.String(), true
+}
+
+// unprintedIncludes appends to at the offsets of the include calls under
+// n whose output is not printed as it is (printedInclude).
+func unprintedIncludes(n parse.Node, at []int) []int {
+	var pipe func(p *parse.PipeNode)
+	var arg func(a parse.Node)
+	pipe = func(p *parse.PipeNode) {
+		if p == nil {
+			return
+		}
+		for _, c := range p.Cmds {
+			for _, a := range c.Args {
+				arg(a)
+			}
+		}
+	}
+	arg = func(a parse.Node) {
+		switch a := a.(type) {
+		case *parse.IdentifierNode:
+			if a.Ident == "include" {
+				at = append(at, int(a.Pos))
+			}
+		case *parse.PipeNode:
+			pipe(a)
+		case *parse.ChainNode:
+			arg(a.Node)
+		}
+	}
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n != nil {
+			for _, c := range n.Nodes {
+				at = unprintedIncludes(c, at)
+			}
+		}
+	case *parse.ActionNode:
+		if _, rest, ok := printedInclude(n.Pipe); ok {
+			for _, a := range rest {
+				arg(a)
+			}
+			for _, c := range n.Pipe.Cmds[1:] {
+				for _, a := range c.Args {
+					arg(a)
+				}
+			}
+		} else {
+			pipe(n.Pipe)
+		}
+	case *parse.TemplateNode:
+		pipe(n.Pipe)
+	case *parse.IfNode:
+		pipe(n.Pipe)
+		at = unprintedIncludes(n.List, at)
+		at = unprintedIncludes(n.ElseList, at)
+	case *parse.WithNode:
+		pipe(n.Pipe)
+		at = unprintedIncludes(n.List, at)
+		at = unprintedIncludes(n.ElseList, at)
+	case *parse.RangeNode:
+		pipe(n.Pipe)
+		at = unprintedIncludes(n.List, at)
+		at = unprintedIncludes(n.ElseList, at)
+	}
+	return at
+}
+
+// unmark removes the markers from rendered text.
+func unmark(s string) string {
+	if !strings.ContainsRune(s, markOpen) {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexRune(s, markOpen)
+		if i < 0 {
+			break
+		}
+		j := strings.IndexRune(s[i:], markClose)
+		if j < 0 || strings.Trim(s[i+len(string(markOpen)):i+j], "0123456789") != "" || j == len(string(markOpen)) {
+			b.WriteString(s[:i+len(string(markOpen))])
+			s = s[i+len(string(markOpen)):]
+			continue
+		}
+		b.WriteString(s[:i])
+		s = s[i+j+len(string(markClose)):]
+	}
+	b.WriteString(s)
+	return b.String()
 }
 
 // A scope is what dot holds: the root context, a .Values path, or

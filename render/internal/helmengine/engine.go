@@ -63,7 +63,16 @@ type Engine struct {
 	// between Renders: a template whose name and text are those of one
 	// parsed before is not parsed again.
 	Trees *TreeCache
+	// kubeharden: Unmark, when set, removes the position markers a caller
+	// put in the templates from text: from what each tpl call returns and
+	// what include returns inside it, and from what UnmarkedInclude
+	// returns, so that no code a template runs sees a marker.
+	Unmark func(string) string
 }
+
+// kubeharden: UnmarkedInclude is include for a call whose output is not
+// printed as it is: with Engine.Unmark set, it returns it unmarked.
+const UnmarkedInclude = "kubeharden_unmarked_include"
 
 // kubeharden: a TreeCache holds the parse trees of template files, by
 // name and text. Trees are only read once parsed, so Renders share them.
@@ -155,6 +164,8 @@ func (b *limitedBuilder) WriteString(s string) (int, error) {
 type limiter struct {
 	limit, total int64
 	hit          bool
+	unmark       func(string) string // Engine.Unmark
+	inTpl        int                 // the depth of tpl calls being run
 }
 
 // builder returns a builder of one include or tpl call.
@@ -194,7 +205,7 @@ func (e *tooLarge) Unwrap() error { return e.err }
 // bar chart during render time.
 func (e Engine) Render(chrt *chart.Chart, values chartutil.Values) (map[string]string, error) {
 	tmap := allTemplates(chrt, values)
-	lim := &limiter{limit: e.MaxBytes}
+	lim := &limiter{limit: e.MaxBytes, unmark: e.Unmark}
 	out, err := e.render(tmap, lim)
 	if lim.hit { // kubeharden: whatever error text/template made of the refused write
 		return nil, &tooLarge{err}
@@ -224,7 +235,7 @@ func warnWrap(warn string) string {
 
 // 'include' needs to be defined in the scope of a 'tpl' template as
 // well as regular file-loaded templates.
-func includeFun(t *template.Template, includedNames map[string]int, lim *limiter) func(string, interface{}) (string, error) {
+func includeFun(t *template.Template, includedNames map[string]int, lim *limiter, unmarked bool) func(string, interface{}) (string, error) {
 	return func(name string, data interface{}) (string, error) {
 		buf := lim.builder() // kubeharden: was a strings.Builder
 		if v, ok := includedNames[name]; ok {
@@ -237,6 +248,9 @@ func includeFun(t *template.Template, includedNames map[string]int, lim *limiter
 		}
 		err := t.ExecuteTemplate(buf, name, data)
 		includedNames[name]--
+		if lim.unmark != nil && (unmarked || lim.inTpl > 0) { // kubeharden
+			return lim.unmark(buf.String()), err
+		}
 		return buf.String(), err
 	}
 }
@@ -262,7 +276,7 @@ func tplFun(parent *template.Template, includedNames map[string]int, strict bool
 		// Re-inject 'include' so that it can close over our clone of t;
 		// this lets any 'define's inside tpl be 'include'd.
 		t.Funcs(template.FuncMap{
-			"include": includeFun(t, includedNames, lim),
+			"include": includeFun(t, includedNames, lim, false),
 			"tpl":     tplFun(t, includedNames, strict, lim),
 		})
 
@@ -278,12 +292,19 @@ func tplFun(parent *template.Template, includedNames map[string]int, strict bool
 		}
 
 		buf := lim.builder() // kubeharden: was a strings.Builder
-		if err := t.Execute(buf, vals); err != nil {
+		lim.inTpl++
+		err = t.Execute(buf, vals)
+		lim.inTpl--
+		if err != nil {
 			return "", errors.Wrapf(err, "error during tpl function execution for %q", tpl)
 		}
 
 		// See comment in renderWithReferences explaining the <no value> hack.
-		return strings.ReplaceAll(buf.String(), "<no value>", ""), nil
+		out := strings.ReplaceAll(buf.String(), "<no value>", "")
+		if lim.unmark != nil { // kubeharden
+			out = lim.unmark(out)
+		}
+		return out, nil
 	}
 }
 
@@ -293,7 +314,10 @@ func (e Engine) initFunMap(t *template.Template, lim *limiter) template.FuncMap 
 	includedNames := make(map[string]int)
 
 	// Add the template-rendering functions here so we can close over t.
-	funcMap["include"] = includeFun(t, includedNames, lim)
+	funcMap["include"] = includeFun(t, includedNames, lim, false)
+	if e.Unmark != nil { // kubeharden
+		funcMap[UnmarkedInclude] = includeFun(t, includedNames, lim, true)
+	}
 	funcMap["tpl"] = tplFun(t, includedNames, e.Strict, lim)
 
 	// Add the `required` function here so we can use lintMode
