@@ -454,13 +454,11 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	if err != nil {
 		return nil, chartProblem(err)
 	}
-	gen := generates(ch) // before the clock is pinned: now is a generator
-	clock := pinClock(ch)
-	clock(firstClock)
+	gen := generates(ch)
 	// The engine stops a template at the rendered bytes limit as it
 	// writes, so that a loop of millions never sits in memory whole.
 	limits := h.limits.withDefaults()
-	eng := helmengine.Engine{MaxBytes: limits.RenderedBytes, Trees: &helmengine.TreeCache{}}
+	eng := helmengine.Engine{MaxBytes: limits.RenderedBytes, Trees: &helmengine.TreeCache{}, Now: firstClock}
 	// Templates can store what they generate in the values (`set .Values
 	// "password" (randAlphaNum 10)`, as Bitnami's charts do) or change what
 	// they are given (istio's profiles), and the engine renders with the
@@ -476,6 +474,7 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	eng.Unmark = unmark
 	trees := &templateTrees{engine: eng.Trees}
 	variants := []*rendering{{inst: instrument(ch, true, trees)}, {}}
+	*trees = templateTrees{engine: eng.Trees} // parsed again only for a second instrumentation
 	variants[0].out, variants[0].err = render()
 	variants[0].inst.restore()
 	var files map[string]string
@@ -501,11 +500,27 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	// A second render tells which values the chart generates at install
 	// (randAlphaNum, genCA, uuidv4): they differ, and were never committed.
 	var again map[string]string
+	// It is the render with markers too when that one served, so that its
+	// templates are not parsed again.
 	if gen {
-		clock(secondClock)
-		again, _ = render()
-		clock(firstClock)
+		eng.Now = secondClock
+		if variants[0].err == nil {
+			variants[0].inst.apply()
+			out, err := render()
+			variants[0].inst.restore()
+			if err == nil {
+				again = make(map[string]string, len(out))
+				for name, text := range out {
+					again[name] = unmark(text)
+				}
+			}
+		} else {
+			again, _ = render()
+		}
+		eng.Now = firstClock
 	}
+	// What is parsed from here on is parsed once: the trees go.
+	eng.Trees, trees.engine = nil, nil
 	// Markers make the output longer; a render that outgrew the limit
 	// with them is done again with twice the limit, and one that outgrows
 	// that only loses exact positions.
@@ -580,6 +595,8 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 			objs = append(objs, helmObject{Object: o, template: name})
 		}
 	}
+	// The locators keep the instrumentations, not the parse trees.
+	*trees = templateTrees{}
 	if len(objs) > limits.ChartObjects { // List kinds hold many objects in one document
 		return nil, []Problem{*chartObjectsProblem(limits, rel, vs.Name, valueSetPos(rel, vfiles), strconv.Itoa(len(objs)))}
 	}
@@ -767,70 +784,8 @@ func generates(ch *chart.Chart) bool {
 // The clocks of the two renders: `now` in a template reads one of them,
 // so that the output is the same on every run and a value made from the
 // time differs between the two renders (within one second it would not).
-const (
-	firstClock  = `(toDate "2006-01-02T15:04:05Z07:00" "2026-01-01T00:00:00Z")`
-	secondClock = `(toDate "2006-01-02T15:04:05Z07:00" "2027-02-02T01:01:01Z")`
-)
-
-var nowRE = regexp.MustCompile(`(^|[^\w.$"'])now\b`)
-
-// pinClock returns a function that sets the clock `now` reads in the
-// templates of ch and its subcharts (the sprig function is replaced, in
-// actions only, by a fixed time).
-func pinClock(ch *chart.Chart) func(clock string) {
-	// Each template that calls now is rewritten once per clock: the clock
-	// is set three times per value set, and most templates never read it.
-	type tpl struct {
-		f      *chart.File
-		data   string
-		pinned map[string][]byte
-	}
-	var tpls []*tpl
-	var walk func(c *chart.Chart)
-	walk = func(c *chart.Chart) {
-		for _, t := range c.Templates {
-			if bytes.Contains(t.Data, []byte("now")) {
-				data := string(t.Data)
-				if first := withClock(data, firstClock); first != data {
-					tpls = append(tpls, &tpl{f: t, data: data, pinned: map[string][]byte{firstClock: []byte(first)}})
-				}
-			}
-		}
-		for _, d := range c.Dependencies() {
-			walk(d)
-		}
-	}
-	walk(ch)
-	return func(clock string) {
-		for _, t := range tpls {
-			b, ok := t.pinned[clock]
-			if !ok {
-				b = []byte(withClock(t.data, clock))
-				t.pinned[clock] = b
-			}
-			t.f.Data = b
-		}
-	}
-}
-
-// withClock replaces now, in the actions of a template, by clock.
-func withClock(data, clock string) string {
-	var b strings.Builder
-	last := 0
-	eachActionAt(data, func(open, end int) bool {
-		if a := data[open:end]; strings.Contains(a, "now") {
-			b.WriteString(data[last:open])
-			b.WriteString(nowRE.ReplaceAllString(a, "${1}"+clock))
-			last = end
-		}
-		return true
-	})
-	if last == 0 {
-		return data
-	}
-	b.WriteString(data[last:])
-	return b.String()
-}
+func firstClock() time.Time  { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
+func secondClock() time.Time { return time.Date(2027, 2, 2, 1, 1, 1, 0, time.UTC) }
 
 // eachAction calls f with each action of a template's text until f
 // returns false. An action runs from a {{ to the first }} after it, as

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -34,27 +33,6 @@ func BenchmarkHelmCharts(b *testing.B) {
 				}
 			}
 		})
-	}
-}
-
-// TestWithClock: now is replaced in the actions a regular expression
-// finds, and nowhere else.
-func TestWithClock(t *testing.T) {
-	actionRE := regexp.MustCompile(`(?s)\{\{.*?\}\}`)
-	for _, data := range []string{
-		"",
-		"now {{ now }} now",
-		"{{ now | date \"2006\" }}{{ .Values.known }}{{now}}",
-		"a: {{ (now).Unix }}\nb: {{- now -}}\n{{ \"now\" }} {{ $.now }} {{",
-		"{{ now }} }} {{ x {{ now }}",
-		"{{}}{{now}}}}now{{ now",
-	} {
-		want := actionRE.ReplaceAllStringFunc(data, func(a string) string {
-			return nowRE.ReplaceAllString(a, "${1}"+firstClock)
-		})
-		if got := withClock(data, firstClock); got != want {
-			t.Errorf("withClock(%q) = %q, want %q", data, got, want)
-		}
 	}
 }
 

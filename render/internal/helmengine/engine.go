@@ -39,6 +39,7 @@ import (
 	"sync"
 	"text/template"
 	"text/template/parse"
+	"time"
 
 	"github.com/pkg/errors"
 
@@ -68,6 +69,9 @@ type Engine struct {
 	// what include returns inside it, and from what UnmarkedInclude
 	// returns, so that no code a template runs sees a marker.
 	Unmark func(string) string
+	// kubeharden: Now, when set, is the clock sprig's now reads, so that a
+	// render prints the same time on every run.
+	Now func() time.Time
 }
 
 // kubeharden: UnmarkedInclude is include for a call whose output is not
@@ -350,6 +354,10 @@ func (e Engine) initFunMap(t *template.Template, lim *limiter) template.FuncMap 
 			return "", nil
 		}
 		return "", errors.New(warnWrap(msg))
+	}
+
+	if e.Now != nil { // kubeharden
+		funcMap["now"] = e.Now
 	}
 
 	// kubeharden: no cluster connection, so lookup stays funcMap's
