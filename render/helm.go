@@ -58,6 +58,9 @@ type HelmOptions struct {
 
 	limits  Limits                // set by Load from Options.Limits
 	fetched map[string]fetchedDep // by dependency name, for one chart
+	// loaded is the chart preflight loaded, for the first render to use
+	// instead of loading it again; nil for the others.
+	loaded *chart.Chart
 }
 
 // A ValueSet is one way of installing a chart: values files applied in
@@ -94,11 +97,12 @@ type helmObject struct {
 func loadChart(ctx context.Context, dir string, opt Options) ([]helmObject, []Problem) {
 	h := opt.Helm.withDefaults()
 	rel := relPath(opt.Dir, dir)
-	kv, library, fetched, probs := preflight(ctx, dir, rel, baseDir(dir, rel), h)
+	ch, kv, library, fetched, probs := preflightChart(ctx, dir, rel, baseDir(dir, rel), h)
 	if library || len(probs) > 0 {
 		return nil, probs
 	}
 	h.fetched = fetched
+	h.loaded = ch
 	var sets []ValueSet
 	for k, v := range opt.Helm.ValueSets {
 		if path.Clean(filepath.ToSlash(k)) == rel {
@@ -117,6 +121,7 @@ func loadChart(ctx context.Context, dir string, opt Options) ([]helmObject, []Pr
 			vs.Name = DefaultValueSet
 		}
 		o, p := renderValueSet(dir, rel, vs, h, kv)
+		h.loaded = nil // dependency processing prunes the tree per value set
 		objs = append(objs, o...)
 		probs = append(probs, p...)
 	}
@@ -175,6 +180,12 @@ func slowChart(rel string, limit time.Duration) Problem {
 // rendered: a library chart is not (it only lends templates), nor is one
 // with a missing dependency or a kubeVersion the options do not meet.
 func preflight(ctx context.Context, dir, rel, root string, h HelmOptions) (kv *chartutil.KubeVersion, library bool, fetched map[string]fetchedDep, probs []Problem) {
+	_, kv, library, fetched, probs = preflightChart(ctx, dir, rel, root, h)
+	return kv, library, fetched, probs
+}
+
+// preflightChart is preflight that also returns the chart it loaded.
+func preflightChart(ctx context.Context, dir, rel, root string, h HelmOptions) (ch *chart.Chart, kv *chartutil.KubeVersion, library bool, fetched map[string]fetchedDep, probs []Problem) {
 	chartFile := path.Join(rel, "Chart.yaml")
 	invalid := func(file string, line int, format string, args ...any) []Problem {
 		return []Problem{{Kind: Invalid, Pos: Pos{File: file, Line: max(line, 1), Column: 1}, Message: fmt.Sprintf(format, args...)}}
@@ -185,31 +196,31 @@ func preflight(ctx context.Context, dir, rel, root string, h HelmOptions) (kv *c
 		if rel == "." {
 			name = filepath.Base(dir)
 		}
-		return nil, false, nil, invalid(chartFile, 1, "Helm chart %s cannot be loaded: %v", name, err)
+		return nil, nil, false, nil, invalid(chartFile, 1, "Helm chart %s cannot be loaded: %v", name, err)
 	}
 	if ch.Metadata.Type == "library" {
-		return nil, true, nil, nil
+		return nil, nil, true, nil, nil
 	}
 	if h.Dependencies == DependenciesFetch {
 		if missing := missingDeps(ch, dir); len(missing) > 0 {
 			if p := lockProblem(ch, dir, rel); p != nil {
-				return nil, false, nil, []Problem{*p}
+				return nil, nil, false, nil, []Problem{*p}
 			}
 			if fetched, probs = fetchDependencies(ctx, missing, dir, rel, root); len(probs) > 0 {
-				return nil, false, nil, probs
+				return nil, nil, false, nil, probs
 			}
 		}
 	} else if probs := missingDependencies(ch, dir, rel); len(probs) > 0 {
-		return nil, false, nil, probs
+		return nil, nil, false, nil, probs
 	}
 	kv, err = chartutil.ParseKubeVersion(h.KubeVersion)
 	if err != nil {
-		return nil, false, nil, invalid(chartFile, 1, "kube version %q: %v", h.KubeVersion, err)
+		return nil, nil, false, nil, invalid(chartFile, 1, "kube version %q: %v", h.KubeVersion, err)
 	}
 	if c := ch.Metadata.KubeVersion; c != "" && !chartutil.IsCompatibleRange(c, kv.String()) {
-		return nil, false, nil, invalid(chartFile, keyLine(dir, "kubeVersion"), "chart requires kubeVersion %s, incompatible with Kubernetes %s (the kube version the chart is rendered for)", c, kv.String())
+		return nil, nil, false, nil, invalid(chartFile, keyLine(dir, "kubeVersion"), "chart requires kubeVersion %s, incompatible with Kubernetes %s (the kube version the chart is rendered for)", c, kv.String())
 	}
-	return kv, false, fetched, nil
+	return ch, kv, false, fetched, nil
 }
 
 // keyLine returns the line of a top-level key of dir/Chart.yaml, or 1.
@@ -401,9 +412,12 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	user, vfiles := cv.user, cv.files
 	// The loader hands out a fresh tree: dependency processing prunes and
 	// rewrites it per value set.
-	ch, err := loader.LoadDir(dir)
-	if err != nil {
-		return nil, []Problem{{Kind: Invalid, Pos: Pos{File: path.Join(rel, "Chart.yaml"), Line: 1, Column: 1}, Message: fmt.Sprintf("Helm chart %s cannot be loaded: %v", rel, err)}}
+	ch := h.loaded
+	if ch == nil {
+		var err error
+		if ch, err = loader.LoadDir(dir); err != nil {
+			return nil, []Problem{{Kind: Invalid, Pos: Pos{File: path.Join(rel, "Chart.yaml"), Line: 1, Column: 1}, Message: fmt.Sprintf("Helm chart %s cannot be loaded: %v", rel, err)}}
+		}
 	}
 	root := &chartSource{dir: rel}
 	for n, f := range h.fetched {
@@ -440,24 +454,44 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	if err != nil {
 		return nil, chartProblem(err)
 	}
-	gen := generates(ch) // before the clock is pinned: now is a generator
-	clock := pinClock(ch)
-	clock(firstClock)
+	gen := generates(ch)
 	// The engine stops a template at the rendered bytes limit as it
 	// writes, so that a loop of millions never sits in memory whole.
 	limits := h.limits.withDefaults()
-	eng := helmengine.Engine{MaxBytes: limits.RenderedBytes}
+	eng := helmengine.Engine{MaxBytes: limits.RenderedBytes, Trees: &helmengine.TreeCache{}, Now: firstClock}
 	// Templates can store what they generate in the values (`set .Values
 	// "password" (randAlphaNum 10)`, as Bitnami's charts do) or change what
 	// they are given (istio's profiles), and the engine renders with the
 	// maps it is given: every render starts from its own copy.
 	render := func() (map[string]string, error) { return eng.Render(ch, freshValues(vals)) }
-	files, err := render()
-	if helmengine.Exceeded(err) {
-		return nil, []Problem{*renderedBytesProblem(limits, rel, vs.Name, valueSetPos(rel, vfiles), "more than "+byteSize(limits.RenderedBytes))}
-	}
-	if err != nil {
-		return nil, []Problem{templateProblem(baseDir(dir, rel), srcs, rel, vs.Name, err)}
+	// One render with markers serves both the objects and their
+	// positions: what no code a template runs can see (helmengine's
+	// Unmark, UnmarkedInclude), so its output unmarked is the plain
+	// render's. A render that fails, or writes more than the limit with
+	// its markers, is done again plain, whose error and size are Helm's.
+	// The templates are parsed once for both instrumentations, and the
+	// second is made only for a file the first does not map.
+	eng.Unmark = unmark
+	trees := &templateTrees{engine: eng.Trees}
+	variants := []*rendering{{inst: instrument(ch, true, trees)}, {}}
+	*trees = templateTrees{engine: eng.Trees} // parsed again only for a second instrumentation
+	variants[0].out, variants[0].err = render()
+	variants[0].inst.restore()
+	var files map[string]string
+	if variants[0].err == nil {
+		files = make(map[string]string, len(variants[0].out))
+		for name, text := range variants[0].out {
+			files[name] = unmark(text)
+		}
+	} else {
+		var err error
+		files, err = render()
+		if helmengine.Exceeded(err) {
+			return nil, []Problem{*renderedBytesProblem(limits, rel, vs.Name, valueSetPos(rel, vfiles), "more than "+byteSize(limits.RenderedBytes))}
+		}
+		if err != nil {
+			return nil, []Problem{templateProblem(baseDir(dir, rel), srcs, rel, vs.Name, err)}
+		}
 	}
 	// Checked before the output is split, parsed or rendered again.
 	if p := renderLimit(files, limits, rel, vs.Name, valueSetPos(rel, vfiles)); p != nil {
@@ -466,29 +500,42 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	// A second render tells which values the chart generates at install
 	// (randAlphaNum, genCA, uuidv4): they differ, and were never committed.
 	var again map[string]string
+	// It is the render with markers too when that one served, so that its
+	// templates are not parsed again.
 	if gen {
-		clock(secondClock)
-		again, _ = render()
-		clock(firstClock)
+		eng.Now = secondClock
+		if variants[0].err == nil {
+			variants[0].inst.apply()
+			out, err := render()
+			variants[0].inst.restore()
+			if err == nil {
+				again = make(map[string]string, len(out))
+				for name, text := range out {
+					again[name] = unmark(text)
+				}
+			}
+		} else {
+			again, _ = render()
+		}
+		eng.Now = firstClock
 	}
-	// Markers inside named templates can change what include returns to
-	// the code that inspects it (fromYaml, eq, trunc); files that render
-	// differently with them are mapped from a render that marks only the
-	// templates' own bodies.
-	// Markers make the output longer; a render that outgrows this only
-	// loses exact positions.
-	eng.MaxBytes *= 2
-	variants := []*rendering{{inst: instrument(ch, true)}}
-	variants[0].out, variants[0].err = render()
-	variants[0].inst.restore()
-	variants = append(variants, &rendering{inst: instrument(ch, false)})
-	variants[1].inst.restore()
+	// What is parsed from here on is parsed once: the trees go.
+	eng.Trees, trees.engine = nil, nil
+	// Markers make the output longer; a render that outgrew the limit
+	// with them is done again with twice the limit, and one that outgrows
+	// that only loses exact positions.
+	if variants[0].err != nil {
+		eng.MaxBytes *= 2
+		variants[0].inst.apply()
+		variants[0].out, variants[0].err = render()
+		variants[0].inst.restore()
+	}
 	markedFor := func(name, text string) (*instrumentation, *fileMap) {
 		var best *rendering
 		var bestMap *fileMap
 		for i, v := range variants {
-			if i > 0 && v.out == nil && v.err == nil {
-				v.inst.apply()
+			if i > 0 && v.inst == nil {
+				v.inst = instrument(ch, false, trees)
 				v.out, v.err = render()
 				v.inst.restore()
 			}
@@ -548,6 +595,8 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 			objs = append(objs, helmObject{Object: o, template: name})
 		}
 	}
+	// The locators keep the instrumentations, not the parse trees.
+	*trees = templateTrees{}
 	if len(objs) > limits.ChartObjects { // List kinds hold many objects in one document
 		return nil, []Problem{*chartObjectsProblem(limits, rel, vs.Name, valueSetPos(rel, vfiles), strconv.Itoa(len(objs)))}
 	}
@@ -711,10 +760,16 @@ func trimDocEnd(n *yaml.Node) {
 var generatorRE = regexp.MustCompile(`\b(?:rand[A-Za-z]*|uuidv4|gen(?:CA|PrivateKey|SelfSignedCert|SignedCert)[A-Za-z]*|now|htpasswd|bcrypt|encryptAES)\b`)
 
 // generates reports whether a template of the chart or its subcharts calls
-// one of them.
+// one of them. Only actions are searched: a dashboard's "now-1h" in the
+// text around them (kube-prometheus-stack's) calls nothing.
 func generates(ch *chart.Chart) bool {
 	for _, t := range ch.Templates {
-		if generatorRE.Match(t.Data) {
+		found := false
+		eachAction(string(t.Data), func(a string) bool {
+			found = generatorRE.MatchString(a)
+			return !found
+		})
+		if found {
 			return true
 		}
 	}
@@ -729,43 +784,32 @@ func generates(ch *chart.Chart) bool {
 // The clocks of the two renders: `now` in a template reads one of them,
 // so that the output is the same on every run and a value made from the
 // time differs between the two renders (within one second it would not).
-const (
-	firstClock  = `(toDate "2006-01-02T15:04:05Z07:00" "2026-01-01T00:00:00Z")`
-	secondClock = `(toDate "2006-01-02T15:04:05Z07:00" "2027-02-02T01:01:01Z")`
-)
+func firstClock() time.Time  { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
+func secondClock() time.Time { return time.Date(2027, 2, 2, 1, 1, 1, 0, time.UTC) }
 
-var (
-	actionRE = regexp.MustCompile(`(?s)\{\{.*?\}\}`)
-	nowRE    = regexp.MustCompile(`(^|[^\w.$"'])now\b`)
-)
+// eachAction calls f with each action of a template's text until f
+// returns false. An action runs from a {{ to the first }} after it, as
+// the regular expression (?s)\{\{.*?\}\} matches it.
+func eachAction(data string, f func(action string) bool) {
+	eachActionAt(data, func(open, end int) bool { return f(data[open:end]) })
+}
 
-// pinClock returns a function that sets the clock `now` reads in the
-// templates of ch and its subcharts (the sprig function is replaced, in
-// actions only, by a fixed time).
-func pinClock(ch *chart.Chart) func(clock string) {
-	type tpl struct {
-		f    *chart.File
-		data string
-	}
-	var tpls []tpl
-	var walk func(c *chart.Chart)
-	walk = func(c *chart.Chart) {
-		for _, t := range c.Templates {
-			if bytes.Contains(t.Data, []byte("now")) {
-				tpls = append(tpls, tpl{t, string(t.Data)})
-			}
+func eachActionAt(data string, f func(open, end int) bool) {
+	for i := 0; ; {
+		open := strings.Index(data[i:], "{{")
+		if open < 0 {
+			return
 		}
-		for _, d := range c.Dependencies() {
-			walk(d)
+		open += i
+		end := strings.Index(data[open+2:], "}}")
+		if end < 0 {
+			return
 		}
-	}
-	walk(ch)
-	return func(clock string) {
-		for _, t := range tpls {
-			t.f.Data = []byte(actionRE.ReplaceAllStringFunc(t.data, func(a string) string {
-				return nowRE.ReplaceAllString(a, "${1}"+clock)
-			}))
+		end += open + 4
+		if !f(open, end) {
+			return
 		}
+		i = end
 	}
 }
 

@@ -8,16 +8,9 @@ import (
 	"text/template/parse"
 	"unicode/utf8"
 
+	"github.com/kubeharden/kubeharden/render/internal/helmengine"
 	"helm.sh/helm/v3/pkg/chart"
 )
-
-// Positions in rendered output are found by rendering a second time with
-// instrumented templates: before every text node and every output action
-// of each parsed template, a string-constant action is inserted that
-// prints a marker naming the node. Where a marker lands in the output says
-// which node wrote the bytes that follow it. The markers are stripped and
-// the result compared, line by line, with the plain render; only lines
-// that match are mapped exactly.
 
 const (
 	markOpen  = '\uE000'
@@ -81,6 +74,7 @@ type instrumentation struct {
 	// roots holds, per chart (chartOfTemplate), the .Values paths its
 	// templates merge into .Values (tplWalker.roots).
 	roots map[string][][]string
+	trees *templateTrees
 }
 
 // chartOfTemplate returns the chart part of a template's name.
@@ -117,13 +111,50 @@ func (in *instrumentation) restore() {
 	}
 }
 
+// A parsedTemplate is a template file's parse trees: its own and those
+// of the templates it defines, by name.
+type parsedTemplate struct {
+	root *parse.Tree
+	set  map[string]*parse.Tree
+}
+
+// templateTrees parses each template of a chart tree once for all the
+// instrumentations of one render, by the template's full name, taking
+// the trees the engine parsed for the plain render when it has them.
+type templateTrees struct {
+	parsed map[string]*parsedTemplate // nil for a template that does not parse
+	engine *helmengine.TreeCache
+}
+
+func (tt *templateTrees) get(name, src string) *parsedTemplate {
+	if p, ok := tt.parsed[name]; ok {
+		return p
+	}
+	var p *parsedTemplate
+	if set := tt.engine.Parsed(name, src); set[name] != nil {
+		p = &parsedTemplate{root: set[name], set: set}
+	} else {
+		tr := parse.New(name)
+		tr.Mode = parse.SkipFuncCheck
+		set := map[string]*parse.Tree{}
+		if _, err := tr.Parse(src, "", "", set); err == nil {
+			p = &parsedTemplate{root: tr, set: set}
+		}
+	}
+	if tt.parsed == nil {
+		tt.parsed = map[string]*parsedTemplate{}
+	}
+	tt.parsed[name] = p
+	return p
+}
+
 // instrument replaces the templates of ch and its dependencies with
 // instrumented copies (marking named templates' bodies too when defines
 // is set); restore puts the originals back and apply the copies again.
-func instrument(ch *chart.Chart, defines bool) *instrumentation {
-	in := &instrumentation{sources: map[string]*tplSource{}, defines: defines}
+func instrument(ch *chart.Chart, defines bool, trees *templateTrees) *instrumentation {
+	in := &instrumentation{sources: map[string]*tplSource{}, defines: defines, trees: trees}
 	if defines {
-		in.unsafe = unsafeDefines(ch)
+		in.unsafe = unsafeDefines(ch, trees)
 	}
 	var walk func(c *chart.Chart)
 	walk = func(c *chart.Chart) {
@@ -146,27 +177,31 @@ func instrument(ch *chart.Chart, defines bool) *instrumentation {
 // unsafeDefines returns the named templates that are used other than by
 // printing them (`{{ include "x" . | nindent 4 }}`, `{{ template "x" . }}`),
 // and those they use in turn.
-func unsafeDefines(ch *chart.Chart) map[string]bool {
+func unsafeDefines(ch *chart.Chart, trees *templateTrees) map[string]bool {
 	uses := map[string][]string{} // define -> the defines its body uses
 	unsafe := map[string]bool{}
 	var walk func(c *chart.Chart)
 	walk = func(c *chart.Chart) {
 		for _, t := range c.Templates {
-			tr := parse.New(t.Name)
-			tr.Mode = parse.SkipFuncCheck
-			set := map[string]*parse.Tree{}
-			if _, err := tr.Parse(string(t.Data), "", "", set); err != nil {
+			p := trees.get(path.Join(c.ChartFullPath(), t.Name), string(t.Data))
+			if p == nil {
 				continue
 			}
-			set[""] = tr
-			for name, t := range set {
+			tr := p.root
+			visit := func(name string, t *parse.Tree) {
 				if t.Root == nil {
-					continue
+					return
 				}
 				u := &useCollector{unsafe: unsafe}
 				u.node(t.Root)
 				if name != "" && t != tr {
 					uses[name] = append(uses[name], u.names...)
+				}
+			}
+			visit("", tr)
+			for name, t := range p.set {
+				if t != tr {
+					visit(name, t)
 				}
 			}
 		}
@@ -294,14 +329,13 @@ type insertion struct {
 
 // instrumentOne returns the template text with markers inserted.
 func (in *instrumentation) instrumentOne(name, src string) (string, bool) {
-	tr := parse.New(name)
-	tr.Mode = parse.SkipFuncCheck
-	set := map[string]*parse.Tree{}
-	if _, err := tr.Parse(src, "", "", set); err != nil {
+	p := in.trees.get(name, src)
+	if p == nil {
 		return "", false
 	}
+	tr := p.root
 	trees := []*parse.Tree{tr}
-	for _, t := range set {
+	for _, t := range p.set {
 		if t != tr && in.defines && !in.unsafe[t.Name] {
 			trees = append(trees, t)
 		}
@@ -353,6 +387,21 @@ func (in *instrumentation) instrumentOne(name, src string) (string, bool) {
 			in.roots[c] = append(in.roots[c], w.roots...)
 		}
 	}
+	// Every include whose output is not printed as it is returns it
+	// unmarked (helmengine.UnmarkedInclude), so that what the code sees
+	// (a checksum, fromYaml, a comparison) is what it sees unmarked.
+	seen := map[*parse.Tree]bool{}
+	for _, t := range p.set {
+		if seen[t] || t.Root == nil {
+			continue
+		}
+		seen[t] = true
+		for _, at := range unprintedIncludes(t.Root, nil) {
+			if at >= 0 && strings.HasPrefix(src[at:], "include") {
+				ins = append(ins, insertion{at, strings.TrimSuffix(helmengine.UnmarkedInclude, "include")})
+			}
+		}
+	}
 	if len(ins) == 0 {
 		return "", false
 	}
@@ -366,4 +415,93 @@ func (in *instrumentation) instrumentOne(name, src string) (string, bool) {
 	}
 	b.WriteString(src[last:])
 	return b.String(), true
+}
+
+// unprintedIncludes appends to at the offsets of the include calls under
+// n whose output is not printed as it is (printedInclude).
+func unprintedIncludes(n parse.Node, at []int) []int {
+	var pipe func(p *parse.PipeNode)
+	var arg func(a parse.Node)
+	pipe = func(p *parse.PipeNode) {
+		if p == nil {
+			return
+		}
+		for _, c := range p.Cmds {
+			for _, a := range c.Args {
+				arg(a)
+			}
+		}
+	}
+	arg = func(a parse.Node) {
+		switch a := a.(type) {
+		case *parse.IdentifierNode:
+			if a.Ident == "include" {
+				at = append(at, int(a.Pos))
+			}
+		case *parse.PipeNode:
+			pipe(a)
+		case *parse.ChainNode:
+			arg(a.Node)
+		}
+	}
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n != nil {
+			for _, c := range n.Nodes {
+				at = unprintedIncludes(c, at)
+			}
+		}
+	case *parse.ActionNode:
+		if _, rest, ok := printedInclude(n.Pipe); ok {
+			for _, a := range rest {
+				arg(a)
+			}
+			for _, c := range n.Pipe.Cmds[1:] {
+				for _, a := range c.Args {
+					arg(a)
+				}
+			}
+		} else {
+			pipe(n.Pipe)
+		}
+	case *parse.TemplateNode:
+		pipe(n.Pipe)
+	case *parse.IfNode:
+		pipe(n.Pipe)
+		at = unprintedIncludes(n.List, at)
+		at = unprintedIncludes(n.ElseList, at)
+	case *parse.WithNode:
+		pipe(n.Pipe)
+		at = unprintedIncludes(n.List, at)
+		at = unprintedIncludes(n.ElseList, at)
+	case *parse.RangeNode:
+		pipe(n.Pipe)
+		at = unprintedIncludes(n.List, at)
+		at = unprintedIncludes(n.ElseList, at)
+	}
+	return at
+}
+
+// unmark removes the markers from rendered text.
+func unmark(s string) string {
+	if !strings.ContainsRune(s, markOpen) {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexRune(s, markOpen)
+		if i < 0 {
+			break
+		}
+		j := strings.IndexRune(s[i:], markClose)
+		if j < 0 || strings.Trim(s[i+len(string(markOpen)):i+j], "0123456789") != "" || j == len(string(markOpen)) {
+			b.WriteString(s[:i+len(string(markOpen))])
+			s = s[i+len(string(markOpen)):]
+			continue
+		}
+		b.WriteString(s[:i])
+		s = s[i+j+len(string(markClose)):]
+	}
+	b.WriteString(s)
+	return b.String()
 }

@@ -36,7 +36,10 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"text/template"
+	"text/template/parse"
+	"time"
 
 	"github.com/pkg/errors"
 
@@ -57,6 +60,75 @@ type Engine struct {
 	// the templates' output together, and the output of each include or
 	// tpl call. Past it, Render returns an error that Exceeded recognizes.
 	MaxBytes int64
+	// kubeharden: Trees, when set, keeps the parse trees of the templates
+	// between Renders: a template whose name and text are those of one
+	// parsed before is not parsed again.
+	Trees *TreeCache
+	// kubeharden: Unmark, when set, removes the position markers a caller
+	// put in the templates from text: from what each tpl call returns and
+	// what include returns inside it, and from what UnmarkedInclude
+	// returns, so that no code a template runs sees a marker.
+	Unmark func(string) string
+	// kubeharden: Now, when set, is the clock sprig's now reads, so that a
+	// render prints the same time on every run.
+	Now func() time.Time
+}
+
+// kubeharden: UnmarkedInclude is include for a call whose output is not
+// printed as it is: with Engine.Unmark set, it returns it unmarked.
+const UnmarkedInclude = "kubeharden_unmarked_include"
+
+// kubeharden: a TreeCache holds the parse trees of template files, by
+// name and text. Trees are only read once parsed, so Renders share them.
+type TreeCache struct {
+	mu sync.Mutex
+	m  map[[2]string]map[string]*parse.Tree
+}
+
+// builtinNames are text/template's builtin functions, which a template
+// may call without a FuncMap naming them (the parser checks that a name
+// maps to something not nil).
+var builtinNames = func() map[string]any {
+	m := map[string]any{}
+	for _, n := range strings.Fields("and call html index slice js len not or print printf println urlquery eq ge gt le lt ne") {
+		m[n] = true
+	}
+	return m
+}()
+
+// Parsed returns the trees of a file a Render parsed with this cache, by
+// template name, or nil.
+func (c *TreeCache) Parsed(name, text string) map[string]*parse.Tree {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[[2]string{name, text}]
+}
+
+// trees returns the trees Template.Parse would add for a file, parsed
+// once per cache; nil when it does not parse, for Template.Parse to
+// report the error as it words it.
+func (c *TreeCache) trees(name, text string, funcs template.FuncMap) map[string]*parse.Tree {
+	if c == nil {
+		return nil
+	}
+	key := [2]string{name, text}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.m[key]; ok {
+		return t
+	}
+	t, err := parse.Parse(name, text, "", "", funcs, builtinNames)
+	if err != nil {
+		return nil
+	}
+	if c.m == nil {
+		c.m = map[[2]string]map[string]*parse.Tree{}
+	}
+	c.m[key] = t
+	return t
 }
 
 // kubeharden: ErrTooLarge is the error of a write past Engine.MaxBytes.
@@ -96,6 +168,8 @@ func (b *limitedBuilder) WriteString(s string) (int, error) {
 type limiter struct {
 	limit, total int64
 	hit          bool
+	unmark       func(string) string // Engine.Unmark
+	inTpl        int                 // the depth of tpl calls being run
 }
 
 // builder returns a builder of one include or tpl call.
@@ -135,7 +209,7 @@ func (e *tooLarge) Unwrap() error { return e.err }
 // bar chart during render time.
 func (e Engine) Render(chrt *chart.Chart, values chartutil.Values) (map[string]string, error) {
 	tmap := allTemplates(chrt, values)
-	lim := &limiter{limit: e.MaxBytes}
+	lim := &limiter{limit: e.MaxBytes, unmark: e.Unmark}
 	out, err := e.render(tmap, lim)
 	if lim.hit { // kubeharden: whatever error text/template made of the refused write
 		return nil, &tooLarge{err}
@@ -165,7 +239,7 @@ func warnWrap(warn string) string {
 
 // 'include' needs to be defined in the scope of a 'tpl' template as
 // well as regular file-loaded templates.
-func includeFun(t *template.Template, includedNames map[string]int, lim *limiter) func(string, interface{}) (string, error) {
+func includeFun(t *template.Template, includedNames map[string]int, lim *limiter, unmarked bool) func(string, interface{}) (string, error) {
 	return func(name string, data interface{}) (string, error) {
 		buf := lim.builder() // kubeharden: was a strings.Builder
 		if v, ok := includedNames[name]; ok {
@@ -178,6 +252,9 @@ func includeFun(t *template.Template, includedNames map[string]int, lim *limiter
 		}
 		err := t.ExecuteTemplate(buf, name, data)
 		includedNames[name]--
+		if lim.unmark != nil && (unmarked || lim.inTpl > 0) { // kubeharden
+			return lim.unmark(buf.String()), err
+		}
 		return buf.String(), err
 	}
 }
@@ -203,7 +280,7 @@ func tplFun(parent *template.Template, includedNames map[string]int, strict bool
 		// Re-inject 'include' so that it can close over our clone of t;
 		// this lets any 'define's inside tpl be 'include'd.
 		t.Funcs(template.FuncMap{
-			"include": includeFun(t, includedNames, lim),
+			"include": includeFun(t, includedNames, lim, false),
 			"tpl":     tplFun(t, includedNames, strict, lim),
 		})
 
@@ -219,22 +296,32 @@ func tplFun(parent *template.Template, includedNames map[string]int, strict bool
 		}
 
 		buf := lim.builder() // kubeharden: was a strings.Builder
-		if err := t.Execute(buf, vals); err != nil {
+		lim.inTpl++
+		err = t.Execute(buf, vals)
+		lim.inTpl--
+		if err != nil {
 			return "", errors.Wrapf(err, "error during tpl function execution for %q", tpl)
 		}
 
 		// See comment in renderWithReferences explaining the <no value> hack.
-		return strings.ReplaceAll(buf.String(), "<no value>", ""), nil
+		out := strings.ReplaceAll(buf.String(), "<no value>", "")
+		if lim.unmark != nil { // kubeharden
+			out = lim.unmark(out)
+		}
+		return out, nil
 	}
 }
 
 // initFunMap creates the Engine's FuncMap and adds context-specific functions.
-func (e Engine) initFunMap(t *template.Template, lim *limiter) {
+func (e Engine) initFunMap(t *template.Template, lim *limiter) template.FuncMap {
 	funcMap := funcMap()
 	includedNames := make(map[string]int)
 
 	// Add the template-rendering functions here so we can close over t.
-	funcMap["include"] = includeFun(t, includedNames, lim)
+	funcMap["include"] = includeFun(t, includedNames, lim, false)
+	if e.Unmark != nil { // kubeharden
+		funcMap[UnmarkedInclude] = includeFun(t, includedNames, lim, true)
+	}
 	funcMap["tpl"] = tplFun(t, includedNames, e.Strict, lim)
 
 	// Add the `required` function here so we can use lintMode
@@ -269,6 +356,10 @@ func (e Engine) initFunMap(t *template.Template, lim *limiter) {
 		return "", errors.New(warnWrap(msg))
 	}
 
+	if e.Now != nil { // kubeharden
+		funcMap["now"] = e.Now
+	}
+
 	// kubeharden: no cluster connection, so lookup stays funcMap's
 	// placeholder, which returns nothing.
 
@@ -281,6 +372,7 @@ func (e Engine) initFunMap(t *template.Template, lim *limiter) {
 	}
 
 	t.Funcs(funcMap)
+	return funcMap // kubeharden: for TreeCache's parse
 }
 
 // render takes a map of templates/values and renders them.
@@ -306,7 +398,7 @@ func (e Engine) render(tpls map[string]renderable, lim *limiter) (rendered map[s
 		t.Option("missingkey=zero")
 	}
 
-	e.initFunMap(t, lim)
+	funcs := e.initFunMap(t, lim)
 
 	// We want to parse the templates in a predictable order. The order favors
 	// higher-level (in file system) templates over deeply nested templates.
@@ -314,6 +406,16 @@ func (e Engine) render(tpls map[string]renderable, lim *limiter) (rendered map[s
 
 	for _, filename := range keys {
 		r := tpls[filename]
+		// kubeharden: what Template.Parse does, with trees parsed before.
+		if trees := e.Trees.trees(filename, r.tpl, funcs); trees != nil {
+			nt := t.New(filename)
+			for name, tree := range trees {
+				if _, err := nt.AddParseTree(name, tree); err != nil {
+					return map[string]string{}, cleanupParseError(filename, err)
+				}
+			}
+			continue
+		}
 		if _, err := t.New(filename).Parse(r.tpl); err != nil {
 			return map[string]string{}, cleanupParseError(filename, err)
 		}
