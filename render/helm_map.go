@@ -12,6 +12,14 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 )
 
+// Positions in rendered output are found by rendering with instrumented
+// templates: before every text node and every output action of each
+// parsed template, a string-constant action is inserted that prints a
+// marker naming the node. Where a marker lands in the output says which
+// node wrote the bytes that follow it. The output without the markers is
+// the plain render (template code never sees a marker); only lines that
+// match it are mapped exactly.
+
 const (
 	markOpen  = '\uE000'
 	markClose = '\uE001'
