@@ -111,6 +111,9 @@ type Finding struct {
 	Suppressed *Suppression     `json:"suppressed,omitempty"`
 	// Fix, when set, is the one-line change that resolves the finding.
 	Fix *Fix `json:"fix,omitempty"`
+	// Folded lists the findings of other rules with the same object, place
+	// and root cause, reported as this one.
+	Folded []Part `json:"folded,omitempty"`
 }
 
 // Config holds what a scan is asked to enforce.
@@ -351,14 +354,16 @@ func Run(ctx context.Context, set *render.Set, checks []*Check, cfg Config) ([]F
 			c.Files(p, set)
 		}
 	}
-	out := mergeRenderings(mergeCredentials(mergePSS(s.findings)))
+	out := mergePSS(s.findings)
+	out = mergeRootCauses(out)
+	out = mergeRenderings(mergeCredentials(out))
 	applyInlineIgnores(out, set.Texts)
 	addFixes(out, set.Texts)
 	s.secrets.redact(out)
 	out = slices.DeleteFunc(out, func(f Finding) bool { return slices.Contains(cfg.Disable, f.Rule) })
-	for i, f := range out {
-		if sev, ok := cfg.Severity[f.Rule]; ok {
-			out[i].Severity = sev
+	for i := range out {
+		if len(cfg.Severity) > 0 {
+			out[i].Severity = severityOf(&out[i], cfg.Severity)
 		}
 	}
 	Sort(out)
