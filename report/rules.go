@@ -75,7 +75,7 @@ func severities(b *strings.Builder, checks []*scan.Check) {
 	b.WriteString("\n## Severity\n\n" + scan.SeverityPrinciple + "\n\n" +
 		"Findings that share an object, a place and a root cause are one finding: a container without a securityContext gets one finding that names " +
 		"run-as-root, privilege-escalation, capabilities-drop-all and readonly-root-fs, not four; a pod that runs under the default ServiceAccount and mounts its token, one; " +
-		"two rules on the same field, one. The most severe rule names the finding and keeps its fingerprint; the others are listed in its message and in `folded` (JSON) " +
+		"two pod rules on the same field, one. The most severe rule names the finding and keeps its fingerprint; the others are listed in its message and in `folded` (JSON) " +
 		"or `rules` (SARIF properties), with their checklist ids added. An ignore annotation for one rule leaves the others reported, " +
 		"a baseline accepts the finding when it holds each of its rules, and `severity:` applies to each rule's part.\n\n")
 	b.WriteString("| rule | severity | why |\n|---|---|---|\n")

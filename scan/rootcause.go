@@ -43,11 +43,11 @@ var rootCauses = map[string]string{
 }
 
 // mergeRootCauses folds the findings that share an object, a place and a
-// root cause (rootCauses) into one: the most severe keeps its rule, message and fingerprint, and lists
-// the others as parts, with the union of checklist ids. Only findings at
-// the same place fold, so an ignore comment on a line accepts what it
-// did before; suppressed findings never fold, so an ignore annotation for
-// one rule leaves the others reported.
+// root cause (rootCauses) into one: the most severe keeps its rule,
+// message and fingerprint, and lists the others as parts, with the union
+// of checklist ids. Only findings at the same place fold, so an ignore
+// comment on a line accepts what it did before; suppressed findings never
+// fold, so an ignore annotation for one rule leaves the others reported.
 func mergeRootCauses(fs []Finding) []Finding {
 	// A place includes the rendering (value set, overlay): findings of
 	// different renderings are merged later, rule by rule.
@@ -58,59 +58,30 @@ func mergeRootCauses(fs []Finding) []Finding {
 		line, col int
 		cause     string
 	}
-	at := func(f *Finding, cause string) place {
-		p := place{obj: *f.Object, file: f.File, line: f.Line, col: f.Column, cause: cause}
-		if s := f.Source; s != nil {
-			p.render = [4]string{s.Kind, s.Chart, s.ValueSet, s.Root}
-		}
-		return p
-	}
-	// Union-find over the findings: two findings are one when they share
-	// a place and a cause.
-	parent := make([]int, len(fs))
-	for i := range parent {
-		parent[i] = i
-	}
-	var find func(int) int
-	find = func(i int) int {
-		if parent[i] != i {
-			parent[i] = find(parent[i])
-		}
-		return parent[i]
-	}
-	first := map[place]int{}
-	join := func(i int, k place) {
-		if j, ok := first[k]; ok {
-			parent[find(i)] = find(j)
-		} else {
-			first[k] = i
-		}
-	}
+	groups := map[place][]int{}
+	group := make([]place, len(fs))
 	for i := range fs {
 		f := &fs[i]
-		if f.Object == nil || f.Suppressed != nil {
+		cause, ok := rootCauses[f.Rule]
+		if !ok || f.Object == nil || f.Suppressed != nil {
 			continue
 		}
-		if cause, ok := rootCauses[f.Rule]; ok {
-			join(i, at(f, cause))
+		k := place{obj: *f.Object, file: f.File, line: f.Line, col: f.Column, cause: cause}
+		if s := f.Source; s != nil {
+			k.render = [4]string{s.Kind, s.Chart, s.ValueSet, s.Root}
 		}
-	}
-	groups := map[int][]int{}
-	for i := range fs {
-		r := find(i)
-		groups[r] = append(groups[r], i)
+		group[i] = k
+		groups[k] = append(groups[k], i)
 	}
 	out := fs[:0:0]
 	for i := range fs {
-		g := groups[find(i)]
-		if len(g) == 1 {
+		g := groups[group[i]]
+		switch {
+		case len(g) < 2:
 			out = append(out, fs[i])
-			continue
+		case g[0] == i: // the group is written where its first finding was
+			out = append(out, fold(fs, g))
 		}
-		if g[0] != i {
-			continue // folded into the group's finding, written at its first
-		}
-		out = append(out, fold(fs, g))
 	}
 	return out
 }
