@@ -47,7 +47,9 @@ func TestHelmValueSets(t *testing.T) {
 		for _, f := range fs {
 			// A finding several sets share is one finding listing them.
 			if f.Source != nil && (f.Source.ValueSet == vs || slices.Contains(f.Source.ValueSets, vs)) {
-				got = append(got, fmt.Sprintf("%s:%d: %s", f.File, f.Line, f.Rule))
+				for _, r := range f.Rules() { // a folded finding reports each rule at its line
+					got = append(got, fmt.Sprintf("%s:%d: %s", f.File, f.Line, r))
+				}
 			}
 		}
 		want := setWants(t, dir, vs)

@@ -164,7 +164,7 @@ func TestGitLabSeverity(t *testing.T) {
 	}{
 		{scan.Lookup("rbac-wildcard-admin").ID, scan.Error, "blocker"}, // security-severity 9.0
 		{scan.RunAsRoot.ID, scan.Error, "critical"},
-		{scan.PrivilegeEscalation.ID, scan.Warning, "major"},
+		{scan.HostPort.ID, scan.Warning, "major"},                          // security-severity 5.0
 		{scan.Lookup("workload-network-policy").ID, scan.Warning, "minor"}, // 3.0, raised to warning
 		{scan.ImageDigest.ID, scan.Note, "info"},
 		{scan.RunAsRoot.ID, scan.Note, "info"}, // lowered by the config

@@ -56,6 +56,7 @@ func RulesMarkdown(w io.Writer, checks []*scan.Check) error {
 	}
 	b.WriteString("\nAny finding can be accepted on one object with the annotation `" + scan.SuppressPrefix + "<rule>: \"<why>\"` on the object " +
 		"(for pod templates, on the workload's own metadata). Accepted findings stay in JSON output with their justification and never fail a build.\n")
+	severities(&b, checks)
 	podKinds(&b)
 	for _, c := range checks {
 		fmt.Fprintf(&b, "\n## %s\n\n**%s.** Severity `%s` (security-severity %.1f). Checklist: %s.", c.ID, c.Title, c.Severity, c.SecuritySeverity, strings.Join(c.Checklist, ", "))
@@ -66,6 +67,21 @@ func RulesMarkdown(w io.Writer, checks []*scan.Check) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// severities writes the severity principle, how findings of one cause are
+// folded, and each rule's reason.
+func severities(b *strings.Builder, checks []*scan.Check) {
+	b.WriteString("\n## Severity\n\n" + scan.SeverityPrinciple + "\n\n" +
+		"Findings that share an object, a place and a root cause are one finding: a container without a securityContext gets one finding that names " +
+		"run-as-root, privilege-escalation, capabilities-drop-all and readonly-root-fs, not four; a pod that runs under the default ServiceAccount and mounts its token, one; " +
+		"two pod rules on the same field, one. The most severe rule names the finding and keeps its fingerprint; the others are listed in its message and in `folded` (JSON) " +
+		"or `rules` (SARIF properties), with their checklist ids added. An ignore annotation for one rule leaves the others reported, " +
+		"a baseline accepts the finding when it holds each of its rules, and `severity:` applies to each rule's part.\n\n")
+	b.WriteString("| rule | severity | why |\n|---|---|---|\n")
+	for _, c := range checks {
+		fmt.Fprintf(b, "| [`%s`](#%s) | %s | %s |\n", c.ID, c.ID, c.Severity, scan.SeverityReason(c.ID))
+	}
 }
 
 // podKinds writes where the pod rules read pod specs, from the adapter's

@@ -318,6 +318,9 @@ func (s SARIF) result(f scan.Finding, c *scan.Check, files *fileCache) *sarif.Re
 	if f.PSSLevel != "" {
 		props.Add("pssLevel", f.PSSLevel)
 	}
+	if len(f.Folded) > 0 {
+		props.Add("rules", f.Rules())
+	}
 	if f.Object != nil {
 		props.Add("object", f.Object)
 		props.Add("path", f.Path)

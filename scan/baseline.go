@@ -24,6 +24,10 @@ func ReadBaseline(name string, r io.Reader) (*Baseline, error) {
 		Findings *[]struct {
 			Rule        string `json:"rule"`
 			Fingerprint string `json:"fingerprint"`
+			Folded      []struct {
+				Rule        string `json:"rule"`
+				Fingerprint string `json:"fingerprint"`
+			} `json:"folded"`
 		} `json:"findings"`
 	}
 	if err := json.NewDecoder(r).Decode(&rep); err != nil {
@@ -38,21 +42,35 @@ func ReadBaseline(name string, r io.Reader) (*Baseline, error) {
 			return nil, fmt.Errorf("baseline %s: a finding without rule or fingerprint", name)
 		}
 		b.keys[f.Rule+"/"+f.Fingerprint] = true
+		for _, p := range f.Folded {
+			b.keys[p.Rule+"/"+p.Fingerprint] = true
+		}
 	}
 	return b, nil
 }
 
 // Apply marks the findings the baseline holds as accepted, and returns how
 // many it accepted and how many of its entries no finding matched (fixed
-// since, or changed).
+// since, or changed). A finding with parts of other rules is accepted when
+// the baseline holds each: a rule new on the object is news.
 func (b *Baseline) Apply(fs []Finding) (accepted, stale int) {
 	seen := map[string]bool{}
 	for i, f := range fs {
-		k := f.Rule + "/" + f.Fingerprint
-		if !b.keys[k] {
+		keys := []string{f.Rule + "/" + f.Fingerprint}
+		for _, p := range f.Folded {
+			keys = append(keys, p.Rule+"/"+p.Fingerprint)
+		}
+		all := true
+		for _, k := range keys {
+			if b.keys[k] {
+				seen[k] = true
+			} else {
+				all = false
+			}
+		}
+		if !all {
 			continue
 		}
-		seen[k] = true
 		if f.Suppressed == nil {
 			fs[i].Suppressed = &Suppression{Kind: "baseline", Justification: "accepted in the baseline " + b.Name}
 			accepted++

@@ -123,6 +123,9 @@ type Finding struct {
 	Suppressed *Suppression     `json:"suppressed,omitempty"`
 	// Fix, when set, is the one-line change that resolves the finding.
 	Fix *Fix `json:"fix,omitempty"`
+	// Folded lists the findings of other rules with the same object, place
+	// and root cause, reported as this one.
+	Folded []Part `json:"folded,omitempty"`
 }
 
 // Config holds what a scan is asked to enforce.

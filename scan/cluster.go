@@ -6,7 +6,7 @@ package scan
 var (
 	NamespaceDefaultDeny = &Check{
 		ID: "namespace-default-deny", Title: "Namespace has no default-deny NetworkPolicy",
-		Checklist: []string{"network.default-deny"}, Severity: Warning, SecuritySeverity: 6.0,
+		Checklist: []string{"network.default-deny"}, Severity: Note, SecuritySeverity: 3.5,
 		Rationale: "Without a policy that isolates every pod, Kubernetes allows all traffic: one compromised pod can reach every other pod, the cloud metadata endpoint and the internet. " +
 			"A namespace that runs workloads (namespace as written, empty meaning \"default\") must deny both directions by default; allow policies then open what each workload needs. " +
 			"A direction counts as denied by a NetworkPolicy with podSelector: {} whose effective policyTypes include it and that has no rule for it (policyTypes defaults to Ingress, plus Egress only when egress rules exist, so a policy without policyTypes never denies egress); " +
@@ -114,7 +114,7 @@ var (
 	}
 	WorkloadDefaultSA = &Check{
 		ID: "workload-default-serviceaccount", Title: "Workload runs under the default ServiceAccount",
-		Checklist: []string{"auth.rbac"}, Severity: Warning, SecuritySeverity: 4.0,
+		Checklist: []string{"auth.rbac"}, Severity: Note, SecuritySeverity: 3.0,
 		Rationale: "Every pod that names no ServiceAccount runs as \"default\", so any permission granted to it is granted to all of them, and audit logs cannot tell them apart. " +
 			"Explicit serviceAccountName: default is reported too.",
 		Remediation: "Create a ServiceAccount for the workload and set spec.serviceAccountName in its pod template.",

@@ -77,7 +77,7 @@ func TestKubescapeCorpus(t *testing.T) {
 			fs := scanCorpusDir(t, filepath.Join(dir, "input"))
 			var hits []string
 			for _, f := range fs {
-				if slices.Contains(ours, f.Rule) {
+				if slices.ContainsFunc(f.Rules(), func(r string) bool { return slices.Contains(ours, r) }) {
 					hits = append(hits, f.Rule+": "+f.Message)
 				}
 			}
@@ -136,8 +136,13 @@ func scanCorpusDir(t *testing.T, dir string) []scan.Finding {
 func objectFlagged(fs []scan.Finding, kind, name string) []string {
 	var rules []string
 	for _, f := range fs {
-		if f.Object != nil && f.Object.Kind == kind && f.Object.Name == name && !slices.Contains(rules, f.Rule) {
-			rules = append(rules, f.Rule)
+		if f.Object == nil || f.Object.Kind != kind || f.Object.Name != name {
+			continue
+		}
+		for _, r := range f.Rules() {
+			if !slices.Contains(rules, r) {
+				rules = append(rules, r)
+			}
 		}
 	}
 	sort.Strings(rules)

@@ -153,7 +153,7 @@ var (
 	}
 	APIServerAudit = &Check{
 		ID: "apiserver-audit-log", Title: "API server does not keep an audit log",
-		Checklist: []string{"logging.audit"}, Severity: Error, SecuritySeverity: 6.0,
+		Checklist: []string{"logging.audit"}, Severity: Note, SecuritySeverity: 3.5,
 		Rationale: "Without --audit-policy-file the API server records no audit events, and without --audit-log-path or --audit-webhook-config-file they go nowhere. " +
 			"A log file needs retention: --audit-log-maxage (days, 30 or more), --audit-log-maxbackup (10 or more) and --audit-log-maxsize (MB, 100 or more); their defaults of 0 keep files forever and never rotate by size. None is set by kubeadm.",
 		Remediation: "Pass --audit-policy-file and --audit-log-path (with --audit-log-maxage=30, --audit-log-maxbackup=10, --audit-log-maxsize=100) or --audit-webhook-config-file.",

@@ -158,7 +158,7 @@ var (
 	}
 	DeprecatedAPI = &Check{
 		ID: "deprecated-api", Title: "Object uses a deprecated API version",
-		Checklist: []string{"staying-secure.obsolete"}, Severity: Warning, SecuritySeverity: 3.0,
+		Checklist: []string{"staying-secure.obsolete"}, Severity: Note, SecuritySeverity: 3.0,
 		Rationale:   "A deprecated API version still works at the target Kubernetes version but is removed later; moving early keeps upgrades, and the security fixes they bring, unblocked.",
 		Remediation: "Move the object to the replacement API version named in the finding.",
 		Example:     "apiVersion: flowcontrol.apiserver.k8s.io/v1\nkind: FlowSchema",

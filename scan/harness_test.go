@@ -128,7 +128,9 @@ func checkFixtures(t *testing.T, dir string) []scan.Finding {
 		if f.Suppressed != nil {
 			continue
 		}
-		got = append(got, want{f.File, f.Line, f.Rule})
+		for _, r := range f.Rules() {
+			got = append(got, want{f.File, f.Line, r}) // a folded finding reports each rule at its line
+		}
 		if f.Line < 1 || f.Column < 1 || filepath.IsAbs(f.File) || strings.Contains(f.File, `\`) {
 			t.Errorf("bad position %s:%d:%d", f.File, f.Line, f.Column)
 		}
@@ -153,7 +155,7 @@ func checkFixtures(t *testing.T, dir string) []scan.Finding {
 			t.Errorf("missing finding: %s (x%d)", k, n)
 		case n < 0:
 			for _, f := range fs {
-				if key(want{f.File, f.Line, f.Rule}) == k {
+				if slices.ContainsFunc(f.Rules(), func(r string) bool { return key(want{f.File, f.Line, r}) == k }) {
 					t.Errorf("unexpected finding: %s: %s", k, f.Message)
 				}
 			}
@@ -178,7 +180,7 @@ func fixtureDirs(t *testing.T, root string) []string {
 }
 
 func TestFixtures(t *testing.T) {
-	for _, root := range []string{"../testdata/checks", "../testdata/inputs", "../testdata/helm", "../testdata/kustomize", "../testdata/pods", "../testdata/distro"} {
+	for _, root := range []string{"../testdata/checks", "../testdata/inputs", "../testdata/helm", "../testdata/kustomize", "../testdata/pods", "../testdata/distro", "../testdata/noise"} {
 		for _, d := range fixtureDirs(t, root) {
 			t.Run(filepath.Base(root)+"/"+d, func(t *testing.T) {
 				checkFixtures(t, filepath.Join(root, d))
@@ -218,6 +220,9 @@ func TestEveryRuleHasFixtures(t *testing.T) {
 			if c.SecuritySeverity < 0.1 || c.SecuritySeverity > 10 {
 				t.Errorf("security severity %v out of (0, 10]", c.SecuritySeverity)
 			}
+			if scan.SeverityReason(c.ID) == "" {
+				t.Errorf("no severity reason (scan/severity.go)")
+			}
 			if c.Rationale == "" || c.Example == "" {
 				t.Errorf("rationale and example are required")
 			}
@@ -242,7 +247,7 @@ func TestEveryRuleHasFixtures(t *testing.T) {
 			if c.Object != nil || c.Graph != nil || c.Files != nil {
 				flagged := map[string]bool{}
 				for _, f := range fs {
-					if f.Rule == c.ID && f.Object != nil {
+					if slices.Contains(f.Rules(), c.ID) && f.Object != nil {
 						flagged[fmt.Sprint(*f.Object)] = true
 					}
 				}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -40,9 +41,12 @@ type peerTarget struct {
 }
 
 func (tg peerTarget) matches(f scan.Finding) bool {
-	return f.Rule == tg.rule &&
-		(tg.pssCheck == "" || f.PSSCheck == tg.pssCheck) &&
-		(tg.field == "" || strings.HasSuffix(f.Path, tg.field))
+	parts := append([]scan.Part{{Rule: f.Rule, PSSCheck: f.PSSCheck, Path: f.Path}}, f.Folded...)
+	return slices.ContainsFunc(parts, func(p scan.Part) bool {
+		return p.Rule == tg.rule &&
+			(tg.pssCheck == "" || p.PSSCheck == tg.pssCheck) &&
+			(tg.field == "" || strings.HasSuffix(p.Path, tg.field))
+	})
 }
 
 // anyOf answers a peer check with any finding of the rules.

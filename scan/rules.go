@@ -21,7 +21,7 @@ var (
 	}
 	PrivilegeEscalation = &Check{
 		ID: "privilege-escalation", Title: "Container allows privilege escalation",
-		Checklist: []string{"pods.non-root"}, Severity: Warning, SecuritySeverity: 5.5,
+		Checklist: []string{"pods.non-root"}, Severity: Note, SecuritySeverity: 3.5,
 		Rationale: "Unless allowPrivilegeEscalation is false, the kernel's no_new_privs flag is off and a setuid binary in the image can raise a process to root. " +
 			"The field defaults to true.",
 		Remediation: "Set securityContext.allowPrivilegeEscalation: false on every container.",
@@ -31,7 +31,7 @@ var (
 	}
 	CapabilitiesDropAll = &Check{
 		ID: "capabilities-drop-all", Title: "Container does not drop all capabilities",
-		Checklist: []string{"pods.non-root"}, Severity: Warning, SecuritySeverity: 4.0,
+		Checklist: []string{"pods.non-root"}, Severity: Note, SecuritySeverity: 3.0,
 		Rationale:   "Container runtimes grant a default set of Linux capabilities (NET_RAW, CHOWN, SETUID and more) that most applications never use; NET_RAW alone allows ARP and DNS spoofing on the pod network.",
 		Remediation: "Set securityContext.capabilities.drop: [ALL] and add back only what the process needs, such as NET_BIND_SERVICE.",
 		Example:     "securityContext:\n  capabilities:\n    drop: [ALL]",
@@ -47,7 +47,7 @@ var (
 	}
 	ReadOnlyRootFS = &Check{
 		ID: "readonly-root-fs", Title: "Container root filesystem is writable",
-		Checklist: []string{"pods.immutable-fs"}, Severity: Warning, SecuritySeverity: 4.0,
+		Checklist: []string{"pods.immutable-fs"}, Severity: Note, SecuritySeverity: 3.0,
 		Rationale: "A writable root filesystem lets an attacker drop tools or alter binaries and configuration inside a running container. " +
 			"A read-only root with emptyDir mounts for the paths that must be written keeps the image what was scanned.",
 		Remediation: "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where the process writes (for example /tmp). " +
@@ -126,7 +126,7 @@ var (
 	}
 	PSSRestricted = &Check{
 		ID: "pss-restricted", Title: "Pod fails Pod Security Standards restricted",
-		Checklist: []string{"pods.pss"}, Severity: Warning, SecuritySeverity: 5.0, PSSLevel: string(api.LevelRestricted),
+		Checklist: []string{"pods.pss"}, Severity: Note, SecuritySeverity: 3.5, PSSLevel: string(api.LevelRestricted),
 		Rationale:   "The restricted Pod Security Standard is current pod-hardening practice. Only checks that restricted adds to baseline are reported here; baseline failures are reported as pss-baseline.",
 		Remediation: "Change the named field as the Pod Security Standards restricted level requires.",
 		Example:     "securityContext:\n  runAsNonRoot: true\n  allowPrivilegeEscalation: false\n  capabilities:\n    drop: [ALL]\n  seccompProfile:\n    type: RuntimeDefault",

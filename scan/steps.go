@@ -28,6 +28,8 @@ type postInput struct {
 var steps = []step{
 	{"merge-pss", "fold a Pod Security Standards finding into another rule's finding on the same field",
 		func(_ *postInput, fs []Finding) []Finding { return mergePSS(fs) }},
+	{"merge-root-causes", "fold the findings of one object, place and root cause into one finding with several rules",
+		func(_ *postInput, fs []Finding) []Finding { return mergeRootCauses(fs) }},
 	{"merge-credentials", "keep one credential finding a line, the most specific",
 		func(_ *postInput, fs []Finding) []Finding { return mergeCredentials(fs) }},
 	{"merge-renderings", "report once what several renderings of one source (value sets, overlays) find at one place",
@@ -42,11 +44,11 @@ var steps = []step{
 		func(in *postInput, fs []Finding) []Finding {
 			return slices.DeleteFunc(fs, func(f Finding) bool { return slices.Contains(in.cfg.Disable, f.Rule) })
 		}},
-	{"severity", "give findings the severity Config.Severity sets for their rule",
+	{"severity", "give findings the severity Config.Severity sets for their rules (a folded finding: the most severe of its parts)",
 		func(in *postInput, fs []Finding) []Finding {
-			for i, f := range fs {
-				if sev, ok := in.cfg.Severity[f.Rule]; ok {
-					fs[i].Severity = sev
+			for i := range fs {
+				if len(in.cfg.Severity) > 0 {
+					fs[i].Severity = severityOf(&fs[i], in.cfg.Severity)
 				}
 			}
 			return fs

@@ -17,7 +17,7 @@ func TestStepsOrder(t *testing.T) {
 			t.Errorf("step %q: want a one-line doc and a func", s.Name)
 		}
 	}
-	want := []string{"merge-pss", "merge-credentials", "merge-renderings", "inline-ignores", "fixes", "redact", "disable", "severity", "sort", "baseline"}
+	want := []string{"merge-pss", "merge-root-causes", "merge-credentials", "merge-renderings", "inline-ignores", "fixes", "redact", "disable", "severity", "sort", "baseline"}
 	if !slices.Equal(names, want) {
 		t.Errorf("steps = %q, want %q", names, want)
 	}
@@ -53,6 +53,17 @@ func TestStepMergePSS(t *testing.T) {
 	})
 	if len(fs) != 1 || !slices.Equal(fs[0].Checklist, []string{"a", "b"}) || fs[0].Severity != Error || fs[0].PSSCheck != "hostNamespaces" {
 		t.Errorf("merge-pss = %+v", fs)
+	}
+}
+
+func TestStepMergeRootCauses(t *testing.T) {
+	fs := runStep(t, "merge-root-causes", &postInput{}, []Finding{
+		{Rule: RunAsRoot.ID, Checklist: []string{"a"}, Severity: Error, Object: stepObj, File: "p.yaml", Line: 9, Column: 5, Path: "spec.containers[0]", Fingerprint: "1"},
+		{Rule: ReadOnlyRootFS.ID, Checklist: []string{"b"}, Severity: Note, Object: stepObj, File: "p.yaml", Line: 9, Column: 5, Path: "spec.containers[0]", Fingerprint: "2"},
+		{Rule: ImageLatest.ID, Checklist: []string{"c"}, Severity: Warning, Object: stepObj, File: "p.yaml", Line: 9, Column: 5, Path: "spec.containers[0].image", Fingerprint: "3"},
+	})
+	if got := rules(fs); !slices.Equal(got, []string{RunAsRoot.ID, ImageLatest.ID}) || len(fs[0].Folded) != 1 || fs[0].Folded[0].Rule != ReadOnlyRootFS.ID {
+		t.Errorf("merge-root-causes = %+v", fs)
 	}
 }
 

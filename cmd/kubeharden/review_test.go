@@ -144,7 +144,7 @@ func expect(t *testing.T, all []jsonFinding, want ...string) []string {
 
 var (
 	addedLines   = []string{"24 image-latest-tag", "26 privileged-container", "27 run-as-root", "41 host-path-volume"}
-	contextLines = []string{"25 capabilities-drop-all", "25 pss-restricted", "25 readonly-root-fs", "30 host-port", "37 capabilities-drop-all", "38 dangerous-capabilities"}
+	contextLines = []string{"25 capabilities-drop-all", "30 host-port", "37 capabilities-drop-all", "38 dangerous-capabilities"}
 )
 
 // TestReviewFilterModes scans a fixture of which a pull request changes
@@ -160,9 +160,9 @@ func TestReviewFilterModes(t *testing.T) {
 		bodyMarkers int
 	}{
 		{"added", addedLines, "### kubeharden: 4 new findings\n\n3 errors, 1 warning: commented on their lines.", 0},
-		{"diff_context", append(slices.Clone(addedLines), contextLines...), "### kubeharden: 11 new findings\n\n5 errors, 6 warnings: commented on their lines.", 0},
-		{"file", append(slices.Clone(addedLines), contextLines...), "### kubeharden: 24 new findings\n\n8 errors, 14 warnings, 2 notes: 11 commented on their lines, 13 listed below.", 13},
-		{"nofilter", append(slices.Clone(addedLines), contextLines...), "### kubeharden: 26 new findings\n\n8 errors, 16 warnings, 2 notes: 11 commented on their lines, 15 listed below.", 15},
+		{"diff_context", append(slices.Clone(addedLines), contextLines...), "### kubeharden: 8 new findings\n\n5 errors, 1 warning, 2 notes: commented on their lines.", 0},
+		{"file", append(slices.Clone(addedLines), contextLines...), "### kubeharden: 15 new findings\n\n8 errors, 2 warnings, 5 notes: 8 commented on their lines, 7 listed below.", 7},
+		{"nofilter", append(slices.Clone(addedLines), contextLines...), "### kubeharden: 17 new findings\n\n8 errors, 3 warnings, 6 notes: 8 commented on their lines, 9 listed below.", 9},
 	} {
 		t.Run(c.mode, func(t *testing.T) {
 			f := prFake(t)
@@ -256,7 +256,7 @@ func TestReviewRerun(t *testing.T) {
 	if n := len(f.allPosts()); n != 1 || code != exitFindings {
 		t.Fatalf("%d reviews after two runs, exit %d\n%s", n, code, stdout)
 	}
-	if !strings.Contains(stdout, "no new review on pull request #7: an earlier run commented on the 24 findings") {
+	if !strings.Contains(stdout, "no new review on pull request #7: an earlier run commented on the 15 findings") {
 		t.Errorf("stdout:\n%s", stdout)
 	}
 
@@ -518,7 +518,7 @@ func TestReviewAction(t *testing.T) {
 		t.Errorf("exit %d with fail-on none", code)
 	}
 	posts := f.accepted()
-	if len(posts) != 1 || len(commented(posts[0].Review)) != 11 {
+	if len(posts) != 1 || len(commented(posts[0].Review)) != 8 {
 		t.Fatalf("reviews %+v\n%s", posts, stdout)
 	}
 	if strings.Contains(stdout+stderr, f.token) {

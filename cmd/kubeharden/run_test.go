@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -295,7 +296,10 @@ func TestConfigExcludeAndRules(t *testing.T) {
 	all, _, _ := runCLI(t, "scan", "--format", "json", "testdata/examples")
 	out, _, _ := runCLI(t, "scan", "--config", cfg, "--format", "json", "testdata/examples")
 	var before, after struct {
-		Findings []struct{ Rule, File, Severity string }
+		Findings []struct {
+			Rule, File, Severity string
+			Folded               []struct{ Rule string }
+		}
 	}
 	if err := json.Unmarshal([]byte(all), &before); err != nil {
 		t.Fatal(err)
@@ -307,6 +311,9 @@ func TestConfigExcludeAndRules(t *testing.T) {
 	for _, f := range before.Findings {
 		seen[f.Rule] = true
 		seen["file "+f.File] = true
+		for _, p := range f.Folded {
+			seen[p.Rule] = true
+		}
 	}
 	if !seen["serviceaccount-token-automount"] || !seen["image-digest"] || !seen["file testdata/examples/insecure/namespace.yaml"] {
 		t.Fatalf("the examples no longer trip what the config turns off: %v", seen)
@@ -316,7 +323,7 @@ func TestConfigExcludeAndRules(t *testing.T) {
 		if f.File == "testdata/examples/insecure/namespace.yaml" {
 			t.Errorf("excluded file scanned: %+v", f)
 		}
-		if f.Rule == "serviceaccount-token-automount" {
+		if f.Rule == "serviceaccount-token-automount" || slices.ContainsFunc(f.Folded, func(p struct{ Rule string }) bool { return p.Rule == "serviceaccount-token-automount" }) {
 			t.Errorf("disabled rule reported: %+v", f)
 		}
 		if f.Rule == "image-digest" {
