@@ -1,6 +1,10 @@
 package report
 
-import "github.com/kubeharden/kubeharden/scan"
+import (
+	"slices"
+
+	"github.com/kubeharden/kubeharden/scan"
+)
 
 // Where a pull request's base commit was read from.
 const (
@@ -12,7 +16,17 @@ const (
 // fingerprint, which hashes the object and field path, not the line.
 type findingKey struct{ rule, fingerprint string }
 
-func keyOf(f scan.Finding) findingKey { return findingKey{f.Rule, f.Fingerprint} }
+// keysOf returns the keys of a finding: its own and those of the findings
+// of other rules folded into it (one object, place and root cause). A
+// pull request that adds a cause to a place that already had one brings
+// a new key, though the finding it is folded into is the base's.
+func keysOf(f scan.Finding) []findingKey {
+	ks := []findingKey{{f.Rule, f.Fingerprint}}
+	for _, p := range f.Folded {
+		ks = append(ks, findingKey{p.Rule, p.Fingerprint})
+	}
+	return ks
+}
 
 // A BaseComparison compares a scan of a pull request's head with a scan
 // of its base commit, made with the same settings: the scope of
@@ -41,15 +55,19 @@ func CompareBase(sha, source string, head, base []scan.Finding) *BaseComparison 
 	c := &BaseComparison{SHA: sha, Source: source, New: map[string]bool{}, base: map[findingKey]bool{}}
 	for _, f := range base {
 		if f.Suppressed == nil {
-			c.base[keyOf(f)] = true
+			for _, k := range keysOf(f) {
+				c.base[k] = true
+			}
 		}
 	}
 	inHead := map[findingKey]bool{}
 	for _, f := range head {
-		inHead[keyOf(f)] = true
+		for _, k := range keysOf(f) {
+			inHead[k] = true
+		}
 		switch {
 		case f.Suppressed != nil:
-		case c.base[keyOf(f)]:
+		case !c.IsNew(f):
 			c.Unchanged++
 		default:
 			c.New[f.Fingerprint] = true
@@ -64,5 +82,25 @@ func CompareBase(sha, source string, head, base []scan.Finding) *BaseComparison 
 	return c
 }
 
-// IsNew reports whether a finding of the head is not among the base's.
-func (c *BaseComparison) IsNew(f scan.Finding) bool { return !c.base[keyOf(f)] }
+// IsNew reports whether a finding of the head, or a rule folded into it,
+// is not among the base's.
+func (c *BaseComparison) IsNew(f scan.Finding) bool {
+	return slices.ContainsFunc(keysOf(f), func(k findingKey) bool { return !c.base[k] })
+}
+
+// NewSeverity is the severity of what a finding of the head brings that
+// the base lacks: its own when it is new, else the most severe of the
+// folded rules that are new; 0 when the base has all of it. A note folded
+// into an error the base already had is a new note, not a new error.
+func (c *BaseComparison) NewSeverity(f scan.Finding) scan.Severity {
+	if !c.base[findingKey{f.Rule, f.Fingerprint}] {
+		return f.Severity
+	}
+	var sev scan.Severity
+	for _, p := range f.Folded {
+		if !c.base[findingKey{p.Rule, p.Fingerprint}] {
+			sev = max(sev, p.Severity)
+		}
+	}
+	return sev
+}

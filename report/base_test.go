@@ -36,3 +36,27 @@ func TestCompareBase(t *testing.T) {
 		t.Error("matched on the fingerprint alone")
 	}
 }
+
+// TestCompareBaseFolded: a rule folded into a finding the base already
+// had (one object, place and root cause) is new, with its own severity;
+// a finding whose every rule the base had is not.
+func TestCompareBaseFolded(t *testing.T) {
+	base := []scan.Finding{{Rule: "run-as-root", Fingerprint: "a", Severity: scan.Error}}
+	head := []scan.Finding{
+		{Rule: "run-as-root", Fingerprint: "a", Severity: scan.Error,
+			Folded: []scan.Part{{Rule: "readonly-root-fs", Fingerprint: "b", Severity: scan.Note}}},
+	}
+	c := CompareBase("sha", SourceGit, head, base)
+	if !c.IsNew(head[0]) || c.NewSeverity(head[0]) != scan.Note || c.Added != 1 || c.Unchanged != 0 {
+		t.Errorf("new %v with severity %v; added %d, unchanged %d", c.IsNew(head[0]), c.NewSeverity(head[0]), c.Added, c.Unchanged)
+	}
+	r := &Report{Findings: head, Scope: c.IsNew, ScopeSeverity: c.NewSeverity}
+	if r.Fails(scan.Error) || !r.Fails(scan.Note) {
+		t.Errorf("a new note folded into an old error: fails at error %v, at note %v", r.Fails(scan.Error), r.Fails(scan.Note))
+	}
+	// The base had both: nothing is new, and the part the head lost is fixed.
+	c = CompareBase("sha", SourceGit, []scan.Finding{base[0]}, head)
+	if c.Added != 0 || c.Unchanged != 1 || c.Fixed != 1 {
+		t.Errorf("added %d, unchanged %d, fixed %d", c.Added, c.Unchanged, c.Fixed)
+	}
+}

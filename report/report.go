@@ -48,6 +48,9 @@ type Report struct {
 	// Scope, when set, keeps the findings that can fail the build: those
 	// on the lines a pull request changes, say.
 	Scope func(scan.Finding) bool `json:"-"`
+	// ScopeSeverity, when set, is the severity a finding in Scope fails
+	// the build with: under fail-scope new, that of what is new in it.
+	ScopeSeverity func(scan.Finding) scan.Severity `json:"-"`
 	// Base, when set, compares the findings with those of the pull
 	// request's base commit (fail-scope new), for the job summary.
 	Base *BaseComparison `json:"-"`
@@ -111,7 +114,14 @@ func (r *Report) Fails(threshold scan.Severity) bool {
 		return false
 	}
 	for _, f := range r.Findings {
-		if f.Suppressed == nil && f.Severity >= threshold && (r.Scope == nil || r.Scope(f)) {
+		if f.Suppressed != nil || (r.Scope != nil && !r.Scope(f)) {
+			continue
+		}
+		sev := f.Severity
+		if r.ScopeSeverity != nil {
+			sev = r.ScopeSeverity(f)
+		}
+		if sev >= threshold {
 			return true
 		}
 	}

@@ -66,6 +66,8 @@ func compareWithBase(ctx context.Context, getenv func(string) string, token stri
 	}
 	rep.Base = report.CompareBase(sha, source, rep.Findings, base)
 	rep.Scope = rep.Base.IsNew
+	rep.ScopeSeverity = rep.Base.NewSeverity
+
 	rep.Settings = append(rep.Settings, "fail scope: only findings that the pull request's base commit does not have can fail it")
 	return ""
 }

@@ -336,6 +336,47 @@ func TestFailScopeNewDeletion(t *testing.T) {
 	}
 }
 
+// TestFailScopeNewFoldedCause: a pull request that deletes
+// readOnlyRootFilesystem where the base already runs as root adds a cause
+// to a finding the base has (one object, place and root cause, one
+// finding): the added rule is new, and fails the build at its own
+// severity, not at the one of the finding it is folded into.
+func TestFailScopeNewFoldedCause(t *testing.T) {
+	pod := `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: shop
+spec:
+  automountServiceAccountToken: false
+  containers:
+    - name: web
+      image: ghcr.io/acme/web:1.0.0@sha256:9b7c3e7d5a1f0c2e4b6d8a0c1e3f5a7b9d1c3e5f7a9b1d3c5e7f9a1b3d5c7e9f
+      securityContext:
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+        capabilities:
+          drop: [ALL]
+        seccompProfile:
+          type: RuntimeDefault
+`
+	base := map[string]string{"deploy/pod.yaml": pod}
+	s := newPR(t, base, map[string]string{"deploy/pod.yaml": deleteLines(pod, "readOnlyRootFilesystem: true")}, false)
+	s.env(t)
+	stdout, summary, code := s.run(t, "scan", "--fail-scope", "new", "--fail-on", "note", ".")
+	if code != exitFindings {
+		t.Errorf("fail-scope new, fail-on note: exit %d, want %d\n%s", code, exitFindings, stdout)
+	}
+	if !strings.Contains(summary, "1 new, 0 fixed and") {
+		t.Errorf("the folded rule is not new:\n%s", summary)
+	}
+	// What is new is a note: at fail-on error the pull request passes,
+	// though the finding it is folded into is an error the base had.
+	if stdout, _, code = s.run(t, "scan", "--fail-scope", "new", "--fail-on", "error", "."); code != 0 {
+		t.Errorf("fail-scope new, fail-on error: exit %d, want 0\n%s", code, stdout)
+	}
+}
+
 // TestFailScopeNewRemovedObjects: a pull request that removes the
 // namespace's default-deny NetworkPolicy, or the ServiceAccount that keeps
 // a workload's token unmounted, touches no line of what it exposes.
