@@ -161,7 +161,7 @@ spec:
 			continue
 		}
 		segs, _ := ParsePath("spec.template.metadata.labels.app")
-		if loc := o.Locator(ValueAt(o.Node, segs)); loc.Pos.File != "templates/_helpers.tpl" || loc.Pos.Line != 6 || loc.Approx {
+		if loc := o.Locator(ValueAt(o.Node, segs)); loc.File != "templates/_helpers.tpl" || loc.Line != 6 || loc.Approx {
 			t.Errorf("the app label at %+v, want templates/_helpers.tpl:6 exact", loc)
 		}
 	}

@@ -303,7 +303,9 @@ func TestGitHubActionsMode(t *testing.T) {
 	many := t.TempDir()
 	for i := range 12 {
 		pod := fmt.Sprintf("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p%d\nspec:\n  containers:\n    - name: app\n      image: acme/app:latest\n", i)
-		os.WriteFile(filepath.Join(many, fmt.Sprintf("p%d.yaml", i)), []byte(pod), 0o644)
+		if err := os.WriteFile(filepath.Join(many, fmt.Sprintf("p%d.yaml", i)), []byte(pod), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	stdout, _, _ = runCLI(t, "scan", many)
 	counts = map[string]int{}
