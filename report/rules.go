@@ -80,7 +80,7 @@ func severities(b *strings.Builder, checks []*scan.Check) {
 		"a baseline accepts the finding when it holds each of its rules, and `severity:` applies to each rule's part.\n\n")
 	b.WriteString("| rule | severity | why |\n|---|---|---|\n")
 	for _, c := range checks {
-		fmt.Fprintf(b, "| [`%s`](#%s) | %s | %s |\n", c.ID, c.ID, c.Severity, scan.SeverityReason(c.ID))
+		fmt.Fprintf(b, "| [`%s`](#%s) | %s | %s |\n", c.ID, c.ID, c.Severity, scan.SeverityReason(c))
 	}
 }
 

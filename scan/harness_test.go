@@ -220,7 +220,7 @@ func TestEveryRuleHasFixtures(t *testing.T) {
 			if c.SecuritySeverity < 0.1 || c.SecuritySeverity > 10 {
 				t.Errorf("security severity %v out of (0, 10]", c.SecuritySeverity)
 			}
-			if scan.SeverityReason(c.ID) == "" {
+			if scan.SeverityReason(c) == "" {
 				t.Errorf("no severity reason (scan/severity.go)")
 			}
 			if c.Rationale == "" || c.Example == "" {
