@@ -88,6 +88,15 @@ func (c *BaseComparison) IsNew(f scan.Finding) bool {
 	return slices.ContainsFunc(keysOf(f), func(k findingKey) bool { return !c.base[k] })
 }
 
+// FailsAs is fail-scope new: a finding of the head can fail the build
+// when it brings something the base lacks, at the severity of that.
+func (c *BaseComparison) FailsAs(f scan.Finding) (scan.Severity, bool) {
+	if !c.IsNew(f) {
+		return 0, false
+	}
+	return c.NewSeverity(f), true
+}
+
 // NewSeverity is the severity of what a finding of the head brings that
 // the base lacks: its own when it is new, else the most severe of the
 // folded rules that are new; 0 when the base has all of it. A note folded

@@ -50,7 +50,9 @@ func TestCompareBaseFolded(t *testing.T) {
 	if !c.IsNew(head[0]) || c.NewSeverity(head[0]) != scan.Note || c.Added != 1 || c.Unchanged != 0 {
 		t.Errorf("new %v with severity %v; added %d, unchanged %d", c.IsNew(head[0]), c.NewSeverity(head[0]), c.Added, c.Unchanged)
 	}
-	r := &Report{Findings: head, Scope: c.IsNew, ScopeSeverity: c.NewSeverity}
+	sev, ok := c.FailsAs(head[0])
+	head[0].OutOfScope, head[0].FailsAs = !ok, sev
+	r := &Report{Findings: head}
 	if r.Fails(scan.Error) || !r.Fails(scan.Note) {
 		t.Errorf("a new note folded into an old error: fails at error %v, at note %v", r.Fails(scan.Error), r.Fails(scan.Note))
 	}

@@ -45,12 +45,6 @@ type Report struct {
 	// Settings lists what the configuration turned off or changed (rules
 	// disabled, severities, paths excluded), for the job summary.
 	Settings []string `json:"-"`
-	// Scope, when set, keeps the findings that can fail the build: those
-	// on the lines a pull request changes, say.
-	Scope func(scan.Finding) bool `json:"-"`
-	// ScopeSeverity, when set, is the severity a finding in Scope fails
-	// the build with: under fail-scope new, that of what is new in it.
-	ScopeSeverity func(scan.Finding) scan.Severity `json:"-"`
 	// Base, when set, compares the findings with those of the pull
 	// request's base commit (fail-scope new), for the job summary.
 	Base *BaseComparison `json:"-"`
@@ -107,21 +101,12 @@ func New(tool Tool, findings []scan.Finding, files, objects int) *Report {
 	return r
 }
 
-// Fails reports whether any unsuppressed finding is at least as severe as
-// threshold; a zero threshold never fails.
+// Fails reports whether a finding fails a build that fails at threshold:
+// unsuppressed, within the fail scope, and at least as severe (a zero
+// threshold never fails).
 func (r *Report) Fails(threshold scan.Severity) bool {
-	if threshold == 0 {
-		return false
-	}
-	for _, f := range r.Findings {
-		if f.Suppressed != nil || (r.Scope != nil && !r.Scope(f)) {
-			continue
-		}
-		sev := f.Severity
-		if r.ScopeSeverity != nil {
-			sev = r.ScopeSeverity(f)
-		}
-		if sev >= threshold {
+	for i := range r.Findings {
+		if r.Findings[i].Fails(threshold) {
 			return true
 		}
 	}

@@ -126,6 +126,34 @@ type Finding struct {
 	// Folded lists the findings of other rules with the same object, place
 	// and root cause, reported as this one.
 	Folded []Part `json:"folded,omitempty"`
+	// OutOfScope says the fail scope (Config.FailScope) keeps the finding
+	// from failing the build; FailsAs, when set, is the severity it fails
+	// the build with instead of Severity (of what is new in a folded
+	// finding). Neither is written out: reports hold every finding.
+	OutOfScope bool     `json:"-"`
+	FailsAs    Severity `json:"-"`
+}
+
+// A FailScope narrows the findings that can fail the build: on a pull
+// request, those its base commit lacks (fail-scope new) or those on the
+// lines it changes (fail-scope changed).
+type FailScope struct {
+	// FailsAs returns the severity a finding fails the build with, and
+	// false when it cannot fail it.
+	FailsAs func(f Finding) (Severity, bool)
+}
+
+// Fails reports whether f, unless accepted and within the fail scope,
+// fails a build that fails at threshold (0: none).
+func (f *Finding) Fails(threshold Severity) bool {
+	if threshold == 0 || f.Suppressed != nil || f.OutOfScope {
+		return false
+	}
+	sev := f.Severity
+	if f.FailsAs != 0 {
+		sev = f.FailsAs
+	}
+	return sev >= threshold
 }
 
 // Config holds what a scan is asked to enforce.
@@ -152,6 +180,9 @@ type Config struct {
 	// Baseline, when set, accepts the findings it holds; its Counts say
 	// how many after the scan.
 	Baseline *Baseline
+	// FailScope, when set, narrows the findings that can fail the build
+	// (the scope step).
+	FailScope *FailScope
 }
 
 // CheckRules returns an error naming the first rule id of Disable or

@@ -21,10 +21,7 @@ type postInput struct {
 	secrets *secrets
 }
 
-// steps is the post-processing of a scan, in order. The fail scope of a
-// pull request (only new or changed findings fail it) is not a step: it
-// needs the scan of the base commit and the diff, which cmd reads after
-// the scan, and it marks nothing on a finding (report.Report.Scope).
+// steps is the post-processing of a scan, in order.
 var steps = []step{
 	{"merge-pss", "fold a Pod Security Standards finding into another rule's finding on the same field",
 		func(_ *postInput, fs []Finding) []Finding { return mergePSS(fs) }},
@@ -59,6 +56,20 @@ var steps = []step{
 		func(in *postInput, fs []Finding) []Finding {
 			if in.cfg.Baseline != nil {
 				in.cfg.Baseline.Apply(fs)
+			}
+			return fs
+		}},
+	{"scope", "mark what Config.FailScope keeps from failing the build, and the severity the rest fails it with",
+		func(in *postInput, fs []Finding) []Finding {
+			if in.cfg.FailScope == nil {
+				return fs
+			}
+			for i := range fs {
+				sev, ok := in.cfg.FailScope.FailsAs(fs[i])
+				fs[i].OutOfScope = !ok
+				if ok && sev != fs[i].Severity {
+					fs[i].FailsAs = sev
+				}
 			}
 			return fs
 		}},

@@ -17,7 +17,7 @@ func TestStepsOrder(t *testing.T) {
 			t.Errorf("step %q: want a one-line doc and a func", s.Name)
 		}
 	}
-	want := []string{"merge-pss", "merge-root-causes", "merge-credentials", "merge-renderings", "inline-ignores", "fixes", "redact", "disable", "severity", "sort", "baseline"}
+	want := []string{"merge-pss", "merge-root-causes", "merge-credentials", "merge-renderings", "inline-ignores", "fixes", "redact", "disable", "severity", "sort", "baseline", "scope"}
 	if !slices.Equal(names, want) {
 		t.Errorf("steps = %q, want %q", names, want)
 	}
@@ -149,5 +149,31 @@ func TestStepBaseline(t *testing.T) {
 	}
 	if fs := runStep(t, "baseline", &postInput{}, []Finding{{Rule: "a", Fingerprint: "1"}}); fs[0].Suppressed != nil {
 		t.Error("no baseline accepted a finding")
+	}
+}
+
+func TestStepScope(t *testing.T) {
+	scope := &FailScope{FailsAs: func(f Finding) (Severity, bool) {
+		switch f.Fingerprint {
+		case "old":
+			return 0, false
+		case "new-part":
+			return Note, true
+		}
+		return f.Severity, true
+	}}
+	fs := runStep(t, "scope", &postInput{cfg: &Config{FailScope: scope}}, []Finding{
+		{Rule: "a", Fingerprint: "old", Severity: Error},
+		{Rule: "a", Fingerprint: "new-part", Severity: Error},
+		{Rule: "a", Fingerprint: "new", Severity: Warning},
+	})
+	if !fs[0].OutOfScope || fs[1].OutOfScope || fs[1].FailsAs != Note || fs[2].OutOfScope || fs[2].FailsAs != 0 {
+		t.Errorf("scope = %+v", fs)
+	}
+	if fs[0].Fails(Note) || fs[1].Fails(Warning) || !fs[1].Fails(Note) || !fs[2].Fails(Warning) || fs[2].Fails(Error) {
+		t.Error("Fails disagrees with the marks")
+	}
+	if fs := runStep(t, "scope", &postInput{cfg: &Config{}}, []Finding{{Rule: "a", Severity: Error}}); fs[0].OutOfScope || !fs[0].Fails(Error) {
+		t.Error("no fail scope kept a finding from failing")
 	}
 }

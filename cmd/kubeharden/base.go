@@ -39,37 +39,31 @@ const baseTimeout = 5 * time.Minute
 
 var commitSHA = regexp.MustCompile(`^(?:[0-9a-f]{40}|[0-9a-f]{64})$`)
 
-// compareWithBase scans the pull request's base commit with the head
-// scan's settings (the config file as it is at the base) and sets the
-// report's scope to the findings the base does not have. It returns why
-// it could not; the report is then left as it is, every finding in scope.
-func compareWithBase(ctx context.Context, getenv func(string) string, token string, log io.Writer, fl scanFlags, paths []string, maxSize int64, rep *report.Report) string {
+// readBase scans the pull request's base commit with the head scan's
+// settings (the config file as it is at the base) and returns its
+// findings, the commit and where it was read from; or why it could not.
+func readBase(ctx context.Context, getenv func(string) string, token string, log io.Writer, fl scanFlags, paths []string, maxSize int64) (sha, source string, base []scan.Finding, why string) {
 	if ev := getenv("GITHUB_EVENT_NAME"); !ghreport.IsPullRequest(ev) {
-		return fmt.Sprintf("a %q event is not a pull request", ev)
+		return "", "", nil, fmt.Sprintf("a %q event is not a pull request", ev)
 	}
 	ev, err := ghreport.ReadEvent(getenv)
 	if err != nil {
-		return err.Error()
+		return "", "", nil, err.Error()
 	}
-	sha := ev.Base
+	sha = ev.Base
 	if !commitSHA.MatchString(sha) {
-		return fmt.Sprintf("the event payload names no base commit (pull_request.base.sha %q)", sha)
+		return "", "", nil, fmt.Sprintf("the event payload names no base commit (pull_request.base.sha %q)", sha)
 	}
 	// Without a client (no token, say) the base can still come from the
 	// git objects.
 	r, noAPI, _ := pullRequestReviewer(getenv, token, log)
 	ctx, cancel := context.WithTimeout(ctx, baseTimeout)
 	defer cancel()
-	base, source, err := scanBase(ctx, getenv, r, noAPI, sha, fl, paths, maxSize)
+	base, source, err = scanBase(ctx, getenv, r, noAPI, sha, fl, paths, maxSize)
 	if err != nil {
-		return fmt.Sprintf("cannot read the base commit %s: %v", sha, err)
+		return "", "", nil, fmt.Sprintf("cannot read the base commit %s: %v", sha, err)
 	}
-	rep.Base = report.CompareBase(sha, source, rep.Findings, base)
-	rep.Scope = rep.Base.IsNew
-	rep.ScopeSeverity = rep.Base.NewSeverity
-
-	rep.Settings = append(rep.Settings, "fail scope: only findings that the pull request's base commit does not have can fail it")
-	return ""
+	return sha, source, base, ""
 }
 
 // scanBase materialises the base commit outside the workspace, from the

@@ -215,24 +215,56 @@ func repoLayout() (prefix, sarifDir string) {
 	return prefix, sarifDir
 }
 
-// applyFailScope sets the report's scope as --fail-scope asks, in GitHub
-// Actions, or says on commands why it cannot. It returns the pull
-// request's diff when it listed it (fail-scope changed), for the review.
-func applyFailScope(ctx context.Context, o *scanOptions, token string, commands io.Writer, rep *report.Report) ghreport.Diff {
-	var diff ghreport.Diff
-	if o.failScope == "changed" {
-		var why string
-		if diff, why = changedLines(ctx, os.Getenv, token, commands); diff != nil {
-			rep.Scope = func(f scan.Finding) bool { return diff.Changed(f.File, f.Line) }
-			rep.Settings = append(rep.Settings, "fail scope: only findings on lines this pull request adds or changes can fail it")
-		} else {
+// failScope is what --fail-scope read before the scan, in GitHub Actions:
+// the pull request's diff (changed) or its base commit's findings (new).
+type failScope struct {
+	diff    ghreport.Diff
+	base    []scan.Finding
+	sha     string
+	source  string
+	setting string
+}
+
+// readFailScope reads what --fail-scope needs and sets the scan's
+// FailScope from it, or says on commands why it cannot: every finding can
+// then fail the build.
+func readFailScope(ctx context.Context, o *scanOptions, st *scanSettings, prefix, token string, commands io.Writer) failScope {
+	var fs failScope
+	switch o.failScope {
+	case "changed":
+		diff, why := changedLines(ctx, os.Getenv, token, commands)
+		if diff == nil {
 			githubactions.New(githubactions.WithWriter(commands)).Noticef("kubeharden: fail-scope changed: %s; every finding can fail the build", why)
+			return fs
 		}
-	}
-	if o.failScope == "new" {
-		if why := compareWithBase(ctx, os.Getenv, token, commands, o.fl, o.paths, o.maxSize, rep); why != "" {
+		fs.diff = diff
+		// Findings name files from the working directory until the report
+		// is rebased; the diff names them from the repository root.
+		st.cfg.FailScope = &scan.FailScope{FailsAs: func(f scan.Finding) (scan.Severity, bool) {
+			return f.Severity, diff.Changed(report.RepoPath(prefix, f.File), f.Line)
+		}}
+		fs.setting = "fail scope: only findings on lines this pull request adds or changes can fail it"
+	case "new":
+		sha, source, base, why := readBase(ctx, os.Getenv, token, commands, o.fl, o.paths, o.maxSize)
+		if why != "" {
 			githubactions.New(githubactions.WithWriter(commands)).Noticef("kubeharden: fail-scope new: %s; every finding can fail the build", why)
+			return fs
 		}
+		fs.base, fs.sha, fs.source = base, sha, source
+		st.cfg.FailScope = &scan.FailScope{FailsAs: report.CompareBase(sha, source, nil, base).FailsAs}
+		fs.setting = "fail scope: only findings that the pull request's base commit does not have can fail it"
 	}
-	return diff
+	return fs
+}
+
+// describe puts the fail scope in the report: the settings line and, for
+// fail-scope new, the comparison with the base the summary and the review
+// read.
+func (fs failScope) describe(rep *report.Report) {
+	if fs.setting != "" {
+		rep.Settings = append(rep.Settings, fs.setting)
+	}
+	if fs.sha != "" {
+		rep.Base = report.CompareBase(fs.sha, fs.source, rep.Findings, fs.base)
+	}
 }

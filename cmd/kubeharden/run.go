@@ -81,8 +81,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // runScan runs the scan command; token, when set, lets it review a pull
 // request. Its phases: the flags, merged with the config file; the
-// writers; the scan; the reports; in GitHub Actions the fail scope, the
-// annotations, summary and outputs, and the review; the exit code.
+// writers; in GitHub Actions the fail scope; the scan; the reports; in
+// GitHub Actions the annotations, summary and outputs, and the review; the
+// exit code.
 func runScan(ctx context.Context, args []string, token string, stdout, stderr io.Writer) error {
 	o, err := parseScanFlags(args, stderr)
 	if o == nil {
@@ -110,16 +111,6 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 		return err
 	}
 
-	start := time.Now()
-	rep, err := scanTree(ctx, o, st, stderr)
-	if err != nil {
-		return err
-	}
-	if prefix != "" {
-		rep.Rebase(prefix)
-	}
-	rep.Effective = effective
-	rep.Rules = scan.All
 	actions := os.Getenv("GITHUB_ACTIONS") == "true"
 	// The runner reads workflow commands from stdout and stderr alike. A
 	// JSON or SARIF report on stdout must be followed by nothing, so our
@@ -131,9 +122,25 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 	if actions && o.output == "" && o.format == "text" {
 		writer = ghreport.Fenced{Writer: writer}
 	}
+
+	start := time.Now()
+	// The fail scope is read before the scan, whose scope step applies it.
+	var scope failScope
+	if actions {
+		scope = readFailScope(ctx, o, st, prefix, token, commands)
+	}
+	rep, err := scanTree(ctx, o, st, stderr)
+	if err != nil {
+		return err
+	}
+	if prefix != "" {
+		rep.Rebase(prefix)
+	}
+	rep.Effective = effective
+	rep.Rules = scan.All
+	scope.describe(rep)
 	failed := writeReports(o, stdout, writer, extra, sarifDir, rep)
 	if actions {
-		diff := applyFailScope(ctx, o, token, commands, rep)
 		sarifOut := o.sarifFile
 		if len(failed) > 0 {
 			sarifOut = "" // the output names no file that was not written
@@ -142,7 +149,7 @@ func runScan(ctx context.Context, args []string, token string, stdout, stderr io
 			failed = append(failed, err)
 		}
 		if o.review {
-			reviewPullRequest(ctx, commands, os.Getenv, token, filter, o.category, scannedPaths(prefix, o.paths), rep, diff)
+			reviewPullRequest(ctx, commands, os.Getenv, token, filter, o.category, scannedPaths(prefix, o.paths), rep, scope.diff)
 		}
 	} else {
 		if o.review {

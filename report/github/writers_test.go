@@ -195,7 +195,9 @@ func TestStepSummaryWriter(t *testing.T) {
 		t.Errorf("fail-on none: %s", strings.SplitN(out, "\n", 2)[0])
 	}
 	sum.FailOn = scan.Error
-	r.Scope = func(f scan.Finding) bool { return f.Severity < scan.Error }
+	for i := range r.Findings {
+		r.Findings[i].OutOfScope = r.Findings[i].Severity >= scan.Error
+	}
 	if out := write(t, sum, r); !strings.HasPrefix(out, "## ✅ kubeharden passed") {
 		t.Errorf("no error in scope: %s", strings.SplitN(out, "\n", 2)[0])
 	}
@@ -227,7 +229,9 @@ func TestOutputs(t *testing.T) {
 	if got := Outputs(r, 0, "")["result"]; got != "pass" {
 		t.Errorf("fail-on none: result %s", got)
 	}
-	r.Scope = func(f scan.Finding) bool { return f.File == "deploy/db.yaml" }
+	for i := range r.Findings {
+		r.Findings[i].OutOfScope = r.Findings[i].File != "deploy/db.yaml"
+	}
 	if got := Outputs(r, scan.Error, "")["result"]; got != "pass" {
 		t.Errorf("no error in scope: result %s", got)
 	}

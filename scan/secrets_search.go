@@ -1,0 +1,266 @@
+package scan
+
+import (
+	"bytes"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/zricethezav/gitleaks/v8/config"
+	"github.com/zricethezav/gitleaks/v8/detect"
+	"github.com/zricethezav/gitleaks/v8/detect/codec"
+)
+
+// A leak is one credential gitleaks found, without its value.
+type leak struct {
+	rule, description string
+	line, column      int
+	// secret is the value found: never written anywhere, only compared
+	// (dropGeneric) and, once reported, kept for redaction.
+	secret string
+}
+
+// findLeaks runs gitleaks over text. Rules run only on the lines around
+// their keywords: gitleaks sends a whole fragment through a rule's
+// expression when its keyword occurs anywhere in it, and Go's regexp makes
+// that the cost of a scan. TestWindowsMatchWholeFiles proves the windows
+// find what whole files do.
+func (s *secrets) findLeaks(file string, text []byte) []leak {
+	// gitleaks checks the global path allowlists on every fragment: check
+	// them once a file.
+	for _, a := range s.d.Config.Allowlists {
+		if a.MatchCondition != config.AllowlistMatchAnd && a.PathAllowed(file) {
+			return nil
+		}
+	}
+	var out []leak
+	detectIn := func(rd *ruleDetector, w window) {
+		//lint:ignore SA1019 gitleaks v8 has no other call that takes a path and a start line; v9 replaces detect.Fragment with sources.Fragment
+		for _, f := range rd.d.Detect(detect.Fragment{Raw: string(text[w.start:w.end]), FilePath: file, StartLine: w.line}) {
+			out = append(out, leak{rule: f.RuleID, description: f.Description, line: f.StartLine, column: column(f.StartLine, w.line, f.StartColumn), secret: f.Secret})
+		}
+	}
+	for _, rd := range s.always {
+		detectIn(rd, window{0, len(text), 1})
+	}
+	perRule, decoded := s.windows(text)
+	for rd, ws := range perRule {
+		for _, w := range ws {
+			detectIn(rd, w)
+		}
+	}
+	for _, w := range decoded {
+		//lint:ignore SA1019 gitleaks v8 has no other call that takes a path and a start line; v9 replaces detect.Fragment with sources.Fragment
+		for _, f := range s.all.Detect(detect.Fragment{Raw: string(text[w.start:w.end]), FilePath: file, StartLine: w.line}) {
+			if f.RuleID == secretManifestRule {
+				continue
+			}
+			out = append(out, leak{rule: f.RuleID, description: f.Description, line: f.StartLine, column: column(f.StartLine, w.line, f.StartColumn), secret: f.Secret})
+		}
+	}
+	return dropGeneric(out)
+}
+
+// dropGeneric does what gitleaks does within one fragment: a generic
+// finding gives way to a specific rule's finding of the same secret on the
+// same line.
+func dropGeneric(ls []leak) []leak {
+	out := ls[:0:0]
+	type at struct {
+		rule         string
+		line, column int
+	}
+	seen := map[at]bool{}
+	for _, l := range ls {
+		if k := (at{l.rule, l.line, l.column}); seen[k] {
+			continue // found by a rule's window and a decoding window
+		} else {
+			seen[k] = true
+		}
+		if isGeneric(l.rule) && slices.ContainsFunc(ls, func(o leak) bool {
+			return o.line == l.line && o.rule != l.rule && !isGeneric(o.rule) && strings.Contains(o.secret, l.secret)
+		}) {
+			continue
+		}
+		out = append(out, l)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.line != b.line {
+			return a.line < b.line
+		}
+		if a.column != b.column {
+			return a.column < b.column
+		}
+		return a.rule < b.rule
+	})
+	return out
+}
+
+// findLeaksWhole is the reference: gitleaks over the whole text at once.
+func (s *secrets) findLeaksWhole(file string, text []byte) []leak {
+	var out []leak
+	//lint:ignore SA1019 gitleaks v8 has no other call that takes a path and a start line; v9 replaces detect.Fragment with sources.Fragment
+	for _, f := range s.d.Detect(detect.Fragment{Raw: string(text), FilePath: file, StartLine: 1}) {
+		if f.RuleID == secretManifestRule {
+			continue
+		}
+		out = append(out, leak{rule: f.RuleID, description: f.Description, line: f.StartLine, column: column(f.StartLine, 1, f.StartColumn)})
+	}
+	return out
+}
+
+// column corrects gitleaks' column, which counts the preceding newline on
+// every line after a fragment's first.
+func column(line, fragmentLine, col int) int {
+	if line > fragmentLine {
+		col--
+	}
+	return max(col, 1)
+}
+
+// A window is a run of whole lines: bytes [start, end) starting at line.
+type window struct{ start, end, line int }
+
+// Context lines kept around a keyword: enough for gitleaks' expressions,
+// which match within a line, plus the neighbours a value may wrap onto.
+const windowContext = 1
+
+// multilineSpan is how many lines a multi-line secret (a PEM block) may take.
+const multilineSpan = 200
+
+func (s *secrets) windows(text []byte) (map[*ruleDetector][]window, []window) {
+	lower := bytes.ToLower(text)
+	matches := s.keywords.Match(lower)
+	// Line starts, to turn offsets into lines and back.
+	starts := []int{0}
+	for i, c := range text {
+		if c == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	var decoded []window
+	for i := range starts {
+		end := len(text)
+		if i+1 < len(starts) {
+			end = starts[i+1]
+		}
+		if s.hidesKeyword(text[starts[i]:end]) {
+			from, to := max(i-windowContext, 0), min(i+windowContext, len(starts)-1)
+			wend := len(text)
+			if to+1 < len(starts) {
+				wend = starts[to+1]
+			}
+			if n := len(decoded); n > 0 && decoded[n-1].end >= starts[from] {
+				decoded[n-1].end = wend
+			} else {
+				decoded = append(decoded, window{start: starts[from], end: wend, line: from + 1})
+			}
+		}
+	}
+	if len(matches) == 0 {
+		return nil, decoded
+	}
+	lineOf := func(off int) int {
+		return sort.Search(len(starts), func(i int) bool { return starts[i] > off }) - 1
+	}
+	type span struct{ from, to int } // 0-based line numbers, inclusive
+	spans := map[*ruleDetector][]span{}
+	for _, m := range matches {
+		l := lineOf(int(m.Pos()))
+		for _, rd := range s.byKeyword[string(m.Match())] {
+			if rd.mayMatch != nil && !rd.mayMatch(lower, int(m.Pos())+len(m.Match())) {
+				continue
+			}
+			to := l + windowContext
+			if rd.multiline {
+				to = l + multilineSpan
+			}
+			spans[rd] = append(spans[rd], span{max(l-windowContext, 0), min(to, len(starts)-1)})
+		}
+	}
+	out := map[*ruleDetector][]window{}
+	for rd, sp := range spans {
+		sort.Slice(sp, func(i, j int) bool { return sp[i].from < sp[j].from })
+		cur := sp[0]
+		flush := func() {
+			end := len(text)
+			if cur.to+1 < len(starts) {
+				end = starts[cur.to+1]
+			}
+			out[rd] = append(out[rd], window{start: starts[cur.from], end: end, line: cur.from + 1})
+		}
+		for _, x := range sp[1:] {
+			if x.from <= cur.to+1 {
+				cur.to = max(cur.to, x.to)
+				continue
+			}
+			flush()
+			cur = x
+		}
+		flush()
+	}
+	return out, decoded
+}
+
+// hidesKeyword reports whether gitleaks' decoder, at its depth, turns the
+// line into text with a keyword in it. A line without a run that could be
+// encoded is passed over without decoding.
+func (s *secrets) hidesKeyword(line []byte) bool {
+	if !mayBeEncoded(line) {
+		return false
+	}
+	if s.decoded == nil {
+		return s.decodeHidesKeyword(string(line))
+	}
+	if v, ok := s.decoded.Load(string(line)); ok {
+		return v.(bool)
+	}
+	hides := s.decodeHidesKeyword(string(line))
+	s.decoded.Store(string(line), hides)
+	return hides
+}
+
+func (s *secrets) decodeHidesKeyword(cur string) bool {
+	var segs []*codec.EncodedSegment
+	dec := codec.NewDecoder()
+	for depth := 0; depth < s.d.MaxDecodeDepth; depth++ {
+		cur, segs = dec.Decode(cur, segs)
+		if len(segs) == 0 {
+			return false
+		}
+		if len(s.keywords.MatchString(strings.ToLower(cur))) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// mayBeEncoded is a cheap test before gitleaks' decoder: a percent or
+// unicode escape, or a run of 16 characters of the base64 or hex alphabets
+// that mixes classes as encoded data does (a digit, + or /, or both cases);
+// all-lowercase words joined by hyphens (kube-prometheus-stack-operator)
+// do not decode to text. TestWindowsMatchWholeFiles holds it to gitleaks'
+// own results on the corpus.
+func mayBeEncoded(line []byte) bool {
+	run := 0
+	var digit, upper, lower, sym bool
+	for i, c := range line {
+		switch {
+		case c == '%' || (c == '\\' && i+1 < len(line) && (line[i+1] == 'u' || line[i+1] == 'U')) || (c == 'U' && i+1 < len(line) && line[i+1] == '+'):
+			return true
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '/', c == '+', c == '-':
+			run++
+			digit = digit || (c >= '0' && c <= '9')
+			upper = upper || (c >= 'A' && c <= 'Z')
+			lower = lower || (c >= 'a' && c <= 'z')
+			sym = sym || c == '+' || c == '/'
+			if run >= 16 && (digit || sym || (upper && lower)) {
+				return true
+			}
+		default:
+			run, digit, upper, lower, sym = 0, false, false, false, false
+		}
+	}
+	return false
+}
