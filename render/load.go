@@ -67,7 +67,30 @@ type Options struct {
 	Exclude []string
 	// Limits bound what the scan renders and loads (see Limits).
 	Limits Limits
+	// Each, when set, is handed every Batch of objects and texts as soon
+	// as Load has taken it, in load order, before the next one is read: a
+	// scan checks a batch and releases what it need not keep, so memory
+	// does not grow with the texts and trees of the whole repository. The
+	// texts then belong to Each (Set.Texts stays empty); Set.Objects
+	// still lists every object. An error from Each stops Load.
+	Each func(Batch) error
 }
+
+// A Batch is what Load hands Options.Each at once: the objects of some
+// inputs and the texts read for them (a kustomization's files with its
+// objects, a chart's files with its renderings), so that a text and the
+// objects read from it are in one batch.
+type Batch struct {
+	Objects []*Object
+	Texts   []Text
+}
+
+// Batch sizes: files are read and handed over this many at a time, charts
+// this many at a time.
+const (
+	fileBatch  = 256
+	chartBatch = 8
+)
 
 // A Stage is a kind of work Load reports progress on.
 type Stage string
@@ -169,6 +192,10 @@ func Load(ctx context.Context, paths []string, opt Options) (*Set, error) {
 		return nil, err
 	}
 	l.settle()
+	if err := l.emit(slices.Clip(l.set.Objects), l.kustTexts); err != nil {
+		return nil, err
+	}
+	l.kustTexts = nil
 	if err := l.readFiles(ctx); err != nil {
 		return nil, err
 	}
@@ -197,6 +224,30 @@ type load struct {
 	kustCharts map[string]bool
 	textOnly   map[string]bool
 	cache      *fileCache
+	// kustTexts are the texts of the files kustomizations read, handed
+	// over with their objects.
+	kustTexts []Text
+}
+
+// emit hands the objects and texts just taken to Options.Each, or keeps
+// the texts in the Set when no Each is set (the objects are already in
+// it).
+func (l *load) emit(objs []*Object, texts []Text) error {
+	if l.opt.Each == nil {
+		l.set.Texts = append(l.set.Texts, texts...)
+		return nil
+	}
+	return l.opt.Each(Batch{Objects: objs, Texts: texts})
+}
+
+// inBatches calls fn for [from, to) ranges of n items, size at a time.
+func inBatches(n, size int, fn func(from, to int) error) error {
+	for from := 0; from < n; from += size {
+		if err := fn(from, min(from+size, n)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // find walks paths for plain files, chart directories and kustomization
@@ -353,7 +404,7 @@ func (l *load) settle() {
 		}
 	}
 	sort.Slice(kustTexts, func(i, j int) bool { return kustTexts[i].File < kustTexts[j].File })
-	set.Texts = append(set.Texts, kustTexts...)
+	l.kustTexts = kustTexts
 
 	sort.Slice(l.inputs, func(i, j int) bool { return l.inputs[i].rel < l.inputs[j].rel })
 	set.Files = len(l.inputs) + len(kustTexts)
@@ -383,10 +434,19 @@ func (l *load) progress(stage Stage, total int) func() {
 	}
 }
 
-// readFiles reads and parses the plain files on every core, then keeps
-// their objects in order within the object budget.
+// readFiles reads and parses the plain files on every core, a batch at a
+// time, and keeps their objects in order within the object budget.
 func (l *load) readFiles(ctx context.Context) error {
-	opt, set, inputs := l.opt, l.set, l.inputs
+	progress := l.progress(StageFiles, len(l.inputs))
+	return inBatches(len(l.inputs), fileBatch, func(from, to int) error {
+		return l.readBatch(ctx, l.inputs[from:to], progress)
+	})
+}
+
+// readBatch reads and parses inputs on every core, takes their objects in
+// order within the object budget and hands them over.
+func (l *load) readBatch(ctx context.Context, inputs []input, progress func()) error {
+	opt, set := l.opt, l.set
 	type result struct {
 		objs    []*Object
 		probs   []Problem
@@ -396,7 +456,6 @@ func (l *load) readFiles(ctx context.Context) error {
 		unread  bool // not read at all
 	}
 	results := make([]result, len(inputs))
-	progress := l.progress(StageFiles, len(inputs))
 	// Files are handed out in order; one whose predecessors alone exceed
 	// the object budget would be dropped anyway, and is not parsed.
 	files := newPrefixBudget(len(inputs), l.budget.remaining())
@@ -420,6 +479,8 @@ func (l *load) readFiles(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	first := len(set.Objects)
+	var texts []Text
 	for i, r := range results {
 		if r.other {
 			set.NotManifests++
@@ -436,16 +497,25 @@ func (l *load) readFiles(ctx context.Context) error {
 			l.budget.take(0, Pos{})
 		}
 		if r.text != nil {
-			set.Texts = append(set.Texts, Text{File: inputs[i].rel, Data: r.text})
+			texts = append(texts, Text{File: inputs[i].rel, Data: r.text})
 		}
 	}
-	return nil
+	return l.emit(slices.Clip(set.Objects[first:]), texts)
 }
 
-// renderCharts reads and renders the charts on every core, then keeps
-// their objects in order within the object budget.
+// renderCharts reads and renders the charts on every core, a batch at a
+// time, and keeps their objects in order within the object budget.
 func (l *load) renderCharts(ctx context.Context) error {
-	opt, set, charts := l.opt, l.set, l.charts
+	progress := l.progress(StageCharts, len(l.charts))
+	return inBatches(len(l.charts), chartBatch, func(from, to int) error {
+		return l.renderBatch(ctx, l.charts[from:to], progress)
+	})
+}
+
+// renderBatch renders charts on every core, takes their objects in order
+// within the object budget and hands them over with the charts' texts.
+func (l *load) renderBatch(ctx context.Context, charts []string, progress func()) error {
+	opt, set := l.opt, l.set
 	type chartResult struct {
 		objs    []helmObject
 		probs   []Problem
@@ -454,7 +524,6 @@ func (l *load) renderCharts(ctx context.Context) error {
 		unread  bool // not rendered: a problem in its files
 	}
 	rendered := make([]chartResult, len(charts))
-	progress := l.progress(StageCharts, len(charts))
 	renders := newPrefixBudget(len(charts), l.budget.remaining())
 	err := parallel.ForEach(ctx, len(charts), func(i int) {
 		dir := charts[i]
@@ -475,6 +544,8 @@ func (l *load) renderCharts(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	first := len(set.Objects)
+	var texts []Text
 	for i, r := range rendered {
 		at := Pos{File: filepath.ToSlash(filepath.Join(relPath(opt.Dir, charts[i]), "Chart.yaml")), Line: 1, Column: 1}
 		if !l.textOnly[charts[i]] && !r.unread && (r.dropped || !l.budget.take(len(r.objs), at)) {
@@ -490,9 +561,9 @@ func (l *load) renderCharts(ctx context.Context) error {
 		}
 		set.Files += len(files)
 		set.Problems = append(set.Problems, r.probs...)
-		set.Texts = append(set.Texts, r.texts...)
+		texts = append(texts, r.texts...)
 	}
-	return nil
+	return l.emit(slices.Clip(set.Objects[first:]), texts)
 }
 
 // chartTexts reads a chart's text files (templates, values, CRDs) for

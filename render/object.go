@@ -212,6 +212,11 @@ func (o *Object) Value() map[string]any {
 	return o.value
 }
 
+// Forget drops the value Value caches; the next call converts the node
+// tree again. A scan forgets an object once the checks that read all of
+// it are done.
+func (o *Object) Forget() { o.value = nil }
+
 // apiValueReference converts a node tree to the JSON data kubectl sends
 // for it the way kubectl does: written out as YAML, read by
 // sigs.k8s.io/yaml into JSON. It is the reference apiValue is held to.

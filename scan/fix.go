@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-
-	"github.com/kubeharden/kubeharden/render"
 )
 
 // A Fix is a change of one line that resolves a finding: the line as it
@@ -25,11 +23,7 @@ var boolLineRE = regexp.MustCompile(`^(\s*(?:-\s+)?)([A-Za-z]+)(\s*:\s+)(true|fa
 // but none on a line where a credential was found: the fix repeats the
 // line, and a second credential on it may have escaped detection and
 // redaction.
-func addFixes(fs []Finding, texts []render.Text) {
-	byFile := map[string][]byte{}
-	for _, t := range texts {
-		byFile[t.File] = t.Data
-	}
+func addFixes(fs []Finding, lines *lineIndex) {
 	credentials := map[string]bool{}
 	for _, f := range fs {
 		if f.Credential() {
@@ -50,11 +44,11 @@ func addFixes(fs []Finding, texts []render.Text) {
 		if !ok {
 			continue
 		}
-		text, ok := byFile[f.File]
+		line, ok := lines.at(f.File, f.Line)
 		if !ok {
 			continue
 		}
-		m := boolLineRE.FindStringSubmatch(string(render.LineAt(text, f.Line)))
+		m := boolLineRE.FindStringSubmatch(line)
 		if m == nil || m[2] != field || strings.EqualFold(m[4], "true") == safe {
 			continue
 		}

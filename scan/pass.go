@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -161,11 +160,17 @@ type findingKey struct {
 type scanner struct {
 	cfg      *Config
 	findings []Finding
-	seen     map[findingKey]bool
-	pods     map[*render.Object]*podEntry
-	pss      *pssEvaluator
-	secrets  *secrets
-	ignores  map[*render.Object]map[string]string
+	// ranks holds each finding's rank (rankProblems, rankInput,
+	// rankChecks+i), which orders them as a scan of one batch would.
+	ranks []int
+	rank  int
+	// finishing is set once every object was added (Scan.Finish).
+	finishing bool
+	seen      map[findingKey]bool
+	pods      map[*render.Object]*podEntry
+	pss       *pssEvaluator
+	secrets   *secrets
+	ignores   map[*render.Object]map[string]string
 	// cache holds what cross-object rules build once (Pass.Cache).
 	cache map[any]any
 }
@@ -189,6 +194,12 @@ func (s *scanner) pod(o *render.Object) ([]*Pod, error) {
 	}
 	pods, err := decodePods(s.cfg, o)
 	s.pods[o] = &podEntry{pods, err}
+	if s.finishing {
+		// The cross-object rules read the typed pod specs, kept here; the
+		// generic value decoded on the way would double what a scan of
+		// many workloads holds.
+		o.Forget()
+	}
 	return pods, err
 }
 
@@ -253,6 +264,21 @@ func (s *scanner) add(c *Check, o *render.Object, path, msg string, r *request) 
 	}
 	s.seen[key] = true
 	s.findings = append(s.findings, f)
+	s.ranks = append(s.ranks, s.rank)
+}
+
+// ordered returns the findings by rank, in the order found within one.
+func (s *scanner) ordered() []Finding {
+	idx := make([]int, len(s.findings))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return s.ranks[a] - s.ranks[b] })
+	out := make([]Finding, len(idx))
+	for i, j := range idx {
+		out[i] = s.findings[j]
+	}
+	return out
 }
 
 // SuppressPrefix starts the annotation that accepts a rule's finding on an
@@ -284,68 +310,4 @@ func (s *scanner) suppressed(o *render.Object, rule string) (string, bool) {
 		why = "(no reason given)"
 	}
 	return why, true
-}
-
-// Run applies checks to the objects and problems of set and returns the
-// findings after the post-processing steps (steps.go): merged, accepted,
-// redacted, sorted by file, line and rule.
-func Run(ctx context.Context, set *render.Set, checks []*Check, cfg Config) ([]Finding, error) {
-	if cfg.PSSVersion == "" {
-		cfg.PSSVersion = "latest"
-	}
-	if len(cfg.Disable) > 0 {
-		checks = slices.DeleteFunc(slices.Clone(checks), func(c *Check) bool { return slices.Contains(cfg.Disable, c.ID) })
-	}
-	pss, err := newPSSEvaluator(cfg.PSSVersion)
-	if err != nil {
-		return nil, err
-	}
-	s := newScanner(&cfg)
-	s.pss = pss
-	if slices.ContainsFunc(checks, func(c *Check) bool { return c.Files != nil }) {
-		if s.secrets, err = loadSecrets(cfg.GitleaksConfig); err != nil {
-			return nil, fmt.Errorf("secret detection: %w", err)
-		}
-		s.secrets = s.secrets.forScan()
-	}
-	for _, pr := range set.Problems {
-		c := InvalidInput
-		if pr.Kind == render.Skipped {
-			c = SkippedInput
-		}
-		s.pass(c).ReportWith(nil, "", pr.Pos.File+" "+strings.TrimPrefix(pr.Message, pr.Pos.File+" "), WithPos(pr.Pos))
-	}
-	if distro := distroConfigs(set.Texts); len(distro) > 0 {
-		view := *set
-		view.Objects = append(slices.Clone(set.Objects), distro...)
-		set = &view
-	}
-	input := s.pass(InvalidInput)
-	for _, o := range set.Objects {
-		if g, bad := misplacedWorkload(o); bad {
-			input.Report(o, "apiVersion", "apiVersion %s does not serve %s, so the API server rejects it and its pod template is not checked; use %s/v1", o.APIVersion, o.Kind, g)
-			continue
-		}
-		if _, err := s.pod(o); err != nil {
-			path, msg := typeError(o, err)
-			input.ReportWith(o, path, msg)
-		}
-	}
-	for _, c := range checks {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		p := s.pass(c)
-		switch {
-		case c.Object != nil:
-			for _, o := range set.Objects {
-				c.Object(p, o)
-			}
-		case c.Graph != nil:
-			c.Graph(p, set.Objects)
-		case c.Files != nil:
-			c.Files(p, set)
-		}
-	}
-	return postProcess(&postInput{texts: set.Texts, cfg: s.cfg, secrets: s.secrets}, s.findings), nil
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	ahocorasick "github.com/BobuSumisu/aho-corasick"
 	"github.com/rs/zerolog"
@@ -40,7 +41,8 @@ type secrets struct {
 	// decoded caches hidesKeyword's verdict by line within one scan:
 	// templates and values repeat lines, and decoding is a quarter of the
 	// search. nil means no cache.
-	decoded *sync.Map
+	decoded    *sync.Map
+	decodedLen *atomic.Int64 // entries stored in decoded, at most maxDecoded
 	// found collects, for one scan, every value detected, so that no
 	// output of the scan repeats one (see redact); nil keeps nothing.
 	found *sync.Map
@@ -49,10 +51,14 @@ type secrets struct {
 // forScan returns the detector with a cache of its own for one scan.
 func (s *secrets) forScan() *secrets {
 	c := *s
-	c.decoded = &sync.Map{}
+	c.decoded, c.decodedLen = &sync.Map{}, &atomic.Int64{}
 	c.found = &sync.Map{}
 	return &c
 }
+
+// maxDecoded bounds the lines whose verdict a scan caches: the cache
+// serves lines that repeat, and must not grow with the repository.
+const maxDecoded = 1 << 16
 
 // minRedacted is the shortest value redact replaces: shorter ones are
 // words that occur everywhere, not credentials.

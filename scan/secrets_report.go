@@ -209,18 +209,13 @@ func (p *Pass) reportLeak(file string, line, col int, o *render.Object, path, ke
 const IgnoreComment = "kubeharden:ignore"
 
 // applyInlineIgnores marks findings whose line carries an ignore comment.
-func applyInlineIgnores(fs []Finding, texts []render.Text) {
-	byFile := map[string][]byte{}
-	for _, t := range texts {
-		byFile[t.File] = t.Data
-	}
+func applyInlineIgnores(fs []Finding, lines *lineIndex) {
 	for i := range fs {
 		f := &fs[i]
-		data, ok := byFile[f.File]
+		line, ok := lines.at(f.File, f.Line)
 		if !ok || f.Suppressed != nil {
 			continue
 		}
-		line := string(render.LineAt(data, f.Line))
 		marker := IgnoreComment
 		j := strings.Index(line, marker)
 		if c := Lookup(f.Rule); j < 0 && c != nil && c.GitleaksAllow {

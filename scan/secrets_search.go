@@ -217,7 +217,9 @@ func (s *secrets) hidesKeyword(line []byte) bool {
 		return v.(bool)
 	}
 	hides := s.decodeHidesKeyword(string(line))
-	s.decoded.Store(string(line), hides)
+	if s.decodedLen.Add(1) <= maxDecoded {
+		s.decoded.Store(string(line), hides)
+	}
 	return hides
 }
 

@@ -2,8 +2,6 @@ package scan
 
 import (
 	"slices"
-
-	"github.com/kubeharden/kubeharden/render"
 )
 
 // A step is one stage of what happens to a scan's findings after the
@@ -16,7 +14,7 @@ type step struct {
 
 // postInput is what the steps read besides the findings.
 type postInput struct {
-	texts   []render.Text
+	lines   *lineIndex
 	cfg     *Config
 	secrets *secrets
 }
@@ -32,9 +30,9 @@ var steps = []step{
 	{"merge-renderings", "report once what several renderings of one source (value sets, overlays) find at one place",
 		func(_ *postInput, fs []Finding) []Finding { return mergeRenderings(fs) }},
 	{"inline-ignores", "accept the findings on a line that carries kubeharden:ignore (gitleaks:allow for credentials)",
-		func(in *postInput, fs []Finding) []Finding { applyInlineIgnores(fs, in.texts); return fs }},
+		func(in *postInput, fs []Finding) []Finding { applyInlineIgnores(fs, in.lines); return fs }},
 	{"fixes", "give the findings that a flipped boolean resolves their one-line fix",
-		func(in *postInput, fs []Finding) []Finding { addFixes(fs, in.texts); return fs }},
+		func(in *postInput, fs []Finding) []Finding { addFixes(fs, in.lines); return fs }},
 	{"redact", "replace every detected credential in every finding's text",
 		func(in *postInput, fs []Finding) []Finding { in.secrets.redact(fs); return fs }},
 	{"disable", "drop the findings of the rules Config.Disable names",

@@ -90,7 +90,8 @@ func TestStepMergeRenderings(t *testing.T) {
 }
 
 func TestStepInlineIgnores(t *testing.T) {
-	in := &postInput{texts: []render.Text{{File: "a.yaml", Data: []byte("x: 1\ny: 2 # kubeharden:ignore (needed)\n")}}}
+	in := &postInput{lines: newLineIndex()}
+	in.lines.add([]render.Text{{File: "a.yaml", Data: []byte("x: 1\ny: 2 # kubeharden:ignore (needed)\n")}})
 	fs := runStep(t, "inline-ignores", in, []Finding{{Rule: "r", File: "a.yaml", Line: 1}, {Rule: "r", File: "a.yaml", Line: 2}})
 	if fs[0].Suppressed != nil || fs[1].Suppressed == nil || fs[1].Suppressed.Justification != "needed" {
 		t.Errorf("inline-ignores = %+v %+v", fs[0].Suppressed, fs[1].Suppressed)
@@ -98,7 +99,8 @@ func TestStepInlineIgnores(t *testing.T) {
 }
 
 func TestStepFixes(t *testing.T) {
-	in := &postInput{texts: []render.Text{{File: "a.yaml", Data: []byte("spec:\n  hostPID: true\n")}}}
+	in := &postInput{lines: newLineIndex()}
+	in.lines.add([]render.Text{{File: "a.yaml", Data: []byte("spec:\n  hostPID: true\n")}})
 	fs := runStep(t, "fixes", in, []Finding{{Rule: HostNamespaces.ID, File: "a.yaml", Line: 2, Path: "spec.hostPID", Precision: "exact"}})
 	if fs[0].Fix == nil || fs[0].Fix.Text != "  hostPID: false" {
 		t.Errorf("fixes = %+v", fs[0].Fix)

@@ -128,13 +128,10 @@ func scanBase(ctx context.Context, getenv func(string) string, r *ghreport.Revie
 	if err != nil {
 		return nil, "", fmt.Errorf("the base's settings: %w", err)
 	}
-	set, err := render.Load(ctx, rel, render.Options{Dir: dir, MaxFileSize: firstPositive(maxSize, st.fc.MaxFileSize), Helm: st.helm, Exclude: st.excludes, Limits: st.limits})
-	if err != nil {
-		return nil, "", err
-	}
 	cfg := st.cfg
 	cfg.Baseline = st.baseline
-	findings, err := scan.Run(ctx, set, scan.All, cfg)
+	opt := render.Options{Dir: dir, MaxFileSize: firstPositive(maxSize, st.fc.MaxFileSize), Helm: st.helm, Exclude: st.excludes, Limits: st.limits}
+	_, findings, err := loadAndCheck(ctx, rel, opt, cfg, nil)
 	if err != nil {
 		return nil, "", err
 	}

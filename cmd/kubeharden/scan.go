@@ -69,6 +69,24 @@ func (p *progress) done() {
 	}
 }
 
+// loadAndCheck loads paths and checks each batch of objects as soon as it
+// is read (scan.Scan): memory holds what the cross-object rules read, not
+// every tree and text of the repository.
+func loadAndCheck(ctx context.Context, paths []string, opt render.Options, cfg scan.Config, prog *progress) (*render.Set, []scan.Finding, error) {
+	sc, err := scan.Start(scan.All, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	opt.Each = func(b render.Batch) error { return sc.Add(ctx, b) }
+	set, err := render.Load(ctx, paths, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	prog.checking(len(set.Objects))
+	findings, err := sc.Finish(ctx, set)
+	return set, findings, err
+}
+
 // scanTree loads and checks the paths (the baseline is a step of the
 // scan) and builds
 // the report, its files named from the working directory.
@@ -79,14 +97,8 @@ func scanTree(ctx context.Context, o *scanOptions, st *scanSettings, stderr io.W
 	if prog != nil {
 		opt.Progress = prog.update
 	}
-	set, err := render.Load(ctx, o.paths, opt)
-	if err != nil {
-		prog.done()
-		return nil, usageError("%v", err)
-	}
-	prog.checking(len(set.Objects))
 	cfg.Baseline = baseline
-	findings, err := scan.Run(ctx, set, scan.All, cfg)
+	set, findings, err := loadAndCheck(ctx, o.paths, opt, cfg, prog)
 	prog.done()
 	if err != nil {
 		return nil, usageError("%v", err)

@@ -1,0 +1,139 @@
+package scan
+
+import (
+	"slices"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/kubeharden/kubeharden/render"
+)
+
+// Once the rules that read one object at a time are done with it, an
+// object is kept only for the cross-object rules (Graph): namespaces,
+// network policies, RBAC, service accounts and the control plane. They
+// read pod specs from the typed specs the scan keeps (scanner.forget), and
+// of the node tree identities, labels, selectors, RBAC rules and the
+// fields they report on: a pod's service account and token settings, a
+// container's name, image, command and arguments. pruneObject removes from
+// o's node tree what weighs most and none of them reads: the rest of each
+// pod spec and container, the data of
+// ConfigMaps and Secrets, CRD schemas, managed fields and the
+// last-applied annotation. TestPruneKeepsGraphFindings holds the findings
+// of scans to those without pruning.
+func pruneObject(o *render.Object) {
+	if o.Node == nil || o.Node.Kind != yaml.MappingNode {
+		return
+	}
+	drop(o.Node, "metadata", "managedFields")
+	if md := child(o.Node, "metadata"); md != nil {
+		drop(md, "annotations", "kubectl.kubernetes.io/last-applied-configuration")
+	}
+	switch {
+	case (o.Kind == "ConfigMap" || o.Kind == "Secret") && o.APIVersion == "v1":
+		dropKeys(o.Node, "data", "stringData", "binaryData")
+		return
+	case o.Kind == "CustomResourceDefinition":
+		if spec := child(o.Node, "spec"); spec != nil {
+			dropKeys(spec, "validation")
+			if vs := child(spec, "versions"); vs != nil && vs.Kind == yaml.SequenceNode {
+				for _, v := range vs.Content {
+					if v.Kind == yaml.MappingNode {
+						dropKeys(v, "schema")
+					}
+				}
+			}
+		}
+		return
+	}
+	prunePods(o.Node, 0)
+}
+
+// containerLists are the keys of a pod spec's container lists.
+var containerLists = map[string]bool{"containers": true, "initContainers": true, "ephemeralContainers": true}
+
+// containerKept are the fields of a container a cross-object rule reads
+// or reports on in the node tree.
+var containerKept = []string{"name", "image", "command", "args"}
+
+// podKept are the fields of a pod spec a cross-object rule reports on or
+// reads in the node tree.
+var podKept = []string{"containers", "initContainers", "ephemeralContainers", "serviceAccountName", "serviceAccount",
+	"automountServiceAccountToken", "hostNetwork", "hostPID", "hostIPC", "nodeName", "nodeSelector", "tolerations"}
+
+// prunePods keeps podKept of every pod spec below n (a mapping with a
+// container list), at any depth (pod specs of every kind), and
+// containerKept of each of its containers. Aliases are not followed: an anchor is pruned where it
+// is written, if it is a container there.
+func prunePods(n *yaml.Node, depth int) {
+	if depth > 256 {
+		return
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		pod := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if containerLists[k.Value] && v.Kind == yaml.SequenceNode {
+				pod = true
+				for _, c := range v.Content {
+					if c.Kind == yaml.MappingNode {
+						keepKeys(c, containerKept)
+					}
+				}
+				continue
+			}
+			prunePods(v, depth+1)
+		}
+		if pod {
+			keepKeys(n, podKept)
+		}
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
+			prunePods(c, depth+1)
+		}
+	}
+}
+
+// child returns the value of key in mapping m, nil when it has none.
+func child(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// drop removes key from the mapping at m's field parent, when it is one.
+func drop(m *yaml.Node, parent, key string) {
+	if p := child(m, parent); p != nil && p.Kind == yaml.MappingNode {
+		dropKeys(p, key)
+	}
+}
+
+// keepKeys removes from mapping m every key but keep.
+func keepKeys(m *yaml.Node, keep []string) {
+	filterKeys(m, func(k string) bool { return slices.Contains(keep, k) })
+}
+
+// dropKeys removes keys from mapping m. The mapping gets a new content
+// slice: nodes elsewhere are not changed.
+func dropKeys(m *yaml.Node, keys ...string) {
+	filterKeys(m, func(k string) bool { return !slices.Contains(keys, k) })
+}
+
+// filterKeys keeps the fields of mapping m whose key keep accepts.
+func filterKeys(m *yaml.Node, keep func(string) bool) {
+	if m.Kind != yaml.MappingNode {
+		return
+	}
+	var out []*yaml.Node
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if keep(m.Content[i].Value) {
+			out = append(out, m.Content[i], m.Content[i+1])
+		}
+	}
+	if len(out) != len(m.Content) {
+		m.Content = out
+	}
+}

@@ -1,0 +1,176 @@
+package scan
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubeharden/kubeharden/render"
+)
+
+// A Scan checks what render.Load hands it batch by batch
+// (render.Options.Each), so that a repository's node trees and texts are
+// never all in memory at once: Add runs the rules that read one object or
+// one text (Object, Files) on a batch, then keeps of each object only what
+// the cross-object rules read (prune.go) and of each text only the lines
+// the steps read (lines.go); Finish runs the cross-object rules (Graph) on
+// every object and the steps. The findings equal Run's on the whole Set,
+// in the same order.
+type Scan struct {
+	s      *scanner
+	checks []*Check
+	// distro are the RKE2 and k3s config files read as objects: the
+	// cross-object rules read them with the Set's objects.
+	distro []*render.Object
+	lines  *lineIndex
+	// prune says whether Add prunes the objects it is done with; Run,
+	// which leaves its Set whole, does not.
+	prune bool
+}
+
+// Finding ranks order the findings before the steps as Run has always
+// emitted them: input problems, then the objects' input findings, then
+// each rule in the order of checks.
+const (
+	rankProblems = iota
+	rankInput
+	rankChecks
+)
+
+// Start prepares a scan with checks.
+func Start(checks []*Check, cfg Config) (*Scan, error) {
+	if cfg.PSSVersion == "" {
+		cfg.PSSVersion = "latest"
+	}
+	if len(cfg.Disable) > 0 {
+		checks = slices.DeleteFunc(slices.Clone(checks), func(c *Check) bool { return slices.Contains(cfg.Disable, c.ID) })
+	}
+	pss, err := newPSSEvaluator(cfg.PSSVersion)
+	if err != nil {
+		return nil, err
+	}
+	s := newScanner(&cfg)
+	s.pss = pss
+	if slices.ContainsFunc(checks, func(c *Check) bool { return c.Files != nil }) {
+		if s.secrets, err = loadSecrets(cfg.GitleaksConfig); err != nil {
+			return nil, fmt.Errorf("secret detection: %w", err)
+		}
+		s.secrets = s.secrets.forScan()
+	}
+	return &Scan{s: s, checks: checks, lines: newLineIndex(), prune: true}, nil
+}
+
+// Add checks one batch with the rules that read one object or one text at
+// a time, then releases what the rest of the scan does not read.
+func (sc *Scan) Add(ctx context.Context, b render.Batch) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s := sc.s
+	objs := b.Objects
+	if distro := distroConfigs(b.Texts); len(distro) > 0 {
+		objs = append(slices.Clone(objs), distro...)
+		sc.distro = append(sc.distro, distro...)
+	}
+	s.rank = rankInput
+	input := s.pass(InvalidInput)
+	for _, o := range objs {
+		if g, bad := misplacedWorkload(o); bad {
+			input.Report(o, "apiVersion", "apiVersion %s does not serve %s, so the API server rejects it and its pod template is not checked; use %s/v1", o.APIVersion, o.Kind, g)
+			continue
+		}
+		if _, err := s.pod(o); err != nil {
+			path, msg := typeError(o, err)
+			input.ReportWith(o, path, msg)
+		}
+	}
+	for i, c := range sc.checks {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		s.rank = rankChecks + i
+		p := s.pass(c)
+		switch {
+		case c.Object != nil:
+			for _, o := range objs {
+				c.Object(p, o)
+			}
+		case c.Files != nil:
+			c.Files(p, &render.Set{Objects: objs, Texts: b.Texts})
+		}
+	}
+	if sc.prune {
+		for _, o := range b.Objects {
+			s.forget(o)
+			pruneObject(o)
+		}
+	}
+	sc.lines.add(b.Texts)
+	return nil
+}
+
+// forget drops what the scan cached of o while its own rules ran that
+// the cross-object rules do not read: its decoded value, the Pod Security
+// verdicts of its pods, and of its typed pod specs the containers'
+// environment, resources and mounts. The typed pod specs stay: those rules
+// read them, and they weigh less than the node tree they came from.
+func (s *scanner) forget(o *render.Object) {
+	if e, ok := s.pods[o]; ok {
+		for _, pod := range e.pods {
+			delete(s.pss.cache, pod)
+			for _, c := range pod.Containers() {
+				c.Env, c.EnvFrom, c.Resources, c.VolumeMounts, c.VolumeDevices, c.ResizePolicy = nil, nil, corev1.ResourceRequirements{}, nil, nil, nil
+			}
+		}
+	}
+	o.Forget()
+}
+
+// Finish reports set's input problems, runs the cross-object rules on
+// every object of set and returns the findings after the steps. Every
+// object of set must have been added.
+func (sc *Scan) Finish(ctx context.Context, set *render.Set) ([]Finding, error) {
+	s := sc.s
+	s.finishing = true
+	s.rank = rankProblems
+	for _, pr := range set.Problems {
+		c := InvalidInput
+		if pr.Kind == render.Skipped {
+			c = SkippedInput
+		}
+		s.pass(c).ReportWith(nil, "", pr.Pos.File+" "+strings.TrimPrefix(pr.Message, pr.Pos.File+" "), WithPos(pr.Pos))
+	}
+	objs := set.Objects
+	if len(sc.distro) > 0 {
+		objs = append(slices.Clone(objs), sc.distro...)
+	}
+	for i, c := range sc.checks {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if c.Graph != nil {
+			s.rank = rankChecks + i
+			c.Graph(s.pass(c), objs)
+		}
+	}
+	return postProcess(&postInput{lines: sc.lines, cfg: s.cfg, secrets: s.secrets}, s.ordered()), nil
+}
+
+// Run applies checks to the objects and problems of set and returns the
+// findings after the post-processing steps (steps.go): merged, accepted,
+// redacted, sorted by file, line and rule. It is a Scan of set as one
+// batch that leaves set's objects whole.
+func Run(ctx context.Context, set *render.Set, checks []*Check, cfg Config) ([]Finding, error) {
+	sc, err := Start(checks, cfg)
+	if err != nil {
+		return nil, err
+	}
+	sc.prune = false
+	if err := sc.Add(ctx, render.Batch{Objects: set.Objects, Texts: set.Texts}); err != nil {
+		return nil, err
+	}
+	return sc.Finish(ctx, set)
+}
