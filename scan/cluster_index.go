@@ -2,6 +2,7 @@ package scan
 
 import (
 	"path"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -18,6 +19,11 @@ type index struct {
 	byNS       map[string][]*render.Object // effective namespace; "" for cluster-scoped
 	namespaces map[string]*render.Object   // Namespace objects by name
 	workloads  []*workload
+	// workloadsByNS holds the workloads by namespace, in scan order;
+	// nsKinds the answers of inNamespace, each computed once: rules ask
+	// them for every workload, and a namespace can hold thousands.
+	workloadsByNS map[string][]*workload
+	nsKinds       map[string][]*render.Object
 }
 
 // A workload is an object with a pod template, in its effective namespace.
@@ -42,6 +48,9 @@ func buildIndex(p *Pass, objs []*render.Object) *index {
 		byKind:     map[string][]*render.Object{},
 		byNS:       map[string][]*render.Object{},
 		namespaces: map[string]*render.Object{},
+
+		workloadsByNS: map[string][]*workload{},
+		nsKinds:       map[string][]*render.Object{},
 	}
 	for _, o := range objs {
 		gk := groupKind(o)
@@ -58,7 +67,9 @@ func buildIndex(p *Pass, objs []*render.Object) *index {
 		}
 		for _, pod := range p.Pods(o) {
 			if !pod.ByRun {
-				ix.workloads = append(ix.workloads, &workload{obj: o, pod: pod, ns: ns})
+				w := &workload{obj: o, pod: pod, ns: ns}
+				ix.workloads = append(ix.workloads, w)
+				ix.workloadsByNS[ns] = append(ix.workloadsByNS[ns], w)
 			}
 		}
 	}
@@ -84,7 +95,11 @@ func (ix *index) kind(gks ...string) []*render.Object {
 
 // inNamespace returns the objects of the kinds in namespace ns.
 func (ix *index) inNamespace(ns string, gks ...string) []*render.Object {
-	var out []*render.Object
+	key := ns + "\x00" + strings.Join(gks, "\x00")
+	if out, ok := ix.nsKinds[key]; ok {
+		return out
+	}
+	out := []*render.Object{}
 	for _, o := range ix.byNS[ns] {
 		for _, gk := range gks {
 			if groupKind(o) == gk {
@@ -93,15 +108,20 @@ func (ix *index) inNamespace(ns string, gks ...string) []*render.Object {
 			}
 		}
 	}
+	ix.nsKinds[key] = out
 	return out
 }
 
 // selectWorkloads returns the workloads of namespace ns (every namespace
 // when ns is "*") whose pod template labels sel matches.
 func (ix *index) selectWorkloads(ns string, sel labels.Selector) []*workload {
+	ws := ix.workloads
+	if ns != "*" {
+		ws = ix.workloadsByNS[ns]
+	}
 	var out []*workload
-	for _, w := range ix.workloads {
-		if (ns == "*" || w.ns == ns) && sel.Matches(labels.Set(w.pod.Meta.Labels)) {
+	for _, w := range ws {
+		if sel.Matches(labels.Set(w.pod.Meta.Labels)) {
 			out = append(out, w)
 		}
 	}

@@ -244,6 +244,11 @@ type urlSecret struct{ scheme, user, host, password, userinfo string }
 
 // urlSecrets returns the passwords written in the URLs of text.
 func urlSecrets(text string) []urlSecret {
+	// userinfoRE needs both; most values have neither, and the expression
+	// is slow to say so.
+	if !strings.Contains(text, "://") || !strings.Contains(text, "@") {
+		return nil
+	}
 	var out []urlSecret
 	for _, m := range userinfoRE.FindAllStringSubmatch(text, -1) {
 		pw := m[3]

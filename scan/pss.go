@@ -27,6 +27,14 @@ type pssEvaluator struct {
 	cache     map[*Pod][]pssFailure
 }
 
+// fork returns the evaluator with a verdict cache of its own, for another
+// goroutine.
+func (e *pssEvaluator) fork() *pssEvaluator {
+	f := *e
+	f.cache = map[*Pod][]pssFailure{}
+	return &f
+}
+
 // A pssFailure is a failed check located at one field.
 type pssFailure struct {
 	check  string

@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kubeharden/kubeharden/internal/parallel"
 	"github.com/kubeharden/kubeharden/render"
 )
 
@@ -75,31 +76,13 @@ func (sc *Scan) Add(ctx context.Context, b render.Batch) error {
 		objs = append(slices.Clone(objs), distro...)
 		sc.distro = append(sc.distro, distro...)
 	}
-	s.rank = rankInput
-	input := s.pass(InvalidInput)
-	for _, o := range objs {
-		if g, bad := misplacedWorkload(o); bad {
-			input.Report(o, "apiVersion", "apiVersion %s does not serve %s, so the API server rejects it and its pod template is not checked; use %s/v1", o.APIVersion, o.Kind, g)
-			continue
-		}
-		if _, err := s.pod(o); err != nil {
-			path, msg := typeError(o, err)
-			input.ReportWith(o, path, msg)
-		}
+	if err := sc.checkObjects(ctx, objs); err != nil {
+		return err
 	}
 	for i, c := range sc.checks {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		s.rank = rankChecks + i
-		p := s.pass(c)
-		switch {
-		case c.Object != nil:
-			for _, o := range objs {
-				c.Object(p, o)
-			}
-		case c.Files != nil:
-			c.Files(p, &render.Set{Objects: objs, Texts: b.Texts})
+		if c.Files != nil {
+			s.rank = rankChecks + i
+			c.Files(s.pass(c), &render.Set{Objects: objs, Texts: b.Texts})
 		}
 	}
 	if sc.prune {
@@ -112,15 +95,67 @@ func (sc *Scan) Add(ctx context.Context, b render.Batch) error {
 	return nil
 }
 
+// checkObjects runs the input checks and the Object rules on objs, each
+// object on its own worker (scanner.worker), on every core, and adds what
+// the workers found in the order of objs: the findings, ranked as one
+// scanner would have ranked them, and the typed pod specs and ignore
+// annotations the cross-object rules read again.
+func (sc *Scan) checkObjects(ctx context.Context, objs []*render.Object) error {
+	s := sc.s
+	workers := make([]*scanner, len(objs))
+	err := parallel.ForEach(ctx, len(objs), func(i int) {
+		o, w := objs[i], s.worker()
+		workers[i] = w
+		w.rank = rankInput
+		if g, bad := misplacedWorkload(o); bad {
+			w.pass(InvalidInput).Report(o, "apiVersion", "apiVersion %s does not serve %s, so the API server rejects it and its pod template is not checked; use %s/v1", o.APIVersion, o.Kind, g)
+		} else if _, err := w.pod(o); err != nil {
+			path, msg := typeError(o, err)
+			w.pass(InvalidInput).ReportWith(o, path, msg)
+		}
+		for ci, c := range sc.checks {
+			if c.Object != nil {
+				w.rank = rankChecks + ci
+				c.Object(w.pass(c), o)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for i, w := range workers {
+		o := objs[i]
+		s.findings = append(s.findings, w.findings...)
+		s.ranks = append(s.ranks, w.ranks...)
+		if e, ok := w.pods[o]; ok {
+			s.pods[o] = e
+		}
+		if ann, ok := w.ignores[o]; ok {
+			s.ignores[o] = ann
+		}
+	}
+	return nil
+}
+
+// worker returns a scanner for the rules of one object on a goroutine of
+// its own: it shares the scan's settings and secret detector, and has its
+// own findings, de-duplication (every key of an Object rule names its
+// object) and caches, which checkObjects adds to the scan's.
+func (s *scanner) worker() *scanner {
+	w := newScanner(s.cfg)
+	w.pss = s.pss.fork()
+	w.secrets = s.secrets
+	return w
+}
+
 // forget drops what the scan cached of o while its own rules ran that
-// the cross-object rules do not read: its decoded value, the Pod Security
-// verdicts of its pods, and of its typed pod specs the containers'
+// the cross-object rules do not read: its decoded value, and of its typed
+// pod specs the containers'
 // environment, resources and mounts. The typed pod specs stay: those rules
 // read them, and they weigh less than the node tree they came from.
 func (s *scanner) forget(o *render.Object) {
 	if e, ok := s.pods[o]; ok {
 		for _, pod := range e.pods {
-			delete(s.pss.cache, pod)
 			for _, c := range pod.Containers() {
 				c.Env, c.EnvFrom, c.Resources, c.VolumeMounts, c.VolumeDevices, c.ResizePolicy = nil, nil, corev1.ResourceRequirements{}, nil, nil, nil
 			}
