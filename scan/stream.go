@@ -30,6 +30,10 @@ type Scan struct {
 	// prune says whether Add prunes the objects it is done with; Run,
 	// which leaves its Set whole, does not.
 	prune bool
+	// ready is closed once the secret detector is built (readyErr when it
+	// could not be): Add and Finish wait for it.
+	ready    chan struct{}
+	readyErr error
 }
 
 // Finding ranks order the findings before the steps as Run has always
@@ -55,19 +59,38 @@ func Start(checks []*Check, cfg Config) (*Scan, error) {
 	}
 	s := newScanner(&cfg)
 	s.pss = pss
-	if slices.ContainsFunc(checks, func(c *Check) bool { return c.Files != nil }) {
-		if s.secrets, err = loadSecrets(cfg.GitleaksConfig); err != nil {
-			return nil, fmt.Errorf("secret detection: %w", err)
-		}
-		s.secrets = s.secrets.forScan()
+	sc := &Scan{s: s, checks: checks, lines: newLineIndex(), prune: true, ready: make(chan struct{})}
+	if !slices.ContainsFunc(checks, func(c *Check) bool { return c.Files != nil }) {
+		close(sc.ready)
+		return sc, nil
 	}
-	return &Scan{s: s, checks: checks, lines: newLineIndex(), prune: true}, nil
+	// gitleaks compiles its rules while the first batch is read.
+	go func() {
+		defer close(sc.ready)
+		d, err := loadSecrets(cfg.GitleaksConfig)
+		if err != nil {
+			sc.readyErr = fmt.Errorf("secret detection: %w", err)
+			return
+		}
+		s.secrets = d.forScan()
+	}()
+	return sc, nil
+}
+
+// wait returns once the secret detector is ready, with the error that
+// kept it from being built.
+func (sc *Scan) wait() error {
+	<-sc.ready
+	return sc.readyErr
 }
 
 // Add checks one batch with the rules that read one object or one text at
 // a time, then releases what the rest of the scan does not read.
 func (sc *Scan) Add(ctx context.Context, b render.Batch) error {
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := sc.wait(); err != nil {
 		return err
 	}
 	s := sc.s
@@ -168,6 +191,9 @@ func (s *scanner) forget(o *render.Object) {
 // every object of set and returns the findings after the steps. Every
 // object of set must have been added.
 func (sc *Scan) Finish(ctx context.Context, set *render.Set) ([]Finding, error) {
+	if err := sc.wait(); err != nil {
+		return nil, err
+	}
 	s := sc.s
 	s.finishing = true
 	s.rank = rankProblems
