@@ -16,9 +16,10 @@ import (
 // fields they report on: a pod's service account and token settings, a
 // container's name, image, command and arguments. pruneObject removes from
 // o's node tree what weighs most and none of them reads: the rest of each
-// pod spec and container, the data of
-// ConfigMaps and Secrets, CRD schemas, managed fields and the
-// last-applied annotation. TestPruneKeepsGraphFindings holds the findings
+// pod spec and container, of a core workload's spec all but its pod
+// template, of a Service's spec all but its type and selector, of a
+// ConfigMap or Secret all but its name and annotations, CRD schemas,
+// managed fields and the last-applied annotation. TestPruneKeepsGraphFindings holds the findings
 // of scans to those without pruning.
 func pruneObject(o *render.Object) {
 	if o.Node == nil || o.Node.Kind != yaml.MappingNode {
@@ -30,7 +31,16 @@ func pruneObject(o *render.Object) {
 	}
 	switch {
 	case (o.Kind == "ConfigMap" || o.Kind == "Secret") && o.APIVersion == "v1":
-		dropKeys(o.Node, "data", "stringData", "binaryData")
+		// Read by name (and their ignore annotations) only.
+		keepKeys(o.Node, []string{"apiVersion", "kind", "metadata"})
+		if md := child(o.Node, "metadata"); md != nil {
+			keepKeys(md, []string{"name", "namespace", "annotations"})
+		}
+		return
+	case o.Kind == "Service" && o.APIVersion == "v1":
+		if spec := child(o.Node, "spec"); spec != nil {
+			keepKeys(spec, []string{"type", "selector"})
+		}
 		return
 	case o.Kind == "CustomResourceDefinition":
 		if spec := child(o.Node, "spec"); spec != nil {
@@ -45,7 +55,43 @@ func pruneObject(o *render.Object) {
 		}
 		return
 	}
+	pruneTemplates(o)
 	prunePods(o.Node, 0)
+}
+
+// templatePaths lead from a core workload to its pod template.
+var templatePaths = map[string][]string{
+	"apps/v1/Deployment":       {"spec", "template"},
+	"apps/v1/StatefulSet":      {"spec", "template"},
+	"apps/v1/DaemonSet":        {"spec", "template"},
+	"apps/v1/ReplicaSet":       {"spec", "template"},
+	"batch/v1/Job":             {"spec", "template"},
+	"batch/v1/CronJob":         {"spec", "jobTemplate", "spec", "template"},
+	"v1/ReplicationController": {"spec", "template"},
+}
+
+// pruneTemplates keeps of each mapping on a core workload's way to its pod
+// template (templatePaths) only the next field, and of the template's
+// metadata its name and labels: the cross-object rules read the rest of
+// the pod from its typed spec.
+func pruneTemplates(o *render.Object) {
+	path, ok := templatePaths[o.APIVersion+"/"+o.Kind]
+	if !ok {
+		return
+	}
+	n := child(o.Node, path[0])
+	for _, k := range path[1:] {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return
+		}
+		keepKeys(n, []string{k})
+		n = child(n, k)
+	}
+	if n != nil && n.Kind == yaml.MappingNode {
+		if md := child(n, "metadata"); md != nil {
+			keepKeys(md, []string{"name", "namespace", "labels"})
+		}
+	}
 }
 
 // containerLists are the keys of a pod spec's container lists.
@@ -136,4 +182,82 @@ func filterKeys(m *yaml.Node, keep func(string) bool) {
 	if len(out) != len(m.Content) {
 		m.Content = out
 	}
+}
+
+// A compactor copies the pruned trees of plain files into one allocation
+// each, sharing the strings that repeat (keys, label values): pruning
+// frees nodes scattered among the kept ones, and the kept ones would
+// otherwise hold the freed memory of their neighbours.
+type compactor struct {
+	strs map[string]string
+}
+
+// maxInterned bounds the strings a compactor shares; longer strings and
+// those past the bound are copied as they are.
+const (
+	maxInterned    = 1 << 16
+	maxInternedLen = 64
+)
+
+func (c *compactor) intern(s string) string {
+	if s == "" || len(s) > maxInternedLen {
+		return s
+	}
+	if t, ok := c.strs[s]; ok {
+		return t
+	}
+	if len(c.strs) < maxInterned {
+		c.strs[s] = s
+	}
+	return s
+}
+
+// compact replaces o's node tree by a copy in one slab of nodes and one of
+// child pointers. Objects whose nodes a locator holds (Helm, Kustomize)
+// keep theirs: the locator finds them by address.
+func (c *compactor) compact(o *render.Object) {
+	if o.Node == nil || o.Locator != nil || o.PartLocator != nil || o.Removed != nil {
+		return
+	}
+	nodes, ptrs := 0, 0
+	var count func(n *yaml.Node)
+	count = func(n *yaml.Node) {
+		nodes++
+		ptrs += len(n.Content)
+		for _, ch := range n.Content {
+			count(ch)
+		}
+	}
+	count(o.Node)
+	slab := make([]yaml.Node, 0, nodes)
+	refs := make([]*yaml.Node, ptrs)
+	var moved map[*yaml.Node]*yaml.Node // anchors, for the aliases to them
+	var copyNode func(n *yaml.Node) *yaml.Node
+	copyNode = func(n *yaml.Node) *yaml.Node {
+		slab = append(slab, *n)
+		m := &slab[len(slab)-1]
+		m.Value, m.Tag = c.intern(n.Value), c.intern(n.Tag)
+		if n.Anchor != "" {
+			if moved == nil {
+				moved = map[*yaml.Node]*yaml.Node{}
+			}
+			moved[n] = m
+		}
+		if k := len(n.Content); k > 0 {
+			m.Content, refs = refs[:k:k], refs[k:]
+			for i, ch := range n.Content {
+				m.Content[i] = copyNode(ch)
+			}
+		}
+		return m
+	}
+	root := copyNode(o.Node)
+	if moved != nil {
+		for i := range slab {
+			if to, ok := moved[slab[i].Alias]; ok {
+				slab[i].Alias = to
+			}
+		}
+	}
+	o.Node = root
 }

@@ -34,6 +34,8 @@ type Scan struct {
 	// could not be): Add and Finish wait for it.
 	ready    chan struct{}
 	readyErr error
+	// compactor copies what pruning keeps of plain files together.
+	compactor *compactor
 }
 
 // Finding ranks order the findings before the steps as Run has always
@@ -59,7 +61,8 @@ func Start(checks []*Check, cfg Config) (*Scan, error) {
 	}
 	s := newScanner(&cfg)
 	s.pss = pss
-	sc := &Scan{s: s, checks: checks, lines: newLineIndex(), prune: true, ready: make(chan struct{})}
+	sc := &Scan{s: s, checks: checks, lines: newLineIndex(), prune: true, ready: make(chan struct{}),
+		compactor: &compactor{strs: map[string]string{}}}
 	if !slices.ContainsFunc(checks, func(c *Check) bool { return c.Files != nil }) {
 		close(sc.ready)
 		return sc, nil
@@ -112,6 +115,7 @@ func (sc *Scan) Add(ctx context.Context, b render.Batch) error {
 		for _, o := range b.Objects {
 			s.forget(o)
 			pruneObject(o)
+			sc.compactor.compact(o)
 		}
 	}
 	sc.lines.add(b.Texts)
