@@ -107,6 +107,8 @@ type ruleDetector struct {
 	// with a keyword ending at end of the (lowercased) text; a keyword
 	// where it cannot opens no window.
 	mayMatch func(text []byte, end int) bool
+	// before is how many lines before a keyword's a window starts.
+	before int
 }
 
 // secretManifestRule is gitleaks' rule for Secret manifests. secret-manifest
@@ -148,8 +150,13 @@ func newSecrets(cfg config.Config) *secrets {
 		// Raw text only: decoded text is the decoding windows' work.
 		rd := &ruleDetector{id: id, d: detect.NewDetector(one)}
 		rd.multiline = r.Regex != nil && (strings.Contains(r.Regex.String(), `[\s\S`) || strings.Contains(r.Regex.String(), `(?s`))
+		rd.before = windowContext
 		if id == "generic-api-key" && r.Regex != nil && r.Regex.String() == genericAPIKeyRegex {
 			rd.mayMatch = genericMayMatch
+			// Every match holds one of the rule's keywords, and what may
+			// precede it ([\w.-]{0,50}) holds no newline: a match starts on
+			// its keyword's line.
+			rd.before = 0
 		}
 		if len(r.Keywords) == 0 {
 			s.always = append(s.always, rd)

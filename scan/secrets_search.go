@@ -176,7 +176,7 @@ func (s *secrets) windows(text []byte) (map[*ruleDetector][]window, []window) {
 			if rd.multiline {
 				to = l + multilineSpan
 			}
-			spans[rd] = append(spans[rd], span{max(l-windowContext, 0), min(to, len(starts)-1)})
+			spans[rd] = append(spans[rd], span{max(l-rd.before, 0), min(to, len(starts)-1)})
 		}
 	}
 	out := map[*ruleDetector][]window{}
