@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -109,6 +110,10 @@ type ruleDetector struct {
 	mayMatch func(text []byte, end int) bool
 	// before is how many lines before a keyword's a window starts.
 	before int
+	// path, when set, is the rule's file path expression: gitleaks reports
+	// nothing of a file whose path it does not match, so its text need not
+	// be searched.
+	path *regexp.Regexp
 }
 
 // secretManifestRule is gitleaks' rule for Secret manifests. secret-manifest
@@ -150,7 +155,7 @@ func newSecrets(cfg config.Config) *secrets {
 		// Raw text only: decoded text is the decoding windows' work.
 		rd := &ruleDetector{id: id, d: detect.NewDetector(one)}
 		rd.multiline = r.Regex != nil && (strings.Contains(r.Regex.String(), `[\s\S`) || strings.Contains(r.Regex.String(), `(?s`))
-		rd.before = windowContext
+		rd.before, rd.path = windowContext, r.Path
 		if id == "generic-api-key" && r.Regex != nil && r.Regex.String() == genericAPIKeyRegex {
 			rd.mayMatch = genericMayMatch
 			// Every match holds one of the rule's keywords, and what may

@@ -35,6 +35,9 @@ func (s *secrets) findLeaks(file string, text []byte) []leak {
 	}
 	var out []leak
 	detectIn := func(rd *ruleDetector, w window) {
+		if rd.path != nil && !rd.path.MatchString(file) {
+			return
+		}
 		//lint:ignore SA1019 gitleaks v8 has no other call that takes a path and a start line; v9 replaces detect.Fragment with sources.Fragment
 		for _, f := range rd.d.Detect(detect.Fragment{Raw: string(text[w.start:w.end]), FilePath: file, StartLine: w.line}) {
 			out = append(out, leak{rule: f.RuleID, description: f.Description, line: f.StartLine, column: column(f.StartLine, w.line, f.StartColumn), secret: f.Secret})

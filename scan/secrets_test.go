@@ -216,3 +216,22 @@ func TestLiteralCredentialsRedacted(t *testing.T) {
 		t.Fatalf("credential-literal did not report the password: %+v", fs)
 	}
 }
+
+// TestPathRules: a rule with a file path expression runs only on the files
+// it names, as in gitleaks, and still reports them.
+func TestPathRules(t *testing.T) {
+	s, err := defaultSecrets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := func(ls []leak, rule string) bool {
+		return slices.ContainsFunc(ls, func(l leak) bool { return l.rule == rule })
+	}
+	text := []byte("binary: content\n")
+	if got := s.findLeaks("certs/client.p12", text); !has(got, "pkcs12-file") || !has(s.findLeaksWhole("certs/client.p12", text), "pkcs12-file") {
+		t.Errorf("certs/client.p12: %v, want pkcs12-file as gitleaks finds it", got)
+	}
+	if got := s.findLeaks("certs/client.yaml", text); has(got, "pkcs12-file") {
+		t.Errorf("certs/client.yaml: %v, want no pkcs12-file", got)
+	}
+}
