@@ -63,8 +63,14 @@ func directValue(n *yaml.Node, aliases int, budget *int) (any, error) {
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
-			if k.Kind != yaml.ScalarNode || k.Style&yaml.TaggedStyle != 0 || k.Value == "<<" {
+			if k.Kind != yaml.ScalarNode || k.Style&yaml.TaggedStyle != 0 {
 				return nil, errSlowPath
+			}
+			if k.Value == "<<" && k.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 {
+				if err := mergeValue(m, n.Content[i+1], aliases, budget); err != nil {
+					return nil, err
+				}
+				continue
 			}
 			if k.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 && (k.ShortTag() != "!!str" || mayResolve(k.Value)) {
 				return nil, errSlowPath
@@ -96,6 +102,45 @@ func directValue(n *yaml.Node, aliases int, budget *int) (any, error) {
 		return resolvePlain(n.Value)
 	}
 	return nil, errSlowPath
+}
+
+// mergeValue applies a merge key's value to m as sigs.k8s.io/yaml's YAML
+// reader (yaml v2) does: the fields of the merged mapping, or of each
+// mapping of a sequence from the last to the first (earlier ones win), are
+// set in m in their turn, replacing the fields written before the merge
+// key; fields written after it replace them in turn. Any other form goes
+// to the reference conversion.
+func mergeValue(m map[string]any, v *yaml.Node, aliases int, budget *int) error {
+	if v.Style&yaml.TaggedStyle != 0 {
+		return errSlowPath
+	}
+	switch v.Kind {
+	case yaml.AliasNode:
+		if v.Alias == nil || v.Alias.Kind != yaml.MappingNode || aliases >= maxAliasDepth {
+			return errSlowPath
+		}
+		return mergeValue(m, v.Alias, aliases+1, budget)
+	case yaml.MappingNode:
+		mv, err := directValue(v, aliases, budget)
+		if err != nil {
+			return err
+		}
+		for k, x := range mv.(map[string]any) {
+			m[k] = x
+		}
+		return nil
+	case yaml.SequenceNode:
+		for i := len(v.Content) - 1; i >= 0; i-- {
+			if c := v.Content[i]; c.Kind != yaml.AliasNode && c.Kind != yaml.MappingNode {
+				return errSlowPath
+			}
+			if err := mergeValue(m, v.Content[i], aliases, budget); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return errSlowPath
 }
 
 // mayResolve reports whether YAML 1.1 may read a plain scalar as something

@@ -32,6 +32,11 @@ func TestAPIValueMatchesReference(t *testing.T) {
 		cm("tagged", "  aa: !!str 12\n  ab: !!int \"3\"\n") +
 		cm("intkey", "  1: a\n  yes: b\n") +
 		cm("merge", "  base: &b {x: 1, y: on}\n  over: {<<: *b, y: off}\n") +
+		// yaml v2's merges: fields before the merge key give way to it,
+		// and in a sequence the earlier mappings win.
+		cm("merges", "  a: &a {x: 1, v: 2, m: {p: 1}}\n  b: &b {v: 3, z: on}\n"+
+			"  before: {v: 9, <<: *a}\n  after: {<<: *a, v: 9}\n  seq: {<<: [*b, *a], w: 0}\n"+
+			"  inline: {<<: {x: 5, <<: *b}}\n  quoted: {\"<<\": 1}\n  nested: {<<: *a, m: {q: 2}}\n") +
 		cm("quotedkey", "  \"on\": 1\n  'y': 2\n")
 	if err := os.WriteFile(filepath.Join(dir, "forms.yaml"), []byte(forms), 0o644); err != nil {
 		t.Fatal(err)
@@ -47,7 +52,7 @@ func TestAPIValueMatchesReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, slow, direct := 0, 0, false
+	n, slow, direct, merges := 0, 0, false, false
 	for _, o := range set.Objects {
 		want, wantErr := apiValueReference(o.Node)
 		if wantErr != nil {
@@ -57,6 +62,8 @@ func TestAPIValueMatchesReference(t *testing.T) {
 			slow++
 		} else if o.Name == "scalars" {
 			direct = true
+		} else if o.Name == "merges" {
+			merges = true
 		}
 		got, err := apiValue(o.Node)
 		if err != nil {
@@ -71,8 +78,8 @@ func TestAPIValueMatchesReference(t *testing.T) {
 	if n < 2500 {
 		t.Fatalf("compared %d objects; want the corpus's thousands", n)
 	}
-	if !direct {
-		t.Error("the ConfigMap of scalar forms was not converted directly")
+	if !direct || !merges {
+		t.Errorf("the ConfigMaps of scalar forms (%v) and merges (%v) were not both converted directly", direct, merges)
 	}
 	t.Logf("%d objects compared, %d converted by the reference", n, slow)
 }
