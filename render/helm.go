@@ -21,6 +21,7 @@ import (
 	"helm.sh/helm/v3/pkg/strvals"
 	sigsyaml "sigs.k8s.io/yaml"
 
+	"github.com/kubeharden/kubeharden/internal/parallel"
 	"github.com/kubeharden/kubeharden/render/internal/helmengine"
 )
 
@@ -112,18 +113,27 @@ func loadChart(ctx context.Context, dir string, opt Options) ([]helmObject, []Pr
 	if len(sets) == 0 {
 		sets = []ValueSet{{Name: DefaultValueSet}}
 	}
-	var objs []helmObject
-	for _, vs := range sets {
-		if err := ctx.Err(); err != nil {
-			return objs, probs
-		}
+	// Value sets render on every core, each on a chart tree of its own:
+	// dependency processing prunes and rewrites the tree per value set.
+	type rendered struct {
+		objs  []helmObject
+		probs []Problem
+	}
+	out := make([]rendered, len(sets))
+	_ = parallel.ForEach(ctx, len(sets), func(i int) {
+		vs, hi := sets[i], h
 		if vs.Name == "" {
 			vs.Name = DefaultValueSet
 		}
-		o, p := renderValueSet(dir, rel, vs, h, kv)
-		h.loaded = nil // dependency processing prunes the tree per value set
-		objs = append(objs, o...)
-		probs = append(probs, p...)
+		if i > 0 {
+			hi.loaded = nil
+		}
+		out[i].objs, out[i].probs = renderValueSet(dir, rel, vs, hi, kv)
+	})
+	var objs []helmObject
+	for _, r := range out {
+		objs = append(objs, r.objs...)
+		probs = append(probs, r.probs...)
 	}
 	return objs, probs
 }
