@@ -74,6 +74,11 @@ type Options struct {
 	// texts then belong to Each (Set.Texts stays empty); Set.Objects
 	// still lists every object. An error from Each stops Load.
 	Each func(Batch) error
+	// Prefetch, when set, is handed a chart's texts as soon as they are
+	// read, before the chart renders, so that what reads only texts (the
+	// secret search) runs beside the rendering; the same texts come again
+	// in a Batch. Calls may come from several goroutines at once.
+	Prefetch func([]Text)
 }
 
 // A Batch is what Load hands Options.Each at once: the objects of some
@@ -528,6 +533,9 @@ func (l *load) renderBatch(ctx context.Context, charts []string, progress func()
 	err := parallel.ForEach(ctx, len(charts), func(i int) {
 		dir := charts[i]
 		rendered[i].texts, rendered[i].probs = chartTexts(dir, opt)
+		if opt.Prefetch != nil && len(rendered[i].probs) == 0 {
+			opt.Prefetch(rendered[i].texts)
+		}
 		switch {
 		case l.textOnly[dir]:
 			rendered[i].probs = nil // reported by the kustomization

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/kubeharden/kubeharden/render"
 )
@@ -142,6 +143,37 @@ func (p *Pass) Pods(o *render.Object) []*Pod {
 	return pods
 }
 
+// leaks returns gitleaks' findings in t: those Scan.Prefetch searched
+// for, else a search now.
+func (p *Pass) leaks(t render.Text) []leak {
+	if f, ok := p.scan.prefetch.LoadAndDelete(keyOf(t)); ok {
+		f := f.(*prefetched)
+		<-f.done
+		return f.leaks
+	}
+	return p.scan.secrets.findLeaks(t.File, t.Data)
+}
+
+// A prefetched search: leaks, once done is closed.
+type prefetched struct {
+	done  chan struct{}
+	leaks []leak
+}
+
+// A textKey names one text read: its file and the bytes read, not a copy.
+type textKey struct {
+	file string
+	data *byte
+	n    int
+}
+
+func keyOf(t render.Text) textKey {
+	if len(t.Data) == 0 {
+		return textKey{file: t.File}
+	}
+	return textKey{t.File, &t.Data[0], len(t.Data)}
+}
+
 // pss is the scan's Pod Security Standards evaluator.
 func (p *Pass) pss() *pssEvaluator { return p.scan.pss }
 
@@ -173,6 +205,9 @@ type scanner struct {
 	ignores   map[*render.Object]map[string]string
 	// cache holds what cross-object rules build once (Pass.Cache).
 	cache map[any]any
+	// prefetch holds the secret searches Scan.Prefetch started, by
+	// textKey.
+	prefetch *sync.Map
 }
 
 type podEntry struct {
@@ -182,7 +217,7 @@ type podEntry struct {
 
 func newScanner(cfg *Config) *scanner {
 	return &scanner{cfg: cfg, seen: map[findingKey]bool{}, pods: map[*render.Object]*podEntry{},
-		ignores: map[*render.Object]map[string]string{}, cache: map[any]any{}}
+		ignores: map[*render.Object]map[string]string{}, cache: map[any]any{}, prefetch: &sync.Map{}}
 }
 
 func (s *scanner) pass(c *Check) *Pass { return &Pass{Check: c, Config: s.cfg, scan: s} }

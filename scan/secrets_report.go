@@ -98,7 +98,7 @@ func plaintextSecrets(p *Pass, set *render.Set) {
 	_ = parallel.ForEach(context.Background(), len(set.Texts), func(ti int) {
 		t := set.Texts[ti]
 		if !excluded(p.Config.SecretsExclude, t.File) && !onlyCRDs(byFile[t.File]) {
-			leaks[ti] = d.findLeaks(t.File, t.Data)
+			leaks[ti] = p.leaks(t)
 		}
 	})
 	reported := map[string]bool{} // file:line of each finding, which renderedSecrets does not repeat

@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -36,6 +37,8 @@ type Scan struct {
 	readyErr error
 	// compactor copies what pruning keeps of plain files together.
 	compactor *compactor
+	// searches holds a slot per core for the searches Prefetch starts.
+	searches chan struct{}
 }
 
 // Finding ranks order the findings before the steps as Run has always
@@ -62,7 +65,7 @@ func Start(checks []*Check, cfg Config) (*Scan, error) {
 	s := newScanner(&cfg)
 	s.pss = pss
 	sc := &Scan{s: s, checks: checks, lines: newLineIndex(), prune: true, ready: make(chan struct{}),
-		compactor: &compactor{strs: map[string]string{}}}
+		compactor: &compactor{strs: map[string]string{}}, searches: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	if !slices.ContainsFunc(checks, func(c *Check) bool { return c.Files != nil }) {
 		close(sc.ready)
 		return sc, nil
@@ -80,6 +83,33 @@ func Start(checks []*Check, cfg Config) (*Scan, error) {
 	return sc, nil
 }
 
+// Prefetch starts the secret search of texts a batch will bring (a
+// chart's files, while the chart renders), at most one text per core at a
+// time; the Files rule takes the results instead of searching again. Safe
+// for concurrent use.
+func (sc *Scan) Prefetch(texts []render.Text) {
+	if !slices.ContainsFunc(sc.checks, func(c *Check) bool { return c.Files != nil }) {
+		return
+	}
+	for _, t := range texts {
+		if len(t.Data) == 0 || excluded(sc.s.cfg.SecretsExclude, t.File) {
+			continue
+		}
+		f := &prefetched{done: make(chan struct{})}
+		if _, dup := sc.s.prefetch.LoadOrStore(keyOf(t), f); dup {
+			continue
+		}
+		go func() {
+			defer close(f.done)
+			sc.searches <- struct{}{}
+			defer func() { <-sc.searches }()
+			if sc.wait() == nil {
+				f.leaks = sc.s.secrets.findLeaks(t.File, t.Data)
+			}
+		}()
+	}
+}
+
 // wait returns once the secret detector is ready, with the error that
 // kept it from being built.
 func (sc *Scan) wait() error {
@@ -92,6 +122,9 @@ func (sc *Scan) wait() error {
 func (sc *Scan) Add(ctx context.Context, b render.Batch) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if len(b.Objects) == 0 && len(b.Texts) == 0 {
+		return nil // the detector may still be compiling: nothing waits for it
 	}
 	if err := sc.wait(); err != nil {
 		return err

@@ -78,6 +78,7 @@ func loadAndCheck(ctx context.Context, paths []string, opt render.Options, cfg s
 		return nil, nil, err
 	}
 	opt.Each = func(b render.Batch) error { return sc.Add(ctx, b) }
+	opt.Prefetch = sc.Prefetch
 	set, err := render.Load(ctx, paths, opt)
 	if err != nil {
 		return nil, nil, err
