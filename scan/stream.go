@@ -156,14 +156,26 @@ func (sc *Scan) Add(ctx context.Context, b render.Batch) error {
 }
 
 // checkObjects runs the input checks and the Object rules on objs, each
-// object on its own worker (scanner.worker), on every core, and adds what
+// object on its own worker (scanner.worker), those of plain files on every
+// core, and adds what
 // the workers found in the order of objs: the findings, ranked as one
 // scanner would have ranked them, and the typed pod specs and ignore
 // annotations the cross-object rules read again.
 func (sc *Scan) checkObjects(ctx context.Context, objs []*render.Object) error {
 	s := sc.s
 	workers := make([]*scanner, len(objs))
-	err := parallel.ForEach(ctx, len(objs), func(i int) {
+	// Objects a renderer locates share its locator, whose caches are not
+	// safe for concurrent use: they are checked one at a time, after the
+	// others.
+	var alone, shared []int
+	for i, o := range objs {
+		if o.Locator == nil && o.PartLocator == nil && o.Removed == nil {
+			alone = append(alone, i)
+		} else {
+			shared = append(shared, i)
+		}
+	}
+	check := func(i int) {
 		o, w := objs[i], s.worker()
 		workers[i] = w
 		w.rank = rankInput
@@ -179,9 +191,12 @@ func (sc *Scan) checkObjects(ctx context.Context, objs []*render.Object) error {
 				c.Object(w.pass(c), o)
 			}
 		}
-	})
-	if err != nil {
+	}
+	if err := parallel.ForEach(ctx, len(alone), func(k int) { check(alone[k]) }); err != nil {
 		return err
+	}
+	for _, i := range shared {
+		check(i)
 	}
 	for i, w := range workers {
 		o := objs[i]
