@@ -241,40 +241,6 @@ func apiValueReference(n *yaml.Node) (map[string]any, error) {
 	return m, nil
 }
 
-// Decode decodes the field at path into v (a k8s.io/api type, usually)
-// through its JSON form, as the API server would read it.
-func (o *Object) Decode(path string, v any) error {
-	segs, err := ParsePath(path)
-	if err != nil {
-		return err
-	}
-	var cur any = o.Value()
-	for _, s := range segs {
-		switch c := cur.(type) {
-		case map[string]any:
-			if s.IsIdx {
-				return fmt.Errorf("%s: not a list", path)
-			}
-			cur = c[s.Key]
-		case []any:
-			if !s.IsIdx || s.Index >= len(c) {
-				return fmt.Errorf("%s: not a map", path)
-			}
-			cur = c[s.Index]
-		default:
-			cur = nil
-		}
-	}
-	b, err := json.Marshal(cur)
-	if err != nil {
-		return fmt.Errorf("decoding %s: %w", path, err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("decoding %s: %w", path, err)
-	}
-	return nil
-}
-
 // String returns a value at path as text, or "" when it is missing or not a scalar.
 func (o *Object) String(path string) string {
 	segs, err := ParsePath(path)
