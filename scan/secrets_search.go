@@ -241,18 +241,25 @@ func (s *secrets) decodeHidesKeyword(cur string) bool {
 	return false
 }
 
-// mayBeEncoded is a cheap test before gitleaks' decoder: a percent or
-// unicode escape, or a run of 16 characters of the base64 or hex alphabets
-// that mixes classes as encoded data does (a digit, + or /, or both cases);
-// all-lowercase words joined by hyphens (kube-prometheus-stack-operator)
-// do not decode to text. TestWindowsMatchWholeFiles holds it to gitleaks'
-// own results on the corpus.
+// mayBeEncoded is a cheap test before gitleaks' decoder, which decodes
+// what its patterns match: a percent or unicode escape (a %, \u or U+
+// followed by the hex digits the patterns need: `%s` in a template does not
+// match), or a run of 16 characters of the base64 or hex alphabets that
+// mixes classes as encoded data does. Its base64 and hex decoding give
+// nothing for a run without a digit, +, /, - or _ (codec.decodeBase64's
+// likely characters), so camelCase words (serviceMonitorSelector) are
+// passed over; so are all-lowercase words joined by hyphens
+// (kube-prometheus-stack-operator), which do not decode to text.
+// TestWindowsMatchWholeFiles holds it to gitleaks' own results on the
+// corpus, and TestMayBeEncoded to the forms the decoder decodes.
 func mayBeEncoded(line []byte) bool {
 	run := 0
-	var digit, upper, lower, sym bool
+	var digit, upper, lower, sym, join bool
 	for i, c := range line {
 		switch {
-		case c == '%' || (c == '\\' && i+1 < len(line) && (line[i+1] == 'u' || line[i+1] == 'U')) || (c == 'U' && i+1 < len(line) && line[i+1] == '+'):
+		case c == '%' && hexRun(line[i+1:], 2),
+			c == '\\' && i+1 < len(line) && (line[i+1] == 'u' || line[i+1] == 'U') && hexRun(line[i+2:], 4),
+			c == 'U' && i+1 < len(line) && line[i+1] == '+' && hexRun(line[i+2:], 4):
 			return true
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '/', c == '+', c == '-':
 			run++
@@ -260,12 +267,26 @@ func mayBeEncoded(line []byte) bool {
 			upper = upper || (c >= 'A' && c <= 'Z')
 			lower = lower || (c >= 'a' && c <= 'z')
 			sym = sym || c == '+' || c == '/'
-			if run >= 16 && (digit || sym || (upper && lower)) {
+			join = join || c == '-' || c == '_'
+			if run >= 16 && (digit || sym || (upper && lower && join)) {
 				return true
 			}
 		default:
-			run, digit, upper, lower, sym = 0, false, false, false, false
+			run, digit, upper, lower, sym, join = 0, false, false, false, false, false
 		}
 	}
 	return false
+}
+
+// hexRun reports whether b starts with n hex digits.
+func hexRun(b []byte, n int) bool {
+	if len(b) < n {
+		return false
+	}
+	for _, c := range b[:n] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
