@@ -238,7 +238,7 @@ func mergePSS(fs []Finding) []Finding {
 			}
 		}
 	}
-	out := fs[:0:0]
+	out := make([]Finding, 0, len(fs))
 	drop := make([]bool, len(fs))
 	for i, f := range fs {
 		if f.PSSLevel == "" || f.Object == nil {
@@ -348,7 +348,7 @@ func mergeRenderings(fs []Finding) []Finding {
 		line, col                     int
 	}
 	first := map[at]int{}
-	out := fs[:0:0]
+	out := make([]Finding, 0, len(fs))
 	for _, f := range fs {
 		if f.Source == nil || (f.Source.Kind != "helm" && f.Source.Kind != "kustomize") {
 			out = append(out, f)

@@ -73,7 +73,7 @@ func mergeRootCauses(fs []Finding) []Finding {
 		group[i] = k
 		groups[k] = append(groups[k], i)
 	}
-	out := fs[:0:0]
+	out := make([]Finding, 0, len(fs))
 	for i := range fs {
 		g := groups[group[i]]
 		switch {

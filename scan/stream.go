@@ -198,6 +198,11 @@ func (sc *Scan) checkObjects(ctx context.Context, objs []*render.Object) error {
 	for _, i := range shared {
 		check(i)
 	}
+	n := 0
+	for _, w := range workers {
+		n += len(w.findings)
+	}
+	s.findings, s.ranks = slices.Grow(s.findings, n), slices.Grow(s.ranks, n)
 	for i, w := range workers {
 		o := objs[i]
 		s.findings = append(s.findings, w.findings...)
