@@ -2,6 +2,7 @@ package scan
 
 import (
 	"slices"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -19,7 +20,8 @@ import (
 // pod spec and container, of a core workload's spec all but its pod
 // template, of a Service's spec all but its type and selector, of a
 // ConfigMap or Secret all but its name and annotations, CRD schemas,
-// managed fields and the last-applied annotation. TestPruneKeepsGraphFindings holds the findings
+// managed fields, the last-applied annotation, and the entries of labels
+// but those of Namespaces and Roles (labelsRead). TestPruneKeepsGraphFindings holds the findings
 // of scans to those without pruning.
 func pruneObject(o *render.Object) {
 	if o.Node == nil || o.Node.Kind != yaml.MappingNode {
@@ -55,8 +57,33 @@ func pruneObject(o *render.Object) {
 		}
 		return
 	}
+	if !labelsRead(o) {
+		if md := child(o.Node, "metadata"); md != nil {
+			emptyLabels(md)
+		}
+	}
 	pruneTemplates(o)
 	prunePods(o.Node, 0)
+}
+
+// labelsRead reports the kinds whose own labels a cross-object rule reads:
+// a Namespace's Pod Security Admission labels, a ClusterRole's for
+// aggregation. Pod labels, the only others they match, are read from the
+// typed pod specs the scan keeps.
+func labelsRead(o *render.Object) bool {
+	return (o.Kind == "Namespace" && o.APIVersion == "v1") ||
+		((o.Kind == "ClusterRole" || o.Kind == "Role") && strings.HasPrefix(o.APIVersion, "rbac.authorization.k8s.io/"))
+}
+
+// emptyLabels empties the labels of metadata md, keeping the field where it
+// is written: a finding on a pod template's labels is reported there.
+func emptyLabels(md *yaml.Node) {
+	if md.Kind != yaml.MappingNode {
+		return
+	}
+	if l := child(md, "labels"); l != nil && l.Kind == yaml.MappingNode {
+		l.Content = nil
+	}
 }
 
 // templatePaths lead from a core workload to its pod template.
@@ -90,6 +117,7 @@ func pruneTemplates(o *render.Object) {
 	if n != nil && n.Kind == yaml.MappingNode {
 		if md := child(n, "metadata"); md != nil {
 			keepKeys(md, []string{"name", "namespace", "labels"})
+			emptyLabels(md)
 		}
 	}
 }
