@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -63,5 +65,26 @@ func TestLimitsConfigAndFlags(t *testing.T) {
 		if skipped != c.line || !privileged {
 			t.Errorf("%v: skipped-input on many.yaml at line %d, privileged-container on a-pod.yaml %v; want line %d and true\n%s", c.flags, skipped, privileged, c.line, out)
 		}
+	}
+}
+
+// TestMemoryLimit: a scan runs with a soft memory limit of 1 GiB, unless
+// GOMEMLIMIT sets one (the runtime has applied it; it is left alone).
+func TestMemoryLimit(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	debug.SetMemoryLimit(math.MaxInt64)
+	setMemoryLimit(func(string) string { return "" })
+	if got := debug.SetMemoryLimit(-1); got != 1<<30 {
+		t.Errorf("without GOMEMLIMIT the limit is %d; want 1 GiB", got)
+	}
+	debug.SetMemoryLimit(512 << 20) // as the runtime sets GOMEMLIMIT=512MiB
+	setMemoryLimit(func(k string) string {
+		if k == "GOMEMLIMIT" {
+			return "512MiB"
+		}
+		return ""
+	})
+	if got := debug.SetMemoryLimit(-1); got != 512<<20 {
+		t.Errorf("with GOMEMLIMIT=512MiB the limit is %d; want it kept", got)
 	}
 }
