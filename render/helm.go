@@ -487,6 +487,11 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	*trees = templateTrees{engine: eng.Trees} // parsed again only for a second instrumentation
 	variants[0].out, variants[0].err = render()
 	variants[0].inst.restore()
+	// The CRDs, which no value changes, are read on another core while
+	// the output is mapped: the first render has both cores busy with the
+	// chart's secret search, what follows it one.
+	crds := make(chan chartObjects, 1)
+	go func() { crds <- parseCRDs(ch, srcs, Source{Kind: "helm", Chart: rel, ValueSet: vs.Name}) }()
 	var files map[string]string
 	if variants[0].err == nil {
 		files = make(map[string]string, len(variants[0].out))
@@ -610,19 +615,32 @@ func renderChart(dir, rel string, cv chartValues, h HelmOptions, kv *chartutil.K
 	if len(objs) > limits.ChartObjects { // List kinds hold many objects in one document
 		return nil, []Problem{*chartObjectsProblem(limits, rel, vs.Name, valueSetPos(rel, vfiles), strconv.Itoa(len(objs)))}
 	}
+	c := <-crds
+	return append(objs, c.objs...), append(probs, c.probs...)
+}
+
+type chartObjects struct {
+	objs  []helmObject
+	probs []Problem
+}
+
+// parseCRDs reads the CRDs of a chart tree (its crds folders), which no
+// value changes.
+func parseCRDs(ch *chart.Chart, srcs map[string]*chartSource, src Source) chartObjects {
+	var out chartObjects
 	for _, crd := range ch.CRDObjects() {
 		file, archived := fileOf(srcs, filepath.ToSlash(crd.Filename))
 		parsed, ps := Parse(file, crd.File.Data)
-		probs = append(probs, ps...)
+		out.probs = append(out.probs, ps...)
 		for _, o := range parsed {
 			o.Source = src
 			if archived {
 				o.Locator = archiveLocator(file, filepath.ToSlash(crd.Filename))
 			}
-			objs = append(objs, helmObject{Object: o})
+			out.objs = append(out.objs, helmObject{Object: o})
 		}
 	}
-	return objs, probs
+	return out
 }
 
 // freshValues returns render values whose .Values the templates may
