@@ -124,6 +124,9 @@ func (in *instrumentation) restore() {
 type parsedTemplate struct {
 	root *parse.Tree
 	set  map[string]*parse.Tree
+	// own says the trees were parsed here, not taken from the engine's
+	// cache: they may be changed into the trees of the marked text.
+	own bool
 }
 
 // templateTrees parses each template of a chart tree once for all the
@@ -146,7 +149,7 @@ func (tt *templateTrees) get(name, src string) *parsedTemplate {
 		tr.Mode = parse.SkipFuncCheck
 		set := map[string]*parse.Tree{}
 		if _, err := tr.Parse(src, "", "", set); err == nil {
-			p = &parsedTemplate{root: tr, set: set}
+			p = &parsedTemplate{root: tr, set: set, own: true}
 		}
 	}
 	if tt.parsed == nil {
@@ -336,7 +339,7 @@ type insertion struct {
 }
 
 // instrumentOne returns the template text with markers inserted.
-func (in *instrumentation) instrumentOne(name, src string) (string, bool) {
+func (in *instrumentation) instrumentOne(name, src string) (out string, ok bool) {
 	p := in.trees.get(name, src)
 	if p == nil {
 		return "", false
@@ -349,13 +352,19 @@ func (in *instrumentation) instrumentOne(name, src string) (string, bool) {
 		}
 	}
 	var ins []insertion
+	// What the insertions do to the parse trees: a marker action before a
+	// node, an include renamed.
+	before := map[parse.Node][]string{}
+	var renamed []*parse.IdentifierNode
 	s := in.sources[name]
-	add := func(m mark, at int, text string) {
+	add := func(m mark, at int, text string, n parse.Node) {
 		m.name = name
 		m.line, m.col = s.pos(m.offset)
 		id := len(in.marks)
 		in.marks = append(in.marks, m)
-		ins = append(ins, insertion{at, strings.Replace(text, "ID", string(markOpen)+strconv.Itoa(id)+string(markClose), 1)})
+		marker := string(markOpen) + strconv.Itoa(id) + string(markClose)
+		ins = append(ins, insertion{at, strings.Replace(text, "ID", marker, 1)})
+		before[n] = append(before[n], marker)
 	}
 	for _, t := range trees {
 		if t.Root == nil {
@@ -369,7 +378,7 @@ func (in *instrumentation) instrumentOne(name, src string) (string, bool) {
 				if off < 0 || off+len(n.Text) > len(src) || src[off:off+len(n.Text)] != string(n.Text) {
 					return
 				}
-				add(mark{offset: off, text: string(n.Text), isText: true}, off, `{{"ID"}}`)
+				add(mark{offset: off, text: string(n.Text), isText: true}, off, `{{"ID"}}`, n)
 			case *parse.ActionNode:
 				if n.Pipe == nil || len(n.Pipe.Decl) > 0 {
 					return
@@ -384,7 +393,7 @@ func (in *instrumentation) instrumentOne(name, src string) (string, bool) {
 				}
 				mk := mark{offset: d, values: w.pipeValues(n.Pipe, sc), fallback: w.pipeFallback(n.Pipe, sc), hasDefault: hasDefault(n.Pipe)}
 				mk.printf, mk.printfArgs = w.pipePrintf(n.Pipe, sc)
-				add(mk, d, text)
+				add(mk, d, text, n)
 			}
 		})
 		if len(w.roots) > 0 {
@@ -404,15 +413,29 @@ func (in *instrumentation) instrumentOne(name, src string) (string, bool) {
 			continue
 		}
 		seen[t] = true
-		for _, at := range unprintedIncludes(t.Root, nil) {
-			if at >= 0 && strings.HasPrefix(src[at:], "include") {
+		for _, id := range unprintedIncludes(t.Root, nil) {
+			if at := int(id.Pos); at >= 0 && strings.HasPrefix(src[at:], "include") {
 				ins = append(ins, insertion{at, strings.TrimSuffix(helmengine.UnmarkedInclude, "include")})
+				renamed = append(renamed, id)
 			}
 		}
 	}
 	if len(ins) == 0 {
 		return "", false
 	}
+	defer func() {
+		if p.own && in.trees.engine != nil {
+			// The engine is handed the trees of the marked text, made from
+			// these, instead of parsing it again.
+			for _, t := range p.set {
+				insertMarkers(t.Root, before)
+			}
+			for _, id := range renamed {
+				id.Ident = helmengine.UnmarkedInclude
+			}
+			in.trees.engine.Seed(name, out, p.set)
+		}
+	}()
 	sort.SliceStable(ins, func(i, j int) bool { return ins[i].offset < ins[j].offset })
 	var b strings.Builder
 	last := 0
@@ -425,9 +448,46 @@ func (in *instrumentation) instrumentOne(name, src string) (string, bool) {
 	return b.String(), true
 }
 
-// unprintedIncludes appends to at the offsets of the include calls under
-// n whose output is not printed as it is (printedInclude).
-func unprintedIncludes(n parse.Node, at []int) []int {
+// insertMarkers puts, before each node of the lists under n that before
+// names, an action printing each of its markers: the trees the parser
+// makes of the text with those actions written in.
+func insertMarkers(n parse.Node, before map[parse.Node][]string) {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		var out []parse.Node
+		for _, c := range n.Nodes {
+			for _, m := range before[c] {
+				out = append(out, markerAction(c.Position(), m))
+			}
+			out = append(out, c)
+			insertMarkers(c, before)
+		}
+		n.Nodes = out
+	case *parse.IfNode:
+		insertMarkers(n.List, before)
+		insertMarkers(n.ElseList, before)
+	case *parse.RangeNode:
+		insertMarkers(n.List, before)
+		insertMarkers(n.ElseList, before)
+	case *parse.WithNode:
+		insertMarkers(n.List, before)
+		insertMarkers(n.ElseList, before)
+	}
+}
+
+// markerAction is the action {{"marker"}} at pos.
+func markerAction(pos parse.Pos, marker string) *parse.ActionNode {
+	str := &parse.StringNode{NodeType: parse.NodeString, Pos: pos, Quoted: strconv.Quote(marker), Text: marker}
+	cmd := &parse.CommandNode{NodeType: parse.NodeCommand, Pos: pos, Args: []parse.Node{str}}
+	return &parse.ActionNode{NodeType: parse.NodeAction, Pos: pos, Pipe: &parse.PipeNode{NodeType: parse.NodePipe, Pos: pos, Cmds: []*parse.CommandNode{cmd}}}
+}
+
+// unprintedIncludes appends to at the include calls under n whose output
+// is not printed as it is (printedInclude).
+func unprintedIncludes(n parse.Node, at []*parse.IdentifierNode) []*parse.IdentifierNode {
 	var pipe func(p *parse.PipeNode)
 	var arg func(a parse.Node)
 	pipe = func(p *parse.PipeNode) {
@@ -444,7 +504,7 @@ func unprintedIncludes(n parse.Node, at []int) []int {
 		switch a := a.(type) {
 		case *parse.IdentifierNode:
 			if a.Ident == "include" {
-				at = append(at, int(a.Pos))
+				at = append(at, a)
 			}
 		case *parse.PipeNode:
 			pipe(a)

@@ -284,7 +284,7 @@ func hexRun(b []byte, n int) bool {
 		return false
 	}
 	for _, c := range b[:n] {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
 			return false
 		}
 	}

@@ -83,6 +83,27 @@ const UnmarkedInclude = "kubeharden_unmarked_include"
 type TreeCache struct {
 	mu sync.Mutex
 	m  map[[2]string]map[string]*parse.Tree
+	// seeded holds trees a caller built for a text (Seed): they are used
+	// once every function they call is known, and the text is parsed
+	// otherwise, for its error.
+	seeded map[[2]string]map[string]*parse.Tree
+}
+
+// Seed gives the trees a file's text parses to, built by the caller (a
+// copy of another text's trees with nodes added), so that a Render does
+// not parse the text. The parser checks that every function a template
+// calls exists; the trees are checked the same way when first used, and
+// the text is parsed instead when they call one that does not.
+func (c *TreeCache) Seed(name, text string, trees map[string]*parse.Tree) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seeded == nil {
+		c.seeded = map[[2]string]map[string]*parse.Tree{}
+	}
+	c.seeded[[2]string{name, text}] = trees
 }
 
 // builtinNames are text/template's builtin functions, which a template
@@ -120,6 +141,16 @@ func (c *TreeCache) trees(name, text string, funcs template.FuncMap) map[string]
 	if t, ok := c.m[key]; ok {
 		return t
 	}
+	if t, ok := c.seeded[key]; ok {
+		delete(c.seeded, key)
+		if callsKnown(t, funcs) {
+			if c.m == nil {
+				c.m = map[[2]string]map[string]*parse.Tree{}
+			}
+			c.m[key] = t
+			return t
+		}
+	}
 	t, err := parse.Parse(name, text, "", "", funcs, builtinNames)
 	if err != nil {
 		return nil
@@ -129,6 +160,59 @@ func (c *TreeCache) trees(name, text string, funcs template.FuncMap) map[string]
 	}
 	c.m[key] = t
 	return t
+}
+
+// callsKnown reports whether every function the trees call is in funcs or
+// a builtin, as the parser requires.
+func callsKnown(trees map[string]*parse.Tree, funcs template.FuncMap) bool {
+	ok := true
+	var node func(n parse.Node)
+	node = func(n parse.Node) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n != nil {
+				for _, c := range n.Nodes {
+					node(c)
+				}
+			}
+		case *parse.ActionNode:
+			node(n.Pipe)
+		case *parse.IfNode:
+			node(n.Pipe)
+			node(n.List)
+			node(n.ElseList)
+		case *parse.RangeNode:
+			node(n.Pipe)
+			node(n.List)
+			node(n.ElseList)
+		case *parse.WithNode:
+			node(n.Pipe)
+			node(n.List)
+			node(n.ElseList)
+		case *parse.TemplateNode:
+			node(n.Pipe)
+		case *parse.PipeNode:
+			if n != nil {
+				for _, c := range n.Cmds {
+					node(c)
+				}
+			}
+		case *parse.CommandNode:
+			for _, a := range n.Args {
+				node(a)
+			}
+		case *parse.ChainNode:
+			node(n.Node)
+		case *parse.IdentifierNode:
+			if funcs[n.Ident] == nil && builtinNames[n.Ident] == nil {
+				ok = false
+			}
+		}
+	}
+	for _, t := range trees {
+		node(t.Root)
+	}
+	return ok
 }
 
 // kubeharden: ErrTooLarge is the error of a write past Engine.MaxBytes.

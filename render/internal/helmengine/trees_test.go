@@ -3,6 +3,7 @@ package helmengine
 import (
 	"testing"
 	"text/template"
+	"text/template/parse"
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
@@ -65,5 +66,41 @@ func TestTreeCacheBuiltins(t *testing.T) {
 		`{{ html "<" }}{{ js "'" }}{{ urlquery "&" }}{{ call .F }}`
 	if c.trees("t", src, template.FuncMap{"list": func(...any) []any { return nil }}) == nil {
 		t.Fatal("a template calling the builtins did not parse")
+	}
+}
+
+// TestTreeCacheSeed: trees seeded for a text are rendered instead of the
+// text's own; trees that call a function the engine lacks are not, and
+// the text's parse error is Helm's.
+func TestTreeCacheSeed(t *testing.T) {
+	render := func(c *TreeCache, tpl string) (string, error) {
+		ch := &chart.Chart{Metadata: &chart.Metadata{APIVersion: "v2", Name: "c", Version: "0.1.0"},
+			Templates: []*chart.File{{Name: "templates/t.yaml", Data: []byte(tpl)}}}
+		vals, err := chartutil.ToRenderValues(ch, map[string]any{}, chartutil.ReleaseOptions{Name: "r", Namespace: "default"}, chartutil.DefaultCapabilities)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Engine{Trees: c}.Render(ch, vals)
+		return out["c/templates/t.yaml"], err
+	}
+	seed := func(c *TreeCache, text, from string) {
+		set := map[string]*parse.Tree{}
+		tr := parse.New("c/templates/t.yaml")
+		tr.Mode = parse.SkipFuncCheck
+		if _, err := tr.Parse(from, "", "", set); err != nil {
+			t.Fatal(err)
+		}
+		c.Seed("c/templates/t.yaml", text, set)
+	}
+	c := &TreeCache{}
+	seed(c, "a: {{ 1 }}", "a: {{ 2 }}")
+	if got, err := render(c, "a: {{ 1 }}"); err != nil || got != "a: 2" {
+		t.Errorf("seeded: %q, %v; want the seeded trees' a: 2", got, err)
+	}
+	c = &TreeCache{}
+	seed(c, "a: {{ nosuchfunction 1 }}", "a: {{ nosuchfunction 1 }}")
+	_, want := render(nil, "a: {{ nosuchfunction 1 }}")
+	if _, err := render(c, "a: {{ nosuchfunction 1 }}"); err == nil || want == nil || err.Error() != want.Error() {
+		t.Errorf("seeded with an unknown function: %v; want Helm's %v", err, want)
 	}
 }
