@@ -244,38 +244,67 @@ func (s *secrets) decodeHidesKeyword(cur string) bool {
 // mayBeEncoded is a cheap test before gitleaks' decoder, which decodes
 // what its patterns match: a percent or unicode escape (a %, \u or U+
 // followed by the hex digits the patterns need: `%s` in a template does not
-// match), or a run of 16 characters of the base64 or hex alphabets that
-// mixes classes as encoded data does. Its base64 and hex decoding give
-// nothing for a run without a digit, +, /, - or _ (codec.decodeBase64's
-// likely characters), so camelCase words (serviceMonitorSelector) are
-// passed over; so are all-lowercase words joined by hyphens
-// (kube-prometheus-stack-operator), which do not decode to text.
-// TestWindowsMatchWholeFiles holds it to gitleaks' own results on the
-// corpus, and TestMayBeEncoded to the forms the decoder decodes.
+// match), or a run of 16 characters of the base64 or hex alphabets
+// (runMayDecode). TestWindowsMatchWholeFiles holds it to gitleaks' own
+// results on the corpus, and TestMayBeEncoded to the decoder on every
+// corpus line and the forms it decodes.
 func mayBeEncoded(line []byte) bool {
-	run := 0
-	var digit, upper, lower, sym, join bool
-	for i, c := range line {
-		switch {
-		case c == '%' && hexRun(line[i+1:], 2),
-			c == '\\' && i+1 < len(line) && (line[i+1] == 'u' || line[i+1] == 'U') && hexRun(line[i+2:], 4),
-			c == 'U' && i+1 < len(line) && line[i+1] == '+' && hexRun(line[i+2:], 4):
-			return true
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '/', c == '+', c == '-':
-			run++
-			digit = digit || (c >= '0' && c <= '9')
-			upper = upper || (c >= 'A' && c <= 'Z')
-			lower = lower || (c >= 'a' && c <= 'z')
-			sym = sym || c == '+' || c == '/'
-			join = join || c == '-' || c == '_'
-			if run >= 16 && (digit || sym || (upper && lower && join)) {
+	start := -1
+	for i := 0; i <= len(line); i++ {
+		if i < len(line) {
+			switch c := line[i]; {
+			case c == '%' && hexRun(line[i+1:], 2),
+				c == '\\' && i+1 < len(line) && (line[i+1] == 'u' || line[i+1] == 'U') && hexRun(line[i+2:], 4),
+				c == 'U' && i+1 < len(line) && line[i+1] == '+' && hexRun(line[i+2:], 4):
 				return true
+			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '/', c == '+', c == '-':
+				if start < 0 {
+					start = i
+				}
+				continue
 			}
-		default:
-			run, digit, upper, lower, sym, join = 0, false, false, false, false, false
 		}
+		if start >= 0 && runMayDecode(line[start:i]) {
+			return true
+		}
+		start = -1
 	}
 	return false
+}
+
+// runMayDecode reports whether gitleaks' decoder may decode text from a
+// whole run of the base64 alphabet its pattern matches ([\w/+-]{16,}). A run
+// starting with 32 hex digits is matched by its hex pattern first, and is
+// passed on. Otherwise the base64 pattern takes the whole run, and its
+// decoding gives nothing when the run mixes + or / (standard alphabet
+// only) with - or _ (URL alphabet only), as a URL path does
+// (com/prometheus-community/helm-charts), or holds no digit, +, /, - or _
+// (codec.decodeBase64's likely characters: camelCase words). All-lowercase
+// words joined by hyphens (kube-prometheus-stack-operator) do not decode to
+// text either, and are passed over.
+func runMayDecode(r []byte) bool {
+	if len(r) < 16 {
+		return false
+	}
+	hex := 0
+	for hex < len(r) && hexRun(r[hex:], 1) {
+		hex++
+	}
+	if hex >= 32 {
+		return true
+	}
+	var digit, upper, lower, std, url bool
+	for _, c := range r {
+		digit = digit || (c >= '0' && c <= '9')
+		upper = upper || (c >= 'A' && c <= 'Z')
+		lower = lower || (c >= 'a' && c <= 'z')
+		std = std || c == '+' || c == '/'
+		url = url || c == '-' || c == '_'
+	}
+	if std && url {
+		return false
+	}
+	return digit || std || (upper && lower && url)
 }
 
 // hexRun reports whether b starts with n hex digits.

@@ -250,6 +250,8 @@ func TestMayBeEncoded(t *testing.T) {
 		`token: cGFzc3dvcmQ9aHVudGVyMg==`, `token: cGFzc3dvcmQ9aHVudGVyMg`, `key: 70617373776f72643d68756e74657232`,
 		`camelCaseWithUnder_scoreAndMore: 1`, `CamelCase-With-HyphenAndMore: 1`, `abcdefghijklmnopqrstuvwxyzABCDEF`,
 		`progress: 100%`, `%zz and %4`, `\u12`, `U+12`, `id: emlObkhiSGR-dWpvdXpj`,
+		`home: https://github.com/prometheus-community/helm-charts`, `key: 70617373776f72643d68756e74657232/x-y`,
+		`k: cGFzc3dvcmQ9aHVudGVyMg/a-b`, `k: 70617373776f72643d68756e74657232cGFzc3dvcmQ9aHVudGVyMg-_`,
 	}
 	for _, b := range corpusTexts(t, corpus) {
 		lines = append(lines, strings.Split(string(b), "\n")...)
