@@ -41,14 +41,7 @@ func TestAPIValueMatchesReference(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "forms.yaml"), []byte(forms), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// Plain manifests of the corpus and one chart; the corpus's charts
-	// render into the same node trees Parse makes.
-	paths := []string{dir, "../testdata"}
-	for _, c := range []string{"k8s-kubernetes-testdata", "k8s-website-examples", "kube-score", "kube-linter", "checkov-k8s",
-		"polaris", "kubernetes-goat", "realworld/istio/manifests/charts/base", "podinfo"} {
-		paths = append(paths, filepath.Join("../../shared/corpus", c))
-	}
-	set, err := Load(context.Background(), paths, Options{})
+	set, err := Load(context.Background(), corpusPaths(dir), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +75,18 @@ func TestAPIValueMatchesReference(t *testing.T) {
 		t.Errorf("the ConfigMaps of scalar forms (%v) and merges (%v) were not both converted directly", direct, merges)
 	}
 	t.Logf("%d objects compared, %d converted by the reference", n, slow)
+}
+
+// corpusPaths are dir (a generated tree, say), the testdata, and the plain
+// manifests of the corpus with one chart: the corpus's charts render into
+// the same node trees Parse makes.
+func corpusPaths(dir string) []string {
+	paths := []string{dir, "../testdata"}
+	for _, c := range []string{"k8s-kubernetes-testdata", "k8s-website-examples", "kube-score", "kube-linter", "checkov-k8s",
+		"polaris", "kubernetes-goat", "realworld/istio/manifests/charts/base", "podinfo"} {
+		paths = append(paths, filepath.Join("../../shared/corpus", c))
+	}
+	return paths
 }
 
 // firstDiff finds the first place two JSON values differ.

@@ -247,14 +247,23 @@ func ownDecoding(t reflect.Type) bool {
 
 var ownDecodingCache sync.Map // reflect.Type → bool
 
+// nodeValue is n's API value (directValue), nil for a nil node.
+func nodeValue(n *yaml.Node, budget *int) (any, error) {
+	if n == nil {
+		return nil, nil
+	}
+	v, err := directValue(n, 0, budget)
+	if err != nil {
+		return nil, errGiveUp
+	}
+	return v, nil
+}
+
 // viaJSON hands a value of a type with its own decoding its JSON text.
 func viaJSON(n *yaml.Node, v reflect.Value, budget *int) error {
-	var val any
-	if n != nil {
-		var err error
-		if val, err = directValue(n, 0, budget); err != nil {
-			return errGiveUp
-		}
+	val, err := nodeValue(n, budget)
+	if err != nil {
+		return err
 	}
 	b, err := json.Marshal(val)
 	if err != nil || json.Unmarshal(b, v.Addr().Interface()) != nil {
@@ -265,57 +274,51 @@ func viaJSON(n *yaml.Node, v reflect.Value, budget *int) error {
 
 // decodeScalar stores a scalar, or null for a nil node.
 func decodeScalar(n *yaml.Node, v reflect.Value, budget *int) error {
-	var val any
-	if n != nil {
-		var err error
-		if val, err = directValue(n, 0, budget); err != nil {
-			return errGiveUp
-		}
+	val, err := nodeValue(n, budget)
+	if err != nil {
+		return err
 	}
 	t := v.Type()
-	switch val := val.(type) {
-	case nil:
+	if val == nil {
 		switch t.Kind() {
 		case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface:
 			v.SetZero()
 		}
 		return nil
+	}
+	if t.Kind() == reflect.Pointer {
+		v.Set(reflect.New(t.Elem()))
+		return decodeNode(n, v.Elem(), budget)
+	}
+	switch val := val.(type) {
 	case string:
 		if !utf8.ValidString(val) {
 			return errGiveUp
 		}
-		switch {
-		case t.Kind() == reflect.String && t != jsonNumber:
+		if t.Kind() == reflect.String && t != jsonNumber {
 			v.SetString(val)
-			return nil
-		case t.Kind() == reflect.Pointer:
-			v.Set(reflect.New(t.Elem()))
-			return decodeNode(n, v.Elem(), budget)
-		case t.Kind() == reflect.Interface && t.NumMethod() == 0:
-			v.Set(reflect.ValueOf(val))
 			return nil
 		}
 	case bool:
-		switch {
-		case t.Kind() == reflect.Bool:
+		if t.Kind() == reflect.Bool {
 			v.SetBool(val)
-			return nil
-		case t.Kind() == reflect.Pointer:
-			v.Set(reflect.New(t.Elem()))
-			return decodeNode(n, v.Elem(), budget)
-		case t.Kind() == reflect.Interface && t.NumMethod() == 0:
-			v.Set(reflect.ValueOf(val))
 			return nil
 		}
 	case json.Number:
-		return decodeNumber(n, string(val), v, budget)
+		return decodeNumber(string(val), v)
+	default:
+		return errGiveUp
+	}
+	if t.Kind() == reflect.Interface && t.NumMethod() == 0 {
+		v.Set(reflect.ValueOf(val))
+		return nil
 	}
 	return errGiveUp
 }
 
 // decodeNumber stores a number as encoding/json does, giving up where it
 // would report an error.
-func decodeNumber(n *yaml.Node, s string, v reflect.Value, budget *int) error {
+func decodeNumber(s string, v reflect.Value) error {
 	t := v.Type()
 	switch t.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -339,9 +342,6 @@ func decodeNumber(n *yaml.Node, s string, v reflect.Value, budget *int) error {
 		}
 		v.SetFloat(f)
 		return nil
-	case reflect.Pointer:
-		v.Set(reflect.New(t.Elem()))
-		return decodeNode(n, v.Elem(), budget)
 	case reflect.Interface:
 		if t.NumMethod() == 0 {
 			f, err := strconv.ParseFloat(s, 64)

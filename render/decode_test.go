@@ -104,12 +104,7 @@ func TestDecodeMatchesJSON(t *testing.T) {
 	if _, err := testgen.Tree(filepath.Join(dir, "gen"), 300, 7); err != nil {
 		t.Fatal(err)
 	}
-	paths := []string{dir, "../testdata"}
-	for _, c := range []string{"k8s-kubernetes-testdata", "k8s-website-examples", "kube-score", "kube-linter", "checkov-k8s",
-		"polaris", "kubernetes-goat", "realworld/istio/manifests/charts/base", "podinfo"} {
-		paths = append(paths, filepath.Join("../../shared/corpus", c))
-	}
-	set, err := Load(context.Background(), paths, Options{})
+	set, err := Load(context.Background(), corpusPaths(dir), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
