@@ -28,8 +28,13 @@ import (
 // top) makes it give up, and decodeJSON reads the field instead, so errors
 // and edge cases are encoding/json's own. Types with their own JSON
 // decoding inside a field (a Quantity, an IntOrString, a Time) are handed
-// their JSON text as encoding/json would hand it. TestDecodeMatchesJSON
-// holds the two to the same result.
+// their JSON text as encoding/json would hand it. TestDecodeMatchesJSON,
+// TestDecodeMutations and FuzzDecode hold the two to the same result. The
+// one difference: an object with a form the direct conversion leaves to the
+// reference one (a tag, a key YAML 1.1 reads as a number) has the
+// reference's API value, which writes the whole object out and reads it
+// back; a field decoded from the node tree is read as the direct
+// conversion reads it.
 
 // errGiveUp says decodeNode met a form it leaves to decodeJSON.
 var errGiveUp = errors.New("form left to the JSON decoding")

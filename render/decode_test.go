@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -47,15 +48,34 @@ func sameDecoding(o *Object, path string, newV func() any) (diff string, direct 
 	if err != nil {
 		return err.Error(), false
 	}
+	var field *yaml.Node
 	if n, ok := plainAt(o.Node, segs); ok {
 		budget := maxVisits
 		direct = decodeNode(n, reflect.ValueOf(newV()).Elem(), &budget) == nil
+		field = n
 	}
 	got, want := newV(), newV()
 	o.Forget()
 	gotErr := o.Decode(path, got)
 	o.Forget()
-	wantErr := o.decodeJSON(path, segs, want)
+	var wantErr error
+	if budget := maxVisits; direct && directErr(o.Node, &budget) != nil {
+		// The object's API value is the reference conversion's (a tag or a
+		// key the direct one leaves to it), which re-encodes the whole
+		// object and may read a field otherwise; the field decoded from the
+		// node tree is read as the direct conversion reads it. A field
+		// holding such a form where the decoding does not look (a field
+		// of no Go field) has no direct reading to compare with.
+		budget = maxVisits
+		v, err := nodeValue(field, &budget)
+		if err != nil {
+			return "", direct
+		}
+		b, _ := json.Marshal(v)
+		wantErr = json.Unmarshal(b, want)
+	} else {
+		wantErr = o.decodeJSON(path, segs, want)
+	}
 	if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
 		return fmt.Sprintf("%s into %T: error %v, want %v", path, want, gotErr, wantErr), direct
 	}
@@ -242,4 +262,30 @@ func TestDecodeNotZero(t *testing.T) {
 	if got := fmt.Sprint(meta.Labels); !strings.Contains(got, "a:1") || !strings.Contains(got, "b:2") {
 		t.Errorf("labels %s", got)
 	}
+}
+
+// FuzzDecode: on any YAML, decoding from the node tree gives what
+// encoding/json gives on the API value, and never panics.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{
+		"spec: {template: {spec: {containers: [{name: a, image: b, ports: [{containerPort: 80}]}]}}}",
+		"spec:\n  template:\n    metadata: &m {labels: {a: b}}\n    spec: {containers: [{<<: *m, name: x, resources: {limits: {cpu: 1}}}]}",
+		"spec: {template: {spec: {containers: {a: 1}, securityContext: {runAsUser: 1.5}}}}",
+		"spec: {template: {spec: {Containers: [], hostNetwork: yes, tolerations: [~]}}}",
+		"spec: {template: !!map {spec: {}}}",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		var doc yaml.Node
+		if yaml.Unmarshal([]byte(text), &doc) != nil || len(doc.Content) == 0 {
+			return
+		}
+		o := &Object{Node: &doc}
+		for _, tg := range decodeTargets {
+			if diff, _ := sameDecoding(o, tg.path, tg.new); diff != "" {
+				t.Errorf("%q: %s", text, diff)
+			}
+		}
+	})
 }
