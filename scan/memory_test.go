@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"context"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/kubeharden/kubeharden/internal/testgen"
-	"github.com/kubeharden/kubeharden/render"
 )
 
 // heapBound is what a scan of the 20,000-file generated tree (about 140 MB
@@ -52,19 +50,7 @@ func TestScanMemoryBounded(t *testing.T) {
 		}
 	}()
 
-	ctx := context.Background()
-	sc, err := Start(All, Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := render.Load(ctx, []string{dir}, render.Options{Each: func(b render.Batch) error { return sc.Add(ctx, b) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs, err := sc.Finish(ctx, set)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set, fs := scanInBatches(t, dir, true)
 	close(done)
 	wg.Wait()
 	if len(set.Objects) < 30000 || len(fs) < 50000 {

@@ -54,11 +54,11 @@ func TestPruneKeepsGraphFindings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		whole := scanPruned(t, dir, false)
+		_, whole := scanInBatches(t, dir, false)
 		if !reflect.DeepEqual(one, whole) {
 			t.Errorf("%s: a scan batch by batch differs from one of the whole Set", dir)
 		}
-		pruned := scanPruned(t, dir, true)
+		_, pruned := scanInBatches(t, dir, true)
 		if !reflect.DeepEqual(whole, pruned) {
 			for i := 0; i < max(len(whole), len(pruned)); i++ {
 				var a, b Finding
@@ -87,7 +87,9 @@ func TestPruneKeepsGraphFindings(t *testing.T) {
 	}
 }
 
-func scanPruned(t *testing.T, dir string, prune bool) []Finding {
+// scanInBatches scans dir batch by batch as the binary does, pruning each
+// object after its own rules when prune is set.
+func scanInBatches(t *testing.T, dir string, prune bool) (*render.Set, []Finding) {
 	t.Helper()
 	ctx := context.Background()
 	sc, err := Start(All, Config{})
@@ -103,5 +105,5 @@ func scanPruned(t *testing.T, dir string, prune bool) []Finding {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fs
+	return set, fs
 }
