@@ -3,6 +3,7 @@ package scan
 import (
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"regexp"
 	"slices"
@@ -104,8 +105,8 @@ type ruleDetector struct {
 	id        string
 	d         *detect.Detector
 	multiline bool
-	// mayMatch, when set, tells whether the rule's expression can match
-	// with a keyword ending at end of the (lowercased) text; a keyword
+	// mayMatch, when set, tells whether gitleaks can report a match of the
+	// rule's expression with a keyword ending at end of the text; a keyword
 	// where it cannot opens no window.
 	mayMatch func(text []byte, end int) bool
 	// before is how many lines before a keyword's a window starts.
@@ -114,6 +115,82 @@ type ruleDetector struct {
 	// nothing of a file whose path it does not match, so its text need not
 	// be searched.
 	path *regexp.Regexp
+	// re, secretGroup and entropy are the rule's expression, the group
+	// holding its secret and its entropy threshold: mayFind tests a window
+	// with them before gitleaks does.
+	re          *regexp.Regexp
+	secretGroup int
+	entropy     float64
+}
+
+// mayFind reports whether gitleaks can report a finding of rd's rule in
+// raw: whether the rule's expression matches, and, when the rule has an
+// entropy threshold, whether a match's secret is above it. It computes
+// matches and secrets as gitleaks' detectRule does, which then drops every
+// match whose secret's entropy is not above the threshold before any other
+// test: a window where mayFind is false yields no finding, and gitleaks
+// runs on the others. Most windows of the generic rule match its
+// expression (any "key: value" of ten characters) with a value of low
+// entropy (a name, a path), and gitleaks runs the expression twice per
+// window and again per match, so this halves the cost of secret search.
+func (rd *ruleDetector) mayFind(raw string) bool {
+	if rd.re == nil {
+		return true
+	}
+	ms := rd.re.FindAllStringIndex(raw, -1)
+	if len(ms) == 0 || rd.entropy == 0 {
+		return len(ms) > 0
+	}
+	for _, m := range ms {
+		if shannonEntropy(ruleSecret(rd.re, rd.secretGroup, strings.Trim(raw[m[0]:m[1]], "\n"))) > rd.entropy-entropySlack {
+			return true
+		}
+	}
+	return false
+}
+
+// ruleSecret is the secret gitleaks takes from a match: the rule's secret
+// group, or else the first group that is not empty, or else the match.
+func ruleSecret(re *regexp.Regexp, group int, match string) string {
+	groups := re.FindStringSubmatch(match)
+	if len(groups) < 2 {
+		return match
+	}
+	if group > 0 {
+		if len(groups) <= group {
+			return "" // gitleaks skips the match; config validation prevents it
+		}
+		return groups[group]
+	}
+	for _, g := range groups[1:] {
+		if g != "" {
+			return g
+		}
+	}
+	return match
+}
+
+// entropySlack covers rounding: gitleaks sums the entropy over a map, in
+// no fixed order, so the last bits of its value vary; a secret within this
+// of the threshold goes to gitleaks.
+const entropySlack = 1e-9
+
+// shannonEntropy is gitleaks' measure of a secret: bits per character over
+// the runes of s, each rune's frequency taken over s's length in bytes.
+func shannonEntropy(s string) float64 {
+	if s == "" {
+		return 0
+	}
+	counts := map[rune]int{}
+	for _, r := range s {
+		counts[r]++
+	}
+	inv, e := 1/float64(len(s)), 0.0
+	for _, n := range counts {
+		f := float64(n) * inv
+		e -= f * math.Log2(f)
+	}
+	return e
 }
 
 // secretManifestRule is gitleaks' rule for Secret manifests. secret-manifest
@@ -156,8 +233,10 @@ func newSecrets(cfg config.Config) *secrets {
 		rd := &ruleDetector{id: id, d: detect.NewDetector(one)}
 		rd.multiline = r.Regex != nil && (strings.Contains(r.Regex.String(), `[\s\S`) || strings.Contains(r.Regex.String(), `(?s`))
 		rd.before, rd.path = windowContext, r.Path
+		rd.re, rd.secretGroup, rd.entropy = r.Regex, r.SecretGroup, r.Entropy
 		if id == "generic-api-key" && r.Regex != nil && r.Regex.String() == genericAPIKeyRegex {
-			rd.mayMatch = genericMayMatch
+			distinct := minDistinct(r.Entropy)
+			rd.mayMatch = func(text []byte, end int) bool { return genericMayFind(text, end, distinct) }
 			// Every match holds one of the rule's keywords, and what may
 			// precede it ([\w.-]{0,50}) holds no newline: a match starts on
 			// its keyword's line.

@@ -39,40 +39,56 @@ func TestGenericPrefilterMatchesRule(t *testing.T) {
 }
 
 // TestGenericPrefilterSound: wherever the generic expression matches, one
-// of its keywords in the match passes genericMayMatch, so the windows the
-// prefilter drops hold no match. Checked on random text built from the
+// of its keywords in the match passes genericMayFind without a bound on
+// the value, and wherever gitleaks would report the match (its secret's
+// entropy above the rule's threshold), one passes it with the rule's
+// bound: the windows the prefilter drops hold no match, and the keywords
+// it passes over no finding. Checked on random text built from the
 // expression's own parts and on a generated tree of manifests.
 func TestGenericPrefilterSound(t *testing.T) {
 	s, err := defaultSecrets()
 	if err != nil {
 		t.Fatal(err)
 	}
-	re := s.d.Config.Rules["generic-api-key"].Regex
+	rule := s.d.Config.Rules["generic-api-key"]
+	re, distinct := rule.Regex, minDistinct(rule.Entropy)
+	if distinct != 12 {
+		t.Fatalf("minDistinct(%v) = %d, want 12", rule.Entropy, distinct)
+	}
+	reportable := 0
 	check := func(text []byte) (matches int) {
 		lower := bytes.ToLower(text)
-		if len(lower) != len(text) {
-			return 0
+		if wholeText(text, lower) {
+			return 0 // windows() searches the whole text
 		}
 		hits := s.keywords.Match(lower)
-		for _, m := range re.FindAllIndex(text, -1) {
-			matches++
-			ok := false
+		passes := func(m []int, distinct int) bool {
 			for _, h := range hits {
 				start, end := int(h.Pos()), int(h.Pos())+len(h.Match())
-				if start >= m[0] && end <= m[1] && genericMayMatch(lower, end) {
-					ok = true
-					break
+				if start >= m[0] && end <= m[1] && genericMayFind(text, end, distinct) {
+					return true
 				}
 			}
-			if !ok {
+			return false
+		}
+		for _, m := range re.FindAllIndex(text, -1) {
+			matches++
+			if !passes(m, 0) {
 				t.Errorf("the prefilter rejects every keyword of a match: %q", text[m[0]:m[1]])
+			}
+			secret := ruleSecret(re, rule.SecretGroup, strings.Trim(string(text[m[0]:m[1]]), "\n"))
+			if shannonEntropy(secret) > rule.Entropy-entropySlack {
+				reportable++
+				if !passes(m, distinct) {
+					t.Errorf("the prefilter rejects every keyword of a match with a secret of entropy %.2f: %q", shannonEntropy(secret), text[m[0]:m[1]])
+				}
 			}
 		}
 		return matches
 	}
 	parts := []string{"key", "api", "API", "Api", "token", "secret", "passwd", "password", "auth", "access", "creds", "credential",
 		"_", "-", ".", " ", "\t", "\n", "'", "\"", "`", "=", ">", ":", "::", "|", "?", ",", ";", "\\n", "+", "/",
-		"abcdefghij", "ABCD1234", "x9Kq", "0123456789", "zz", "Q", "é"}
+		"abcdefghij", "ABCD1234", "x9Kq", "0123456789", "zz", "Q", "é", "tOken", "Zx8Qw3Rt", "p+q/r=", "=="}
 	r := rand.New(rand.NewPCG(1, 2))
 	total := 0
 	for range 20000 {
@@ -82,8 +98,8 @@ func TestGenericPrefilterSound(t *testing.T) {
 		}
 		total += check([]byte(b.String()))
 	}
-	if total < 1000 {
-		t.Fatalf("only %d matches in the random texts: they test little", total)
+	if total < 1000 || reportable < 200 {
+		t.Fatalf("only %d matches, %d with a secret gitleaks reports, in the random texts: they test little", total, reportable)
 	}
 	dir := t.TempDir()
 	if _, err := testgen.Tree(dir, 200, 3); err != nil {
@@ -104,5 +120,5 @@ func TestGenericPrefilterSound(t *testing.T) {
 	if tree == 0 {
 		t.Fatal("no match in the generated tree")
 	}
-	t.Logf("%d matches in random texts, %d in the generated tree, each with a keyword the prefilter keeps", total, tree)
+	t.Logf("%d matches in random texts, %d in the generated tree, %d with a secret gitleaks reports, each with a keyword the prefilter keeps", total, tree, reportable)
 }

@@ -38,8 +38,12 @@ func (s *secrets) findLeaks(file string, text []byte) []leak {
 		if rd.path != nil && !rd.path.MatchString(file) {
 			return
 		}
+		raw := string(text[w.start:w.end])
+		if !rd.mayFind(raw) {
+			return
+		}
 		//lint:ignore SA1019 gitleaks v8 has no other call that takes a path and a start line; v9 replaces detect.Fragment with sources.Fragment
-		for _, f := range rd.d.Detect(detect.Fragment{Raw: string(text[w.start:w.end]), FilePath: file, StartLine: w.line}) {
+		for _, f := range rd.d.Detect(detect.Fragment{Raw: raw, FilePath: file, StartLine: w.line}) {
 			out = append(out, leak{rule: f.RuleID, description: f.Description, line: f.StartLine, column: column(f.StartLine, w.line, f.StartColumn), secret: f.Secret})
 		}
 	}
@@ -164,6 +168,15 @@ func (s *secrets) windows(text []byte) (map[*ruleDetector][]window, []window) {
 	if len(matches) == 0 {
 		return nil, decoded
 	}
+	if wholeText(text, lower) {
+		out := map[*ruleDetector][]window{}
+		for _, m := range matches {
+			for _, rd := range s.byKeyword[string(m.Match())] {
+				out[rd] = []window{{0, len(text), 1}}
+			}
+		}
+		return out, decoded
+	}
 	lineOf := func(off int) int {
 		return sort.Search(len(starts), func(i int) bool { return starts[i] > off }) - 1
 	}
@@ -172,7 +185,7 @@ func (s *secrets) windows(text []byte) (map[*ruleDetector][]window, []window) {
 	for _, m := range matches {
 		l := lineOf(int(m.Pos()))
 		for _, rd := range s.byKeyword[string(m.Match())] {
-			if rd.mayMatch != nil && !rd.mayMatch(lower, int(m.Pos())+len(m.Match())) {
+			if rd.mayMatch != nil && !rd.mayMatch(text, int(m.Pos())+len(m.Match())) {
 				continue
 			}
 			to := l + windowContext
@@ -204,6 +217,16 @@ func (s *secrets) windows(text []byte) (map[*ruleDetector][]window, []window) {
 		flush()
 	}
 	return out, decoded
+}
+
+// wholeText reports whether the rules with a keyword in text run on the
+// whole of it, as gitleaks runs them, rather than on windows around their
+// keywords: when lowercasing changed the length of a character (the Kelvin
+// sign becomes a k), offsets in lower are not offsets in text; and when the
+// text holds a ſ, a case-insensitive expression matches it where a keyword
+// has an s (ſecret), which no search of the lowercased text finds.
+func wholeText(text, lower []byte) bool {
+	return len(lower) != len(text) || bytes.Contains(lower, []byte("ſ"))
 }
 
 // hidesKeyword reports whether gitleaks' decoder, at its depth, turns the

@@ -86,6 +86,30 @@ func TestWindowsMatchWholeFiles(t *testing.T) {
 	t.Logf("%d files, %d findings; whole files %v, windows %v", len(files), found, whole, windowed)
 }
 
+// TestWindowsFoldedLetters: gitleaks' case-insensitive expressions match
+// a ſ where a keyword has an s, and a Kelvin sign where it has a k, which a
+// search for keywords in lowercased text does not find (ſ) or finds at
+// another offset (the Kelvin sign lowercases to one byte): such texts are
+// searched whole, and findings match gitleaks' on whole files.
+func TestWindowsFoldedLetters(t *testing.T) {
+	s, err := defaultSecrets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{
+		"apiVersion: v1\nkind: ConfigMap\ndata:\n  key: plain\n  ſecret: Zx8Qw3Rt0a9b7c6d5e4f\n",
+		"data:\n  \u212aey: Zx8Qw3Rt0a9b7c6d5e4f\n  token: Ab3Cd5Ef7Gh9Ij1Kl3Mn5\n",
+		// Sixty Kelvin signs: lowercased, the password is 120 bytes, 30
+		// lines, before where it is.
+		"# " + strings.Repeat("\u212a", 60) + "\n" + strings.Repeat("a: 1\n", 30) + "password: Ab3Cd5Ef7Gh9Ij1Kl3Mn5\n",
+	} {
+		got, want := leakSet(s.findLeaks("x.yaml", []byte(text))), leakSet(s.findLeaksWhole("x.yaml", []byte(text)))
+		if len(want) == 0 || !slices.Equal(got, want) {
+			t.Errorf("%q: windows %v, whole %v", text, got, want)
+		}
+	}
+}
+
 // TestGitleaksTestdata: on gitleaks' own test data, our detection finds
 // what gitleaks finds.
 func TestGitleaksTestdata(t *testing.T) {
