@@ -26,25 +26,34 @@ func (in *instrumentation) mapFile(marked, plain string) *fileMap {
 		return nil
 	}
 	var b strings.Builder
-	var marks, starts []int32
+	b.Grow(len(marked))
+	marks, starts := make([]int32, 0, len(marked)), make([]int32, 0, len(marked))
 	cur, curStart := int32(-1), int32(0)
-	for i := 0; i < len(marked); {
-		r, w := utf8.DecodeRuneInString(marked[i:])
-		if r == markOpen {
-			if j := strings.IndexRune(marked[i:], markClose); j > 0 {
-				if id, err := strconv.Atoi(marked[i+w : i+j]); err == nil && id < len(in.marks) {
-					cur, curStart = int32(id), int32(b.Len())
-					i += j + utf8.RuneLen(markClose)
-					continue
-				}
-			}
-		}
-		b.WriteString(marked[i : i+w])
-		for k := 0; k < w; k++ {
+	copyText := func(t string) {
+		b.WriteString(t)
+		for range len(t) {
 			marks = append(marks, cur)
 			starts = append(starts, curStart)
 		}
-		i += w
+	}
+	open, closeLen := utf8.RuneLen(markOpen), utf8.RuneLen(markClose)
+	for i := 0; i < len(marked); {
+		j := strings.IndexRune(marked[i:], markOpen)
+		if j < 0 {
+			copyText(marked[i:])
+			break
+		}
+		copyText(marked[i : i+j])
+		i += j
+		if k := strings.IndexRune(marked[i:], markClose); k > 0 {
+			if id, err := strconv.Atoi(marked[i+open : i+k]); err == nil && id < in.marks.len() {
+				cur, curStart = int32(id), int32(b.Len())
+				i += k + closeLen
+				continue
+			}
+		}
+		copyText(marked[i : i+open]) // not a marker: text
+		i += open
 	}
 	stripped := b.String()
 	if stripped == plain {
@@ -200,7 +209,7 @@ func (in *instrumentation) origin(m *fileMap, off int) (id int, line, col int, o
 	if id < 0 {
 		return -1, 0, 0, false
 	}
-	mk := in.marks[id]
+	mk := *in.marks.at(id)
 	if !mk.isText {
 		return id, mk.line, mk.col, true
 	}

@@ -99,7 +99,7 @@ func (l *helmLocator) locatePart(key *yaml.Node, from, to int) (loc Location, ok
 	if !ok {
 		return Location{}, false
 	}
-	mk := l.in.marks[id]
+	mk := *l.in.marks.at(id)
 	file, archived := fileOf(l.srcs, mk.name)
 	if archived {
 		return Location{}, false
@@ -188,7 +188,7 @@ func (l *helmLocator) markAt(n *yaml.Node) (id int, pos Pos, ok bool) {
 	if !ok {
 		return -1, Pos{}, false
 	}
-	file, _ := fileOf(l.srcs, l.in.marks[id].name)
+	file, _ := fileOf(l.srcs, l.in.marks.at(id).name)
 	return id, Pos{File: file, Line: line, Column: c}, true
 }
 
@@ -212,7 +212,7 @@ func (l *helmLocator) find(n *yaml.Node) Location {
 	// A field whose value an action read from .Values: the values line.
 	if known && info.value != nil && info.value != n {
 		kid, _, _ := l.markAt(n)
-		if id, tpos, ok := l.markAt(info.value); ok && id != kid && l.in.marks[id].values != nil && l.blockFrom(info.value, id) {
+		if id, tpos, ok := l.markAt(info.value); ok && id != kid && l.in.marks.at(id).values != nil && l.blockFrom(info.value, id) {
 			if loc, ok := l.valuesLocation(id, nil, n, tpos, nil); ok {
 				if info.value.Kind == yaml.ScalarNode {
 					loc.Related = append(loc.Related, l.otherValues(n, info.value, id, loc.Pos)...)
@@ -227,7 +227,7 @@ func (l *helmLocator) find(n *yaml.Node) Location {
 		return l.approx(n)
 	}
 	// A field inside a block an action dumped from .Values (toYaml).
-	if mk := l.in.marks[id]; mk.values != nil && known {
+	if mk := l.in.marks.at(id); mk.values != nil && known {
 		rel := []Segment{info.seg}
 		top := n
 		for p := info.parent; p != nil; {
@@ -250,7 +250,7 @@ func (l *helmLocator) find(n *yaml.Node) Location {
 			return loc
 		}
 	}
-	if _, archived := fileOf(l.srcs, l.in.marks[id].name); archived {
+	if _, archived := fileOf(l.srcs, l.in.marks.at(id).name); archived {
 		// Lines inside a chart archive cannot be edited in place.
 		return Location{Pos: Pos{File: tpos.File, Line: 1, Column: 1}, Approx: true, Related: []Related{l.renderedBy(id, tpos)}}
 	}
@@ -276,7 +276,7 @@ func (l *helmLocator) otherValues(key, v *yaml.Node, first int, primary Pos) []R
 			continue
 		}
 		seen[id] = true
-		mk := l.in.marks[id]
+		mk := *l.in.marks.at(id)
 		if mk.values == nil {
 			continue
 		}
@@ -307,7 +307,7 @@ func (l *helmLocator) blockFrom(v *yaml.Node, id int) bool {
 // valuesLocation points at the values line that supplies the field the
 // mark's action reads, with the template line as related.
 func (l *helmLocator) valuesLocation(id int, rel []Segment, n *yaml.Node, tpos Pos, item *yaml.Node) (Location, bool) {
-	return l.valuesAt(id, l.in.marks[id].values, rel, l.hints(n, rel), tpos, item)
+	return l.valuesAt(id, l.in.marks.at(id).values, rel, l.hints(n, rel), tpos, item)
 }
 
 // hints lists the indexes of the sequence items that hold n, innermost
@@ -339,7 +339,7 @@ func (l *helmLocator) hints(n *yaml.Node, rel []Segment) []int {
 
 // valuesAt is valuesLocation for the .Values path p that mark id reads.
 func (l *helmLocator) valuesAt(id int, p []string, rel []Segment, hints []int, tpos Pos, item *yaml.Node) (Location, bool) {
-	mk := l.in.marks[id]
+	mk := *l.in.marks.at(id)
 	vpos, exact, empty, ok := l.vctx.resolve(l.chart, p, rel, hints, item)
 	for _, f := range mk.fallback {
 		if ok && !empty {
@@ -376,7 +376,7 @@ func (l *helmLocator) valuesAt(id int, p []string, rel []Segment, hints []int, t
 
 // renderedBy is the template side of a values position.
 func (l *helmLocator) renderedBy(id int, tpos Pos) Related {
-	src, name := sourceOf(l.srcs, l.in.marks[id].name)
+	src, name := sourceOf(l.srcs, l.in.marks.at(id).name)
 	msg := "rendered by " + name + ":" + strconv.Itoa(tpos.Line)
 	if src != nil && src.tgz {
 		msg += " in " + src.dir

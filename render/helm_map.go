@@ -72,7 +72,7 @@ func (s *tplSource) pos(off int) (int, int) {
 // An instrumentation holds the marks of a chart tree whose templates are
 // temporarily replaced by instrumented copies.
 type instrumentation struct {
-	marks   []mark
+	marks   markList
 	sources map[string]*tplSource
 	saved   []savedTemplate
 	defines bool
@@ -84,6 +84,31 @@ type instrumentation struct {
 	roots map[string][][]string
 	trees *templateTrees
 }
+
+// A markList holds marks in blocks of markBlock: a chart's templates make
+// hundreds of thousands, and adding one never copies the others.
+type markList struct {
+	blocks [][]mark
+	n      int
+}
+
+const markBlock = 1024
+
+// add appends m and returns its id.
+func (l *markList) add(m mark) int {
+	if l.n%markBlock == 0 {
+		l.blocks = append(l.blocks, make([]mark, 0, markBlock))
+	}
+	b := &l.blocks[len(l.blocks)-1]
+	*b = append(*b, m)
+	l.n++
+	return l.n - 1
+}
+
+// at returns the mark with id, which add returned.
+func (l *markList) at(id int) *mark { return &l.blocks[id/markBlock][id%markBlock] }
+
+func (l *markList) len() int { return l.n }
 
 // chartOfTemplate returns the chart part of a template's name.
 func chartOfTemplate(name string) string {
@@ -360,8 +385,7 @@ func (in *instrumentation) instrumentOne(name, src string) (out string, ok bool)
 	add := func(m mark, at int, text string, n parse.Node) {
 		m.name = name
 		m.line, m.col = s.pos(m.offset)
-		id := len(in.marks)
-		in.marks = append(in.marks, m)
+		id := in.marks.add(m)
 		marker := string(markOpen) + strconv.Itoa(id) + string(markClose)
 		ins = append(ins, insertion{at, strings.Replace(text, "ID", marker, 1)})
 		before[n] = append(before[n], marker)
@@ -438,6 +462,11 @@ func (in *instrumentation) instrumentOne(name, src string) (out string, ok bool)
 	}()
 	sort.SliceStable(ins, func(i, j int) bool { return ins[i].offset < ins[j].offset })
 	var b strings.Builder
+	size := len(src)
+	for _, x := range ins {
+		size += len(x.text)
+	}
+	b.Grow(size)
 	last := 0
 	for _, x := range ins {
 		b.WriteString(src[last:x.offset])
@@ -556,6 +585,7 @@ func unmark(s string) string {
 		return s
 	}
 	var b strings.Builder
+	b.Grow(len(s))
 	for {
 		i := strings.IndexRune(s, markOpen)
 		if i < 0 {

@@ -58,7 +58,7 @@ func TestSeededMarkedRender(t *testing.T) {
 			for name, text := range out {
 				out[name] = markerRE.ReplaceAllStringFunc(text, func(m string) string {
 					id, _ := strconv.Atoi(m[len(string(markOpen)) : len(m)-len(string(markClose))])
-					mk := in.marks[id]
+					mk := in.marks.at(id)
 					return fmt.Sprintf("<%s:%d:%v>", mk.name, mk.offset, mk.isText)
 				})
 			}

@@ -217,7 +217,9 @@ data:
 // TestHelmMapFile: renders that differ only in values keep exact lines;
 // renders whose shape the markers changed are lined up approximately.
 func TestHelmMapFile(t *testing.T) {
-	in := &instrumentation{marks: []mark{{name: "c/templates/a.yaml", offset: 0, text: "a: 1\nb: ", isText: true}, {name: "c/templates/a.yaml", offset: 8, line: 2, col: 4}}}
+	in := &instrumentation{}
+	in.marks.add(mark{name: "c/templates/a.yaml", offset: 0, text: "a: 1\nb: ", isText: true})
+	in.marks.add(mark{name: "c/templates/a.yaml", offset: 8, line: 2, col: 4})
 	in.sources = map[string]*tplSource{"c/templates/a.yaml": newTplSource("a: 1\nb: {{ x }}\n")}
 	mk := func(id int) string { return string(markOpen) + strconv.Itoa(id) + string(markClose) }
 	m := in.mapFile(mk(0)+"a: 1\nb: "+mk(1)+"xyz\n", "a: 1\nb: abc\n")

@@ -29,7 +29,11 @@ var (
 // secrets is a gitleaks detector with the keyword index that finds where
 // its rules can match.
 type secrets struct {
-	d        *detect.Detector
+	// cfg is the configuration as read; whole is gitleaks' detector of it,
+	// made on first use: only the reference search (findLeaksWhole) runs
+	// it.
+	cfg      config.Config
+	whole    func() *detect.Detector
 	keywords ahocorasick.Trie
 	// byKeyword lists, for each keyword, the one-rule detectors of the rules
 	// that have it; each runs only on the lines around its keywords. Their
@@ -39,7 +43,8 @@ type secrets struct {
 	always []*ruleDetector
 	// all runs every rule, on lines whose decoded form (base64, hex,
 	// percent or unicode escapes) holds a keyword the raw text hides.
-	all *detect.Detector
+	// It is made on first use: few texts hide a keyword.
+	all func() *detect.Detector
 	// decoded caches hidesKeyword's verdict by line within one scan:
 	// templates and values repeat lines, and decoding is a quarter of the
 	// search. nil means no cache.
@@ -198,10 +203,16 @@ func shannonEntropy(s string) float64 {
 // it is not searched at all, for its expression spans 300 lines.
 const secretManifestRule = "kubernetes-secret-yaml"
 
+// maxDecodeDepth is how many times gitleaks decodes what it decodes: its
+// own default.
+const maxDecodeDepth = 5
+
 func newSecrets(cfg config.Config) *secrets {
-	d := detect.NewDetector(cfg)
-	d.MaxDecodeDepth = 5 // gitleaks' own default
-	s := &secrets{d: d}
+	s := &secrets{cfg: cfg, whole: sync.OnceValue(func() *detect.Detector {
+		d := detect.NewDetector(cfg)
+		d.MaxDecodeDepth = maxDecodeDepth
+		return d
+	})}
 	s.keywords = *ahocorasick.NewTrieBuilder().AddStrings(slices.Collect(maps.Keys(cfg.Keywords))).Build()
 	wcfg := cfg
 	wcfg.Allowlists = nil
@@ -215,20 +226,27 @@ func newSecrets(cfg config.Config) *secrets {
 		}
 		wcfg.Allowlists = append(wcfg.Allowlists, a)
 	}
-	s.all = detect.NewDetector(wcfg)
-	s.all.MaxDecodeDepth = d.MaxDecodeDepth
+	s.all = sync.OnceValue(func() *detect.Detector {
+		d := detect.NewDetector(wcfg)
+		d.MaxDecodeDepth = maxDecodeDepth
+		return d
+	})
 	s.byKeyword = map[string][]*ruleDetector{}
 	for id, r := range cfg.Rules {
 		if id == secretManifestRule {
 			continue
 		}
+		// The rule's detector runs it on every fragment it is given, as
+		// gitleaks runs a rule without keywords: it is given windows
+		// around the rule's keywords only, or whole texts for a rule
+		// without any. So it has no keyword index to build and search
+		// (gitleaks' index takes 2 KB a state).
+		kr := r
+		kr.Keywords = nil
 		one := wcfg
-		one.Rules = map[string]config.Rule{id: r}
+		one.Rules = map[string]config.Rule{id: kr}
 		one.OrderedRules = []string{id}
 		one.Keywords = map[string]struct{}{}
-		for _, k := range r.Keywords {
-			one.Keywords[strings.ToLower(k)] = struct{}{}
-		}
 		// Raw text only: decoded text is the decoding windows' work.
 		rd := &ruleDetector{id: id, d: detect.NewDetector(one)}
 		rd.multiline = r.Regex != nil && (strings.Contains(r.Regex.String(), `[\s\S`) || strings.Contains(r.Regex.String(), `(?s`))
@@ -245,12 +263,22 @@ func newSecrets(cfg config.Config) *secrets {
 		if len(r.Keywords) == 0 {
 			s.always = append(s.always, rd)
 		}
-		for k := range one.Keywords {
+		for k := range keywordSet(r.Keywords) {
 			s.byKeyword[k] = append(s.byKeyword[k], rd)
 		}
 	}
 	sort.Slice(s.always, func(i, j int) bool { return s.always[i].id < s.always[j].id })
 	return s
+}
+
+// keywordSet is a rule's keywords lowercased, each once, as gitleaks
+// indexes them.
+func keywordSet(ks []string) map[string]struct{} {
+	set := make(map[string]struct{}, len(ks))
+	for _, k := range ks {
+		set[strings.ToLower(k)] = struct{}{}
+	}
+	return set
 }
 
 // quietGitleaks keeps gitleaks' logger, which can print matches, silent.

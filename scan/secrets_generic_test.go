@@ -50,7 +50,7 @@ func TestGenericPrefilterSound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rule := s.d.Config.Rules["generic-api-key"]
+	rule := s.cfg.Rules["generic-api-key"]
 	re, distinct := rule.Regex, minDistinct(rule.Entropy)
 	if distinct != 12 {
 		t.Fatalf("minDistinct(%v) = %d, want 12", rule.Entropy, distinct)

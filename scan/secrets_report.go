@@ -297,13 +297,13 @@ func renderedSecrets(p *Pass, d *secrets, set *render.Set, reported map[string]b
 	}
 	for _, t := range set.Texts {
 		sources[t.File] = string(t.Data)
-		for _, tok := range strings.FieldsFunc(sources[t.File], blankOrQuote) {
+		for tok := range strings.FieldsFuncSeq(sources[t.File], blankOrQuote) {
 			tokens[tok] = true
 		}
 	}
 	// A value whose every token stands in some text read was searched there.
 	searched := func(value string) bool {
-		for _, tok := range strings.FieldsFunc(value, blankOrQuote) {
+		for tok := range strings.FieldsFuncSeq(value, blankOrQuote) {
 			if !tokens[tok] {
 				return false
 			}

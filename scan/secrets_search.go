@@ -28,7 +28,7 @@ type leak struct {
 func (s *secrets) findLeaks(file string, text []byte) []leak {
 	// gitleaks checks the global path allowlists on every fragment: check
 	// them once a file.
-	for _, a := range s.d.Config.Allowlists {
+	for _, a := range s.cfg.Allowlists {
 		if a.MatchCondition != config.AllowlistMatchAnd && a.PathAllowed(file) {
 			return nil
 		}
@@ -58,7 +58,7 @@ func (s *secrets) findLeaks(file string, text []byte) []leak {
 	}
 	for _, w := range decoded {
 		//lint:ignore SA1019 gitleaks v8 has no other call that takes a path and a start line; v9 replaces detect.Fragment with sources.Fragment
-		for _, f := range s.all.Detect(detect.Fragment{Raw: string(text[w.start:w.end]), FilePath: file, StartLine: w.line}) {
+		for _, f := range s.all().Detect(detect.Fragment{Raw: string(text[w.start:w.end]), FilePath: file, StartLine: w.line}) {
 			if f.RuleID == secretManifestRule {
 				continue
 			}
@@ -108,7 +108,7 @@ func dropGeneric(ls []leak) []leak {
 func (s *secrets) findLeaksWhole(file string, text []byte) []leak {
 	var out []leak
 	//lint:ignore SA1019 gitleaks v8 has no other call that takes a path and a start line; v9 replaces detect.Fragment with sources.Fragment
-	for _, f := range s.d.Detect(detect.Fragment{Raw: string(text), FilePath: file, StartLine: 1}) {
+	for _, f := range s.whole().Detect(detect.Fragment{Raw: string(text), FilePath: file, StartLine: 1}) {
 		if f.RuleID == secretManifestRule {
 			continue
 		}
@@ -252,7 +252,7 @@ func (s *secrets) hidesKeyword(line []byte) bool {
 func (s *secrets) decodeHidesKeyword(cur string) bool {
 	var segs []*codec.EncodedSegment
 	dec := codec.NewDecoder()
-	for depth := 0; depth < s.d.MaxDecodeDepth; depth++ {
+	for depth := 0; depth < maxDecodeDepth; depth++ {
 		cur, segs = dec.Decode(cur, segs)
 		if len(segs) == 0 {
 			return false
