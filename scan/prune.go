@@ -40,6 +40,9 @@ func pruneObject(o *render.Object) {
 		}
 		return
 	case o.Kind == "Service" && o.APIVersion == "v1":
+		if md := child(o.Node, "metadata"); md != nil {
+			emptyLabels(md)
+		}
 		if spec := child(o.Node, "spec"); spec != nil {
 			keepKeys(spec, []string{"type", "selector"})
 		}
