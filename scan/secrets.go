@@ -126,53 +126,91 @@ type ruleDetector struct {
 	re          *regexp.Regexp
 	secretGroup int
 	entropy     float64
+	// allow are the allowlists mayFind applies (matchAllowlists).
+	allow []*config.Allowlist
 }
 
 // mayFind reports whether gitleaks can report a finding of rd's rule in
-// raw: whether the rule's expression matches, and, when the rule has an
-// entropy threshold, whether a match's secret is above it. It computes
-// matches and secrets as gitleaks' detectRule does, which then drops every
-// match whose secret's entropy is not above the threshold before any other
-// test: a window where mayFind is false yields no finding, and gitleaks
-// runs on the others. Most windows of the generic rule match its
-// expression (any "key: value" of ten characters) with a value of low
-// entropy (a name, a path), and gitleaks runs the expression twice per
-// window and again per match, so this halves the cost of secret search.
+// raw. It computes the rule's matches and their secrets as gitleaks'
+// detectRule does, and the tests detectRule drops a match by that need no
+// more than the match: a secret whose entropy is not above the rule's
+// threshold, and one an allowlist accepts by its stop words or by an
+// expression on the secret or the match (allowlists that need all their
+// conditions, or test the line, are left to gitleaks). A window where
+// mayFind is false yields no finding; gitleaks runs on the others. Most
+// windows of the generic rule match its expression (any "key: value" of
+// ten characters) with a value of low entropy (a name, a path) or with a
+// stop word (a long random value holds one), and gitleaks runs the
+// expression twice per window and again per match: this halves the cost
+// of secret search.
 func (rd *ruleDetector) mayFind(raw string) bool {
 	if rd.re == nil {
 		return true
 	}
-	ms := rd.re.FindAllStringIndex(raw, -1)
-	if len(ms) == 0 || rd.entropy == 0 {
-		return len(ms) > 0
-	}
-	for _, m := range ms {
-		if shannonEntropy(ruleSecret(rd.re, rd.secretGroup, strings.Trim(raw[m[0]:m[1]], "\n"))) > rd.entropy-entropySlack {
+	for _, m := range rd.re.FindAllStringIndex(raw, -1) {
+		match := strings.Trim(raw[m[0]:m[1]], "\n")
+		secret, ok := ruleSecret(rd.re, rd.secretGroup, match)
+		if !ok || (rd.entropy != 0 && shannonEntropy(secret) <= rd.entropy-entropySlack) {
+			continue
+		}
+		if !slices.ContainsFunc(rd.allow, func(a *config.Allowlist) bool { return allowed(a, secret, match) }) {
 			return true
 		}
 	}
 	return false
 }
 
+// allowed reports whether allowlist a, which needs any one of its
+// conditions, accepts a finding of secret in match without looking at its
+// line: by a stop word in the secret, or by an expression on the secret or
+// the match. gitleaks checks a's paths and commits on the fragment before
+// any match.
+func allowed(a *config.Allowlist, secret, match string) bool {
+	if stop, _ := a.ContainsStopWord(secret); stop {
+		return true
+	}
+	switch a.RegexTarget {
+	case "", "secret":
+		return a.RegexAllowed(secret)
+	case "match":
+		return a.RegexAllowed(match)
+	}
+	return false
+}
+
+// matchAllowlists are the allowlists, of the rule's and the global ones,
+// that accept a finding on any one of their conditions: allowed tests them.
+func matchAllowlists(global, rule []*config.Allowlist) []*config.Allowlist {
+	var out []*config.Allowlist
+	for _, a := range slices.Concat(global, rule) {
+		if a != nil && a.MatchCondition != config.AllowlistMatchAnd {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // ruleSecret is the secret gitleaks takes from a match: the rule's secret
-// group, or else the first group that is not empty, or else the match.
-func ruleSecret(re *regexp.Regexp, group int, match string) string {
+// group, or else the first group that is not empty, or else the match;
+// false when gitleaks skips the match (a secret group the expression
+// lacks, which configuration checks prevent).
+func ruleSecret(re *regexp.Regexp, group int, match string) (string, bool) {
 	groups := re.FindStringSubmatch(match)
 	if len(groups) < 2 {
-		return match
+		return match, true
 	}
 	if group > 0 {
 		if len(groups) <= group {
-			return "" // gitleaks skips the match; config validation prevents it
+			return "", false
 		}
-		return groups[group]
+		return groups[group], true
 	}
 	for _, g := range groups[1:] {
 		if g != "" {
-			return g
+			return g, true
 		}
 	}
-	return match
+	return match, true
 }
 
 // entropySlack covers rounding: gitleaks sums the entropy over a map, in
@@ -252,6 +290,7 @@ func newSecrets(cfg config.Config) *secrets {
 		rd.multiline = r.Regex != nil && (strings.Contains(r.Regex.String(), `[\s\S`) || strings.Contains(r.Regex.String(), `(?s`))
 		rd.before, rd.path = windowContext, r.Path
 		rd.re, rd.secretGroup, rd.entropy = r.Regex, r.SecretGroup, r.Entropy
+		rd.allow = matchAllowlists(wcfg.Allowlists, r.Allowlists)
 		if id == "generic-api-key" && r.Regex != nil && r.Regex.String() == genericAPIKeyRegex {
 			distinct := minDistinct(r.Entropy)
 			rd.mayMatch = func(text []byte, end int) bool { return genericMayFind(text, end, distinct) }

@@ -76,7 +76,7 @@ func TestGenericPrefilterSound(t *testing.T) {
 			if !passes(m, 0) {
 				t.Errorf("the prefilter rejects every keyword of a match: %q", text[m[0]:m[1]])
 			}
-			secret := ruleSecret(re, rule.SecretGroup, strings.Trim(string(text[m[0]:m[1]]), "\n"))
+			secret, _ := ruleSecret(re, rule.SecretGroup, strings.Trim(string(text[m[0]:m[1]]), "\n"))
 			if shannonEntropy(secret) > rule.Entropy-entropySlack {
 				reportable++
 				if !passes(m, distinct) {

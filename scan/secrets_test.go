@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/detect/codec"
 
+	"github.com/kubeharden/kubeharden/internal/testgen"
 	"github.com/kubeharden/kubeharden/render"
 )
 
@@ -84,6 +86,54 @@ func TestWindowsMatchWholeFiles(t *testing.T) {
 		t.Errorf("only %d findings over the corpus: the comparison proves little", found)
 	}
 	t.Logf("%d files, %d findings; whole files %v, windows %v", len(files), found, whole, windowed)
+}
+
+// TestMayFindSound: on every window of every rule over the corpus and a
+// generated tree, where mayFind says gitleaks finds nothing, gitleaks finds
+// nothing. The windows it passes over for a match's entropy and for an
+// allowlist are counted, so that the test shows it exercised both.
+func TestMayFindSound(t *testing.T) {
+	s, err := defaultSecrets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := corpusTexts(t, corpus)
+	gen := t.TempDir()
+	if _, err := testgen.Tree(gen, 300, 5); err != nil {
+		t.Fatal(err)
+	}
+	for p, b := range corpusTexts(t, gen) {
+		files[p] = b
+	}
+	lowEntropy, allowlisted := 0, 0
+	for p, b := range files {
+		perRule, _ := s.windows(b)
+		for rd, ws := range perRule {
+			for _, w := range ws {
+				raw := string(b[w.start:w.end])
+				if rd.mayFind(raw) {
+					continue
+				}
+				//lint:ignore SA1019 gitleaks v8 has no other call that takes a path and a start line
+				if fs := rd.d.Detect(detect.Fragment{Raw: raw, FilePath: p, StartLine: w.line}); len(fs) > 0 {
+					t.Errorf("%s:%d: mayFind passes over %d findings of %s", p, w.line, len(fs), rd.id)
+				}
+				for _, m := range rd.re.FindAllStringIndex(raw, -1) {
+					match := strings.Trim(raw[m[0]:m[1]], "\n")
+					secret, _ := ruleSecret(rd.re, rd.secretGroup, match)
+					if rd.entropy != 0 && shannonEntropy(secret) <= rd.entropy {
+						lowEntropy++
+					} else {
+						allowlisted++
+					}
+				}
+			}
+		}
+	}
+	if lowEntropy < 100 || allowlisted < 100 {
+		t.Errorf("mayFind passed over %d matches for their entropy and %d for an allowlist: the test proves little", lowEntropy, allowlisted)
+	}
+	t.Logf("%d files; mayFind passed over %d matches for their entropy, %d for an allowlist", len(files), lowEntropy, allowlisted)
 }
 
 // TestWindowsFoldedLetters: gitleaks' case-insensitive expressions match
