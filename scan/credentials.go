@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/kubeharden/kubeharden/render"
 )
@@ -131,8 +133,29 @@ func nameWords(name string) []string {
 	return strings.Fields(strings.ToLower(wordSplit.ReplaceAllString(name, "$1 $2")))
 }
 
-// credentialName reports whether a setting's name says it holds a credential.
+// credentialName reports whether a setting's name says it holds a
+// credential. Names repeat (every workload's LOG_LEVEL), and splitting one
+// into words takes an expression: verdicts are kept by name, up to
+// maxCredentialNames.
 func credentialName(name string) bool {
+	if v, ok := credentialNames.Load(name); ok {
+		return v.(bool)
+	}
+	is := credentialNameWords(name)
+	if credentialNamesLen.Add(1) <= maxCredentialNames {
+		credentialNames.Store(name, is)
+	}
+	return is
+}
+
+var (
+	credentialNames    sync.Map // name: credentialNameWords(name)
+	credentialNamesLen atomic.Int64
+)
+
+const maxCredentialNames = 1 << 14
+
+func credentialNameWords(name string) bool {
 	words := nameWords(name)
 	found := false
 	for i, w := range words {
@@ -260,13 +283,16 @@ func urlSecrets(text string) []urlSecret {
 	return out
 }
 
-// reportURLs reports the URL passwords of value, the setting at path.
-func reportURLs(p *Pass, o *render.Object, path, what, value string) {
+// reportURLs reports the URL passwords of value, the setting whose path
+// and description where gives: only when there is one, for most values
+// hold none.
+func reportURLs(p *Pass, o *render.Object, value string, where func() (path, what string)) {
 	us := urlSecrets(value)
 	if len(us) == 0 {
 		return
 	}
 	u := us[0]
+	path, what := where()
 	// The password alone when it is long enough not to be a common word;
 	// with the URL's "://" and "@" around it, any password, so that a
 	// message quoting the URL never shows it.
@@ -287,7 +313,9 @@ func urlCredentials(p *Pass, o *render.Object) {
 		var data map[string]string
 		if o.Decode("data", &data) == nil {
 			for _, k := range slices.Sorted(maps.Keys(data)) {
-				reportURLs(p, o, render.Join("data", render.Key(k)), fmt.Sprintf("ConfigMap key %q", k), data[k])
+				reportURLs(p, o, data[k], func() (string, string) {
+					return render.Join("data", render.Key(k)), fmt.Sprintf("ConfigMap key %q", k)
+				})
 			}
 		}
 	}
@@ -296,7 +324,9 @@ func urlCredentials(p *Pass, o *render.Object) {
 		for _, c := range pod.Containers() {
 			for i, e := range c.Env {
 				if e.ValueFrom == nil {
-					reportURLs(p, o, fmt.Sprintf("%s.env[%d].value", c.Path, i), fmt.Sprintf("%s env %s", c.Describe(), e.Name), e.Value)
+					reportURLs(p, o, e.Value, func() (string, string) {
+						return fmt.Sprintf("%s.env[%d].value", c.Path, i), fmt.Sprintf("%s env %s", c.Describe(), e.Name)
+					})
 				}
 			}
 			for _, list := range []struct {
@@ -304,7 +334,9 @@ func urlCredentials(p *Pass, o *render.Object) {
 				args []string
 			}{{"command", c.Command}, {"args", c.Args}} {
 				for i, a := range list.args {
-					reportURLs(p, o, fmt.Sprintf("%s.%s[%d]", c.Path, list.name, i), fmt.Sprintf("%s %s[%d]", c.Describe(), list.name, i), a)
+					reportURLs(p, o, a, func() (string, string) {
+						return fmt.Sprintf("%s.%s[%d]", c.Path, list.name, i), fmt.Sprintf("%s %s[%d]", c.Describe(), list.name, i)
+					})
 				}
 			}
 		}

@@ -13,7 +13,7 @@ import (
 
 // TestGenericPrefilterMatchesRule: the prefilter is on for gitleaks'
 // generic rule as shipped. A gitleaks upgrade that changes the expression
-// turns it off; this test then says so, and genericMayMatch must be
+// turns it off; this test then says so, and genericMayFind must be
 // derived again from the new expression.
 func TestGenericPrefilterMatchesRule(t *testing.T) {
 	s, err := defaultSecrets()
@@ -27,7 +27,7 @@ func TestGenericPrefilterMatchesRule(t *testing.T) {
 		}
 	}
 	if !on {
-		t.Fatalf("gitleaks' generic-api-key is no longer %s: derive genericMayMatch from the new expression", genericAPIKeyRegex)
+		t.Fatalf("gitleaks' generic-api-key is no longer %s: derive genericMayFind from the new expression", genericAPIKeyRegex)
 	}
 	for _, rds := range s.byKeyword {
 		for _, rd := range rds {
