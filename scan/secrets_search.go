@@ -2,6 +2,8 @@ package scan
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/hex"
 	"slices"
 	"sort"
 	"strings"
@@ -287,7 +289,7 @@ func mayBeEncoded(line []byte) bool {
 				continue
 			}
 		}
-		if start >= 0 && runMayDecode(line[start:i]) {
+		if start >= 0 && runMayDecode(line[start:i]) && runDecodes(line, start, i) {
 			return true
 		}
 		start = -1
@@ -328,6 +330,78 @@ func runMayDecode(r []byte) bool {
 		return false
 	}
 	return digit || std || (upper && lower && url)
+}
+
+// runDecodes reports whether gitleaks' decoder decodes text from the run
+// line[start:end] of its base64 pattern's alphabet, on a line with no
+// percent or unicode escape (mayBeEncoded has returned on those). Its
+// expression, leftmost first with hex before base64, matches in such a
+// run at most 32 or more hex digits from the run's start
+// ([0-9A-Fa-f]{32,}, as many as there are), then the rest of the run when
+// 16 characters or more are left ([\w/+-]{16,}={0,2}, with up to two =
+// after the run); each match is a segment only when it decodes to
+// printable text (codec.decodeHex, codec.decodeBase64). Most runs that
+// look encoded (digests, random keys, names with digits) decode to
+// binary: their lines are not decoded at all. TestMayBeEncoded holds this
+// to gitleaks' decoder on every corpus line.
+func runDecodes(line []byte, start, end int) bool {
+	p := start
+	if hexRun(line[p:end], 32) {
+		h := 32
+		for p+h < end && hexRun(line[p+h:end], 1) {
+			h++
+		}
+		if decodesHex(line[p : p+h]) {
+			return true
+		}
+		p += h
+	}
+	if end-p < 16 {
+		return false
+	}
+	v := end
+	for v < len(line) && v < end+2 && line[v] == '=' {
+		v++
+	}
+	return decodesBase64(line[p:v])
+}
+
+// decodesHex is codec.decodeHex's verdict: an even number of hex digits,
+// one of them 0-9, every byte they make printable.
+func decodesHex(h []byte) bool {
+	if len(h)%2 != 0 || !bytes.ContainsAny(h, "0123456789") {
+		return false
+	}
+	b := make([]byte, len(h)/2)
+	if _, err := hex.Decode(b, h); err != nil {
+		return false
+	}
+	return printableASCII(b)
+}
+
+// decodesBase64 is codec.decodeBase64's verdict: one of 0-9 + / - _, and
+// a standard (padded) or URL (unpadded) decoding that is printable.
+func decodesBase64(v []byte) bool {
+	if !bytes.ContainsAny(v, "0123456789+/-_") {
+		return false
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawURLEncoding} {
+		b := make([]byte, enc.DecodedLen(len(v)))
+		if n, err := enc.Decode(b, v); err == nil && printableASCII(b[:n]) {
+			return true
+		}
+	}
+	return false
+}
+
+// printableASCII is codec's: tab to ~.
+func printableASCII(b []byte) bool {
+	for _, c := range b {
+		if c <= '\x08' || c >= '\x7f' {
+			return false
+		}
+	}
+	return true
 }
 
 // hexRun reports whether b starts with n hex digits.

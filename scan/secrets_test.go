@@ -326,6 +326,10 @@ func TestMayBeEncoded(t *testing.T) {
 		`progress: 100%`, `%zz and %4`, `\u12`, `U+12`, `id: emlObkhiSGR-dWpvdXpj`,
 		`home: https://github.com/prometheus-community/helm-charts`, `key: 70617373776f72643d68756e74657232/x-y`,
 		`k: cGFzc3dvcmQ9aHVudGVyMg/a-b`, `k: 70617373776f72643d68756e74657232cGFzc3dvcmQ9aHVudGVyMg-_`,
+		`k: cGFzc3dvcmQ9aHVudGVyMj8/Pg==`, `k: cGFzc3dvcmQ9aHVudGVyMj8/Pg`, `k: dXNlcjpwYXNzPz4+a2V5PTE=`, `k: dXNlcjpwYXNzPz4-a2V5PTE`,
+		`k: 70617373776f72643d68756e74657232-cGFzc3dvcmQ9aHVudGVyMj8`, `k: 70617373776f72643d68756e7465723`,
+		`image: x@sha256:51efc1d926b7420bc3ae094ec30a56fef54f06443f4f7bbd1495c1c56c9a35e0`,
+		`tls.key: Ds4w8hN08rk2rW9OH+2BMMhWC2FBIHXeQRDGGiJ+zxLe83zfNDPWhFyh`, `name: team-55-payments-backend`,
 	}
 	for _, b := range corpusTexts(t, corpus) {
 		lines = append(lines, strings.Split(string(b), "\n")...)
