@@ -252,3 +252,51 @@ func TestObjectsLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestObjectsLimitAcrossBatches: the files are read a batch ahead of the
+// one being taken, with the budget as it was before; the budget still
+// drops the same files, with the same problem, and counts as not
+// manifests only the files it took.
+func TestObjectsLimitAcrossBatches(t *testing.T) {
+	dir := t.TempDir()
+	for i := 0; i < 5; i++ {
+		write(t, dir, fmt.Sprintf("a%02d.yaml", i), []byte("a: 1\n"))
+	}
+	for i := 0; i < 4*fileBatch; i++ {
+		write(t, dir, fmt.Sprintf("f%03d.yaml", i), []byte(configMaps(0, 10)))
+	}
+	limit := 10*(fileBatch+fileBatch/2) + 5 // the budget runs out in the second batch
+	fit := (limit / 10)                     // files of 10 objects that fit
+	// Files that are no manifests in the third batch, read before the
+	// budget ran out in the second.
+	for i := 0; i < 5; i++ {
+		write(t, dir, fmt.Sprintf("f%03da.yaml", 2*fileBatch+i), []byte("a: 1\n"))
+	}
+	var first []string
+	for run := 0; run < 5; run++ {
+		set, err := Load(context.Background(), []string{"."}, Options{Dir: dir, Limits: Limits{Objects: limit}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(set.Objects) != 10*fit {
+			t.Errorf("%d objects; want %d (%d files)", len(set.Objects), 10*fit, fit)
+		}
+		if set.NotManifests != 5 {
+			t.Errorf("%d files are not manifests; want the 5 before the budget ran out", set.NotManifests)
+		}
+		after := 4*fileBatch - fit - 1 + 5
+		p := onlyProblem(t, set, fmt.Sprintf("f%03d.yaml", fit))
+		if p.Kind != Skipped || !strings.Contains(p.Message, fmt.Sprintf("the 10 objects of this input and the %d inputs after it", after)) {
+			t.Errorf("problem = %+v", p)
+		}
+		var got []string
+		for _, p := range set.Problems {
+			got = append(got, p.Pos.String()+" "+p.Message)
+		}
+		if run == 0 {
+			first = got
+		} else if strings.Join(got, "\n") != strings.Join(first, "\n") {
+			t.Errorf("run %d problems differ:\n%s\nfirst:\n%s", run, strings.Join(got, "\n"), strings.Join(first, "\n"))
+		}
+	}
+}

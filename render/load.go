@@ -443,30 +443,67 @@ func (l *load) progress(stage Stage, total int) func() {
 }
 
 // readFiles reads and parses the plain files on every core, a batch at a
-// time, and keeps their objects in order within the object budget.
+// time, and keeps their objects in order within the object budget. The
+// next batch is read and parsed while the scan checks this one (Each), so
+// that neither waits for the other's slowest file.
 func (l *load) readFiles(ctx context.Context) error {
 	progress := l.progress(StageFiles, len(l.inputs))
-	return inBatches(len(l.inputs), fileBatch, func(from, to int) error {
-		return l.readBatch(ctx, l.inputs[from:to], progress)
-	})
+	n := len(l.inputs)
+	type parsed struct {
+		inputs  []input
+		results []fileResult
+		err     error
+	}
+	// parse starts reading inputs[from:to]. The budget it is given is the
+	// one before the batches still to be taken: larger than it will be, so
+	// that a file it reads may yet be dropped by the take, in order, as if
+	// it had not been read.
+	parse := func(from, to int) <-chan parsed {
+		ch := make(chan parsed, 1)
+		remain := l.budget.remaining()
+		go func() {
+			res, err := l.readBatch(ctx, l.inputs[from:to], remain, progress)
+			ch <- parsed{l.inputs[from:to], res, err}
+		}()
+		return ch
+	}
+	if n == 0 {
+		return nil
+	}
+	next := parse(0, min(fileBatch, n))
+	for from := 0; from < n; from += fileBatch {
+		b := <-next
+		if b.err != nil {
+			return b.err
+		}
+		if from+fileBatch < n {
+			next = parse(from+fileBatch, min(from+2*fileBatch, n))
+		}
+		if err := l.takeBatch(b.inputs, b.results); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// readBatch reads and parses inputs on every core, takes their objects in
-// order within the object budget and hands them over.
-func (l *load) readBatch(ctx context.Context, inputs []input, progress func()) error {
-	opt, set := l.opt, l.set
-	type result struct {
-		objs    []*Object
-		probs   []Problem
-		text    []byte
-		other   bool // parses, but is no manifest
-		dropped bool // not parsed: the object budget was spent
-		unread  bool // not read at all
-	}
-	results := make([]result, len(inputs))
+// A fileResult is what reading one plain file gave.
+type fileResult struct {
+	objs    []*Object
+	probs   []Problem
+	text    []byte
+	other   bool // parses, but is no manifest
+	dropped bool // not parsed: the object budget was spent
+	unread  bool // not read at all
+}
+
+// readBatch reads and parses inputs on every core, within remain objects
+// (the object budget's remaining, or -1 once spent).
+func (l *load) readBatch(ctx context.Context, inputs []input, remain int, progress func()) ([]fileResult, error) {
+	opt := l.opt
+	results := make([]fileResult, len(inputs))
 	// Files are handed out in order; one whose predecessors alone exceed
 	// the object budget would be dropped anyway, and is not parsed.
-	files := newPrefixBudget(len(inputs), l.budget.remaining())
+	files := newPrefixBudget(len(inputs), remain)
 	err := parallel.ForEach(ctx, len(inputs), func(i int) {
 		in := inputs[i]
 		data, prob := readInput(in, opt.MaxFileSize)
@@ -484,23 +521,27 @@ func (l *load) readBatch(ctx context.Context, inputs []input, progress func()) e
 		files.done(i, len(results[i].objs))
 		progress()
 	})
-	if err != nil {
-		return err
-	}
+	return results, err
+}
+
+// takeBatch takes the objects of a batch's results in order within the
+// object budget and hands them over.
+func (l *load) takeBatch(inputs []input, results []fileResult) error {
+	set := l.set
 	first := len(set.Objects)
 	var texts []Text
 	for i, r := range results {
-		if r.other {
-			set.NotManifests++
-		}
 		// Whether a file after the budget is spent was parsed depends on
-		// timing: none of what parsing found is kept.
+		// timing: none of what parsing found is kept, nor counted.
 		switch {
 		case r.unread:
 			set.Problems = append(set.Problems, r.probs...)
 		case !r.dropped && l.budget.take(len(r.objs), firstPos(r.objs, inputs[i].rel)):
 			set.Objects = append(set.Objects, r.objs...)
 			set.Problems = append(set.Problems, r.probs...)
+			if r.other {
+				set.NotManifests++
+			}
 		case r.dropped:
 			l.budget.take(0, Pos{})
 		}
