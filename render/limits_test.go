@@ -228,7 +228,7 @@ func TestObjectsLimit(t *testing.T) {
 		write(t, dir, fmt.Sprintf("f%02d.yaml", i), []byte(configMaps(0, 10)))
 	}
 	manyChart(t, dir, 5, 1)
-	var first []string
+	var first string
 	for run := 0; run < 3; run++ {
 		set, err := Load(context.Background(), []string{"."}, Options{Dir: dir, Limits: Limits{Objects: 125}})
 		if err != nil {
@@ -241,15 +241,22 @@ func TestObjectsLimit(t *testing.T) {
 		if p.Kind != Skipped || p.Pos.Line != 2 || !strings.Contains(p.Message, "the 10 objects of this input and the 29 inputs after it") {
 			t.Errorf("problem = %+v", p)
 		}
-		var got []string
-		for _, p := range set.Problems {
-			got = append(got, p.Pos.String()+" "+p.Message)
-		}
-		if run == 0 {
-			first = got
-		} else if strings.Join(got, "\n") != strings.Join(first, "\n") {
-			t.Errorf("run %d problems differ:\n%s\nfirst:\n%s", run, strings.Join(got, "\n"), strings.Join(first, "\n"))
-		}
+		sameProblems(t, run, &first, set)
+	}
+}
+
+// sameProblems records the problems of a Set on the first run, and on
+// later runs reports any that differ from them.
+func sameProblems(t *testing.T, run int, first *string, set *Set) {
+	t.Helper()
+	var got []string
+	for _, p := range set.Problems {
+		got = append(got, p.Pos.String()+" "+p.Message)
+	}
+	if all := strings.Join(got, "\n"); run == 0 {
+		*first = all
+	} else if all != *first {
+		t.Errorf("run %d problems differ:\n%s\nfirst:\n%s", run, all, *first)
 	}
 }
 
@@ -272,7 +279,7 @@ func TestObjectsLimitAcrossBatches(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		write(t, dir, fmt.Sprintf("f%03da.yaml", 2*fileBatch+i), []byte("a: 1\n"))
 	}
-	var first []string
+	var first string
 	for run := 0; run < 5; run++ {
 		set, err := Load(context.Background(), []string{"."}, Options{Dir: dir, Limits: Limits{Objects: limit}})
 		if err != nil {
@@ -289,14 +296,6 @@ func TestObjectsLimitAcrossBatches(t *testing.T) {
 		if p.Kind != Skipped || !strings.Contains(p.Message, fmt.Sprintf("the 10 objects of this input and the %d inputs after it", after)) {
 			t.Errorf("problem = %+v", p)
 		}
-		var got []string
-		for _, p := range set.Problems {
-			got = append(got, p.Pos.String()+" "+p.Message)
-		}
-		if run == 0 {
-			first = got
-		} else if strings.Join(got, "\n") != strings.Join(first, "\n") {
-			t.Errorf("run %d problems differ:\n%s\nfirst:\n%s", run, strings.Join(got, "\n"), strings.Join(first, "\n"))
-		}
+		sameProblems(t, run, &first, set)
 	}
 }
