@@ -2,9 +2,11 @@ package render
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -297,5 +299,38 @@ func TestObjectsLimitAcrossBatches(t *testing.T) {
 			t.Errorf("problem = %+v", p)
 		}
 		sameProblems(t, run, &first, set)
+	}
+}
+
+// TestLoadStopsReading: when the scan refuses a batch, Load returns its
+// error once the batch it was reading ahead is read: nothing reads, nor
+// reports progress, after Load returns.
+func TestLoadStopsReading(t *testing.T) {
+	dir := t.TempDir()
+	for i := 0; i < 3*fileBatch; i++ {
+		write(t, dir, fmt.Sprintf("f%03d.yaml", i), []byte(configMaps(0, 2)))
+	}
+	stop := errors.New("stop")
+	var returned atomic.Bool
+	late := atomic.Int64{}
+	_, err := Load(context.Background(), []string{"."}, Options{Dir: dir,
+		Each: func(b Batch) error {
+			if len(b.Objects) > 0 { // the first batch of files
+				return stop
+			}
+			return nil
+		},
+		Progress: func(Stage, int, int) {
+			if returned.Load() {
+				late.Add(1)
+			}
+		}})
+	returned.Store(true)
+	if !errors.Is(err, stop) {
+		t.Fatalf("Load: %v, want the scan's error", err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := late.Load(); n > 0 {
+		t.Errorf("%d files reported read after Load returned", n)
 	}
 }

@@ -476,10 +476,14 @@ func (l *load) readFiles(ctx context.Context) error {
 		if b.err != nil {
 			return b.err
 		}
-		if from+fileBatch < n {
+		pending := from+fileBatch < n
+		if pending {
 			next = parse(from+fileBatch, min(from+2*fileBatch, n))
 		}
 		if err := l.takeBatch(b.inputs, b.results); err != nil {
+			if pending {
+				<-next // no reading goes on after Load returns
+			}
 			return err
 		}
 	}
