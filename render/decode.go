@@ -48,7 +48,7 @@ func (o *Object) Decode(path string, v any) error {
 		return err
 	}
 	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Elem().IsZero() {
-		if n, ok := plainAt(o.Node, segs); ok {
+		if n, ok := plainAt(o.Tree(), segs); ok {
 			budget := maxVisits
 			if decodeNode(n, rv.Elem(), &budget) == nil {
 				return nil

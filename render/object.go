@@ -69,7 +69,8 @@ type Object struct {
 	Source           Source
 
 	// Node is the mapping node of the object; every field path resolves
-	// against it.
+	// against it. It is nil once the object is frozen (Freeze): Tree
+	// returns the tree either way.
 	Node *yaml.Node
 	// Locator, when set, maps rendered nodes to source positions.
 	Locator Locator
@@ -90,6 +91,8 @@ type Object struct {
 	Generated map[string]bool
 
 	value map[string]any
+	// frozen, when set, is the tree in place of Node (Freeze).
+	frozen *frozenTree
 }
 
 // Ref names an object the way a finding reports it.
@@ -113,9 +116,10 @@ func (o *Object) Pos(path string) (pos Pos, exact bool) {
 	if err != nil {
 		segs = nil
 	}
-	m, exact := Resolve(o.Node, segs)
+	root := o.Tree()
+	m, exact := Resolve(root, segs)
 	if m == nil {
-		m = o.Node
+		m = root
 	}
 	if o.Locator != nil {
 		if l := o.Locator(m); l.File != "" {
@@ -133,14 +137,15 @@ func (o *Object) Locate(path string) Location {
 	if err != nil {
 		segs = nil
 	}
-	m, exact := Resolve(o.Node, segs)
+	root := o.Tree()
+	m, exact := Resolve(root, segs)
 	if m == nil {
-		m = o.Node
+		m = root
 	}
 	if !exact && o.Removed != nil {
 		n := len(segs)
 		for n > 0 {
-			if _, ok := Resolve(o.Node, segs[:n-1]); ok {
+			if _, ok := Resolve(root, segs[:n-1]); ok {
 				break
 			}
 			n--
@@ -167,7 +172,7 @@ func (o *Object) Locate(path string) Location {
 func (o *Object) LocatePart(path string, from, to int) Location {
 	if o.PartLocator != nil {
 		if segs, err := ParsePath(path); err == nil {
-			if m, exact := Resolve(o.Node, segs); m != nil && exact {
+			if m, exact := Resolve(o.Tree(), segs); m != nil && exact {
 				if l, ok := o.PartLocator(m, from, to); ok && l.File != "" {
 					l.Line, l.Column = max(l.Line, 1), max(l.Column, 1)
 					return l
@@ -184,7 +189,7 @@ func (o *Object) Has(path string) bool {
 	if err != nil {
 		return false
 	}
-	_, exact := Resolve(o.Node, segs)
+	_, exact := Resolve(o.Tree(), segs)
 	return exact
 }
 
@@ -194,22 +199,27 @@ func (o *Object) Has(path string) bool {
 // `off` are booleans), not the YAML 1.2 of the node tree. Numbers are
 // json.Number.
 func (o *Object) Value() map[string]any {
-	if o.value == nil {
-		o.value = map[string]any{}
-		if m, err := apiValue(o.Node); err == nil {
-			o.value = m
-		} else {
-			// An alias to an anchor outside the object (an item of a List)
-			// does not survive re-encoding; read it as YAML 1.2.
-			var v any
-			if err := o.Node.Decode(&v); err == nil {
-				if m, ok := normalize(v).(map[string]any); ok {
-					o.value = m
-				}
+	if o.value != nil {
+		return o.value
+	}
+	value := map[string]any{}
+	root := o.Tree()
+	if m, err := apiValue(root); err == nil {
+		value = m
+	} else {
+		// An alias to an anchor outside the object (an item of a List)
+		// does not survive re-encoding; read it as YAML 1.2.
+		var v any
+		if err := root.Decode(&v); err == nil {
+			if m, ok := normalize(v).(map[string]any); ok {
+				value = m
 			}
 		}
 	}
-	return o.value
+	if o.frozen == nil { // a frozen object is kept small
+		o.value = value
+	}
+	return value
 }
 
 // Forget drops the value Value caches; the next call converts the node
@@ -247,7 +257,7 @@ func (o *Object) String(path string) string {
 	if err != nil {
 		return ""
 	}
-	n := ValueAt(o.Node, segs)
+	n := ValueAt(o.Tree(), segs)
 	if n == nil || n.Kind != yaml.ScalarNode {
 		return ""
 	}

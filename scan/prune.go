@@ -215,16 +215,17 @@ func filterKeys(m *yaml.Node, keep func(string) bool) {
 	}
 }
 
-// A compactor copies the pruned trees of plain files into one allocation
-// each, sharing the strings that repeat (keys, label values): pruning
-// frees nodes scattered among the kept ones, and the kept ones would
-// otherwise hold the freed memory of their neighbours.
+// A compactor freezes the pruned trees of plain files (render.Object.Freeze),
+// sharing the strings that repeat (keys, label values): a frozen node
+// takes a quarter of a yaml.Node, and pruning frees nodes scattered among
+// the kept ones, which would otherwise hold the freed memory of their
+// neighbours.
 type compactor struct {
 	strs map[string]string
 }
 
 // maxInterned bounds the strings a compactor shares; longer strings and
-// those past the bound are copied as they are.
+// those past the bound are kept as they are.
 const (
 	maxInterned    = 1 << 16
 	maxInternedLen = 64
@@ -243,52 +244,8 @@ func (c *compactor) intern(s string) string {
 	return s
 }
 
-// compact replaces o's node tree by a copy in one slab of nodes and one of
-// child pointers. Objects whose nodes a locator holds (Helm, Kustomize)
-// keep theirs: the locator finds them by address.
+// compact freezes o's node tree. Objects whose nodes a locator holds
+// (Helm, Kustomize) keep theirs: the locator finds them by address.
 func (c *compactor) compact(o *render.Object) {
-	if o.Node == nil || o.Locator != nil || o.PartLocator != nil || o.Removed != nil {
-		return
-	}
-	nodes, ptrs := 0, 0
-	var count func(n *yaml.Node)
-	count = func(n *yaml.Node) {
-		nodes++
-		ptrs += len(n.Content)
-		for _, ch := range n.Content {
-			count(ch)
-		}
-	}
-	count(o.Node)
-	slab := make([]yaml.Node, 0, nodes)
-	refs := make([]*yaml.Node, ptrs)
-	var moved map[*yaml.Node]*yaml.Node // anchors, for the aliases to them
-	var copyNode func(n *yaml.Node) *yaml.Node
-	copyNode = func(n *yaml.Node) *yaml.Node {
-		slab = append(slab, *n)
-		m := &slab[len(slab)-1]
-		m.Value, m.Tag = c.intern(n.Value), c.intern(n.Tag)
-		if n.Anchor != "" {
-			if moved == nil {
-				moved = map[*yaml.Node]*yaml.Node{}
-			}
-			moved[n] = m
-		}
-		if k := len(n.Content); k > 0 {
-			m.Content, refs = refs[:k:k], refs[k:]
-			for i, ch := range n.Content {
-				m.Content[i] = copyNode(ch)
-			}
-		}
-		return m
-	}
-	root := copyNode(o.Node)
-	if moved != nil {
-		for i := range slab {
-			if to, ok := moved[slab[i].Alias]; ok {
-				slab[i].Alias = to
-			}
-		}
-	}
-	o.Node = root
+	o.Freeze(c.intern)
 }

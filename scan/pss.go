@@ -168,7 +168,7 @@ func annotationPath(pod *Pod, key string) string {
 func volumeSourcePath(pod *Pod, i int) string {
 	base := pod.Path(fmt.Sprintf("volumes[%d]", i))
 	if v, err := render.ParsePath(base); err == nil {
-		if n := render.ValueAt(pod.Object.Node, v); n != nil {
+		if n := render.ValueAt(pod.Object.Tree(), v); n != nil {
 			for j := 0; j+1 < len(n.Content); j += 2 {
 				if k := n.Content[j].Value; k != "name" {
 					return base + render.Key(k)

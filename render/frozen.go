@@ -1,0 +1,209 @@
+package render
+
+import (
+	"math"
+	"sync"
+
+	"gopkg.in/yaml.v3"
+)
+
+// A frozen tree is an object's node tree kept in compact form once no one
+// changes it: a scan keeps every object's pruned tree to the end for the
+// rules that read several objects, and a yaml.Node weighs 152 bytes, most
+// of them comments, anchors and 64-bit positions a kept tree does not
+// need. Readers get the tree back through Object.Tree.
+type frozenTree struct {
+	nodes []frozenNode // nodes[0] is the root
+	kids  []int32      // the children of each node, by index into nodes
+	// tags holds the tags of this tree that are not in commonTags.
+	tags []string
+	// anchors and aliases, by node index; nil in most trees.
+	anchors map[int32]string
+	aliases map[int32]int32
+}
+
+// A frozenNode is a yaml.Node without comments, anchor and alias.
+type frozenNode struct {
+	value        string
+	line, column int32
+	first, count int32 // kids[first : first+count]
+	kind, style  uint8
+	tag          uint8 // index into commonTags, or len(commonTags) + index into tags
+}
+
+// commonTags are the tags yaml.v3 resolves plain scalars and collections
+// to; a tree's other tags are kept beside it.
+var commonTags = [...]string{"", "!!str", "!!map", "!!seq", "!!int", "!!bool", "!!null", "!!float", "!!merge", "!!timestamp", "!!binary"}
+
+// Freeze replaces o's node tree with its frozen form, sharing strings
+// through intern (nil to keep them as they are), and reports whether it
+// did: objects a renderer locates keep their nodes, which their locators
+// find by address, and trees too large for the compact form stay as they
+// are. Freeze is for trees no one changes any more.
+func (o *Object) Freeze(intern func(string) string) bool {
+	if o.Node == nil || o.frozen != nil || o.Locator != nil || o.PartLocator != nil || o.Removed != nil {
+		return false
+	}
+	t, ok := freeze(o.Node, intern)
+	if !ok {
+		return false
+	}
+	o.frozen, o.Node = t, nil
+	return true
+}
+
+func freeze(root *yaml.Node, intern func(string) string) (*frozenTree, bool) {
+	nodes, edges := 0, 0
+	var count func(n *yaml.Node)
+	count = func(n *yaml.Node) {
+		nodes++
+		edges += len(n.Content)
+		for _, ch := range n.Content {
+			count(ch)
+		}
+	}
+	count(root)
+	if nodes >= math.MaxInt32 || edges >= math.MaxInt32 {
+		return nil, false
+	}
+	if intern == nil {
+		intern = func(s string) string { return s }
+	}
+	t := &frozenTree{nodes: make([]frozenNode, 0, nodes), kids: make([]int32, 0, edges)}
+	// The anchored nodes by address, and the alias nodes' targets, in
+	// most trees none.
+	var index map[*yaml.Node]int32
+	var alias map[int32]*yaml.Node
+	ok := true
+	var add func(n *yaml.Node) int32
+	add = func(n *yaml.Node) int32 {
+		i := int32(len(t.nodes))
+		t.nodes = append(t.nodes, frozenNode{value: intern(n.Value), kind: uint8(n.Kind), style: uint8(n.Style)})
+		f := &t.nodes[i]
+		if uint32(n.Kind) > math.MaxUint8 || uint32(n.Style) > math.MaxUint8 ||
+			n.Line < 0 || n.Line > math.MaxInt32 || n.Column < 0 || n.Column > math.MaxInt32 {
+			ok = false
+		}
+		f.line, f.column = int32(n.Line), int32(n.Column)
+		tag, known := t.tagIndex(n.Tag, intern)
+		f.tag, ok = tag, ok && known
+		if n.Anchor != "" {
+			if t.anchors == nil {
+				t.anchors = map[int32]string{}
+			}
+			if index == nil {
+				index = map[*yaml.Node]int32{}
+			}
+			t.anchors[i] = n.Anchor
+			index[n] = i
+		}
+		if n.Alias != nil {
+			if alias == nil {
+				alias = map[int32]*yaml.Node{}
+			}
+			alias[i] = n.Alias
+		}
+		first := int32(len(t.kids))
+		t.kids = t.kids[:len(t.kids)+len(n.Content)] // within the capacity counted
+		for k, ch := range n.Content {
+			t.kids[first+int32(k)] = add(ch)
+		}
+		t.nodes[i].first, t.nodes[i].count = first, int32(len(n.Content))
+		return i
+	}
+	add(root)
+	if alias != nil {
+		t.aliases = make(map[int32]int32, len(alias))
+	}
+	for i, target := range alias {
+		to, in := index[target]
+		if !in {
+			return nil, false // an alias to a node outside the tree
+		}
+		t.aliases[i] = to
+	}
+	return t, ok
+}
+
+// tagIndex returns the index a node records for tag, and false when the
+// tree has too many tags to record another.
+func (t *frozenTree) tagIndex(tag string, intern func(string) string) (uint8, bool) {
+	for i, c := range commonTags {
+		if c == tag {
+			return uint8(i), true
+		}
+	}
+	for i, c := range t.tags {
+		if c == tag {
+			return uint8(len(commonTags) + i), true
+		}
+	}
+	if len(commonTags)+len(t.tags) > math.MaxUint8 {
+		return 0, false
+	}
+	t.tags = append(t.tags, intern(tag))
+	return uint8(len(commonTags) + len(t.tags) - 1), true
+}
+
+// thaw builds the tree again, in one allocation of nodes and one of
+// child pointers.
+func (t *frozenTree) thaw() *yaml.Node {
+	slab := make([]yaml.Node, len(t.nodes))
+	refs := make([]*yaml.Node, len(t.kids))
+	for i := range t.nodes {
+		f, n := &t.nodes[i], &slab[i]
+		n.Kind, n.Style, n.Value = yaml.Kind(f.kind), yaml.Style(f.style), f.value
+		n.Line, n.Column = int(f.line), int(f.column)
+		if int(f.tag) < len(commonTags) {
+			n.Tag = commonTags[f.tag]
+		} else {
+			n.Tag = t.tags[int(f.tag)-len(commonTags)]
+		}
+		if f.count > 0 {
+			n.Content = refs[f.first : f.first+f.count : f.first+f.count]
+			for k, kid := range t.kids[f.first : f.first+f.count] {
+				n.Content[k] = &slab[kid]
+			}
+		}
+	}
+	for i, a := range t.anchors {
+		slab[i].Anchor = a
+	}
+	for i, to := range t.aliases {
+		slab[i].Alias = &slab[to]
+	}
+	return &slab[0]
+}
+
+// thawed keeps the trees thawed last: the rules that read an object read
+// several of its fields in a row, and each would otherwise build the tree
+// again.
+var thawed struct {
+	sync.Mutex
+	next  int
+	trees [8]struct {
+		t    *frozenTree
+		root *yaml.Node
+	}
+}
+
+// Tree returns o's node tree: Node, or the tree Freeze kept. A thawed tree
+// is shared with other readers and must not be changed.
+func (o *Object) Tree() *yaml.Node {
+	t := o.frozen
+	if t == nil {
+		return o.Node
+	}
+	thawed.Lock()
+	defer thawed.Unlock()
+	for _, e := range thawed.trees {
+		if e.t == t {
+			return e.root
+		}
+	}
+	root := t.thaw()
+	e := &thawed.trees[thawed.next]
+	e.t, e.root = t, root
+	thawed.next = (thawed.next + 1) % len(thawed.trees)
+	return root
+}
