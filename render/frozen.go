@@ -175,6 +175,15 @@ func (t *frozenTree) thaw() *yaml.Node {
 	return &slab[0]
 }
 
+// DropTree releases o's node tree, frozen or not, its decoded value and
+// the renderer's locators, which hold the rendered nodes: o keeps its
+// identity, file and source, and reads as an empty object located at the
+// start of its file.
+func (o *Object) DropTree() {
+	o.Node, o.frozen, o.value = nil, nil, nil
+	o.Locator, o.PartLocator, o.Removed, o.Generated = nil, nil, nil, nil
+}
+
 // thawed keeps the trees thawed last: the rules that read an object read
 // several of its fields in a row, and each would otherwise build the tree
 // again.

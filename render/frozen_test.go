@@ -131,3 +131,23 @@ func TestFreezeRefuses(t *testing.T) {
 		t.Errorf("the custom tag thaws as %q", tag)
 	}
 }
+
+// TestDropTree: an object without its tree reads as empty and is located
+// at the start of its file.
+func TestDropTree(t *testing.T) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte("kind: Pod\nspec:\n  x: 1\n"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	o := &Object{Kind: "Pod", File: "p.yaml", Node: doc.Content[0], Locator: func(*yaml.Node) Location { return Location{} }}
+	o.DropTree()
+	if o.Tree() != nil || o.Locator != nil || o.Has("spec") || o.String("spec.x") != "" || len(o.Value()) != 0 {
+		t.Error("a dropped tree still reads")
+	}
+	if l := o.Locate("spec.x"); l.File != "p.yaml" || l.Line != 1 || l.Column != 1 || !l.Approx {
+		t.Errorf("located at %+v", l)
+	}
+	if p, exact := o.Pos("spec"); p.Line != 1 || exact {
+		t.Errorf("pos %v %v", p, exact)
+	}
+}

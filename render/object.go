@@ -126,6 +126,9 @@ func (o *Object) Pos(path string) (pos Pos, exact bool) {
 			return Pos{File: l.File, Line: max(l.Line, 1), Column: max(l.Column, 1)}, exact && err == nil && !l.Approx
 		}
 	}
+	if m == nil { // no tree (DropTree)
+		return Pos{File: o.File, Line: 1, Column: 1}, false
+	}
 	return Pos{File: o.File, Line: max(m.Line, 1), Column: max(m.Column, 1)}, exact && err == nil
 }
 
@@ -162,6 +165,9 @@ func (o *Object) Locate(path string) Location {
 			l.Line, l.Column = max(l.Line, 1), max(l.Column, 1)
 			return l
 		}
+	}
+	if m == nil { // no tree (DropTree)
+		return Location{Pos: Pos{File: o.File, Line: 1, Column: 1}, Approx: true}
 	}
 	return Location{Pos: Pos{File: o.File, Line: max(m.Line, 1), Column: max(m.Column, 1)}}
 }
@@ -204,6 +210,9 @@ func (o *Object) Value() map[string]any {
 	}
 	value := map[string]any{}
 	root := o.Tree()
+	if root == nil {
+		return value
+	}
 	if m, err := apiValue(root); err == nil {
 		value = m
 	} else {

@@ -4,6 +4,7 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
@@ -124,15 +125,50 @@ type JSON struct{}
 var _ Writer = JSON{}
 
 func (JSON) Write(w io.Writer, r *Report) error {
+	// The report is written a finding at a time, as one json.Encoder with
+	// two-space indents writes it whole (TestJSONWriterStreams): a report
+	// of 100,000 findings would otherwise be held twice more in memory.
+	bw := bufio.NewWriterSize(w, 64<<10)
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
-	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(r); err != nil {
+	// put writes head, then v at the indent of a field (prefix "  ") or
+	// of a finding ("    "), then tail.
+	put := func(head, prefix string, v any, tail string) error {
+		b.Reset()
+		enc.SetIndent(prefix, "  ")
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		if _, err := bw.WriteString(head); err != nil {
+			return err
+		}
+		if _, err := bw.Write(noLegacyCommands(bytes.TrimSuffix(b.Bytes(), []byte("\n")))); err != nil {
+			return err
+		}
+		_, err := bw.WriteString(tail)
 		return err
 	}
-	_, err := w.Write(noLegacyCommands(b.Bytes()))
-	return err
+	tail := ",\n  \"findings\": ["
+	if len(r.Findings) == 0 {
+		tail += "]"
+	}
+	if err := put("{\n  \"tool\": ", "  ", r.Tool, tail); err != nil {
+		return err
+	}
+	for i := range r.Findings {
+		tail := ","
+		if i == len(r.Findings)-1 {
+			tail = "\n  ]"
+		}
+		if err := put("\n    ", "    ", &r.Findings[i], tail); err != nil {
+			return err
+		}
+	}
+	if err := put(",\n  \"summary\": ", "  ", r.Summary, "\n}\n"); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // noLegacyCommands rewrites "##[" in a JSON document as "##\u005b", the

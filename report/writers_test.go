@@ -159,6 +159,27 @@ func TestJSONWriter(t *testing.T) {
 	}
 }
 
+// TestJSONWriterStreams: the JSON report, written a finding at a time, is
+// byte for byte what one json.Encoder with two-space indents writes of the
+// whole report, "##[" rewritten, for reports of no, one and many findings.
+func TestJSONWriterStreams(t *testing.T) {
+	one := testReport()
+	one.Findings = one.Findings[1:2]
+	for name, r := range map[string]*Report{"empty": New(Tool{}, nil, 0, 0), "one": one, "many": testReport()} {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(r); err != nil {
+			t.Fatal(err)
+		}
+		want := strings.ReplaceAll(b.String(), "##[", `##\u005b`)
+		if got := write(t, JSON{}, r); got != want {
+			t.Errorf("%s: the streamed report differs:\n%s\nwant\n%s", name, got, want)
+		}
+	}
+}
+
 // TestWritersUseReportRules: the remediation CI formats print is the
 // report's rule's; a rule the report does not hold adds none.
 func TestWritersUseReportRules(t *testing.T) {

@@ -196,6 +196,10 @@ type scanner struct {
 	// rankChecks+i), which orders them as a scan of one batch would.
 	ranks []int
 	rank  int
+	// ref is the identity of refOf, shared by its findings: an object's
+	// findings are reported one after another.
+	ref   *render.Ref
+	refOf *render.Object
 	// finishing is set once every object was added (Scan.Finish).
 	finishing bool
 	seen      map[findingKey]bool
@@ -248,7 +252,7 @@ func (s *scanner) add(c *Check, o *render.Object, path, msg string, r *request) 
 	}
 	f := Finding{
 		Rule:       c.ID,
-		Checklist:  slices.Clone(c.Checklist),
+		Checklist:  slices.Clip(c.Checklist), // shared: a step that adds an id copies it
 		Severity:   c.Severity,
 		PSSLevel:   c.PSSLevel,
 		PSSCheck:   r.pssCheck,
@@ -259,8 +263,11 @@ func (s *scanner) add(c *Check, o *render.Object, path, msg string, r *request) 
 		Fix:        r.fix,
 	}
 	if o != nil {
-		ref := o.Ref()
-		f.Object = &ref
+		if s.refOf != o {
+			ref := o.Ref()
+			s.ref, s.refOf = &ref, o
+		}
+		f.Object = s.ref
 		f.Message = describe(o) + ": " + msg
 		if why, ok := s.suppressed(o, c.ID); ok {
 			f.Suppressed = &Suppression{Kind: "annotation", Justification: why}
@@ -302,18 +309,37 @@ func (s *scanner) add(c *Check, o *render.Object, path, msg string, r *request) 
 	s.ranks = append(s.ranks, s.rank)
 }
 
-// ordered returns the findings by rank, in the order found within one.
-func (s *scanner) ordered() []Finding {
-	idx := make([]int, len(s.findings))
+// takeOrdered returns the findings by rank, in the order found within one,
+// and leaves the scanner none. They are put in order where they are: a
+// scan of many files holds a hundred thousand findings, and a copy would
+// hold them twice.
+func (s *scanner) takeOrdered() []Finding {
+	fs, ranks := s.findings, s.ranks
+	s.findings, s.ranks = nil, nil
+	idx := make([]int, len(fs))
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortStableFunc(idx, func(a, b int) int { return s.ranks[a] - s.ranks[b] })
-	out := make([]Finding, len(idx))
-	for i, j := range idx {
-		out[i] = s.findings[j]
+	slices.SortStableFunc(idx, func(a, b int) int { return ranks[a] - ranks[b] })
+	// fs[i] takes fs[idx[i]], one cycle of the permutation at a time.
+	for start := range idx {
+		if idx[start] < 0 {
+			continue
+		}
+		held := fs[start]
+		i := start
+		for {
+			from := idx[i]
+			idx[i] = -1
+			if from == start {
+				fs[i] = held
+				break
+			}
+			fs[i] = fs[from]
+			i = from
+		}
 	}
-	return out
+	return slices.Clip(fs)
 }
 
 // SuppressPrefix starts the annotation that accepts a rule's finding on an

@@ -246,7 +246,8 @@ func (s *scanner) forget(o *render.Object) {
 
 // Finish reports set's input problems, runs the cross-object rules on
 // every object of set and returns the findings after the steps. Every
-// object of set must have been added.
+// object of set must have been added. A Scan finishes once; set's objects
+// keep no node tree after it, unless the scan is Run's.
 func (sc *Scan) Finish(ctx context.Context, set *render.Set) ([]Finding, error) {
 	if err := sc.wait(); err != nil {
 		return nil, err
@@ -274,7 +275,16 @@ func (sc *Scan) Finish(ctx context.Context, set *render.Set) ([]Finding, error) 
 			c.Graph(s.pass(c), objs)
 		}
 	}
-	return postProcess(&postInput{lines: sc.lines, cfg: s.cfg, secrets: s.secrets}, s.ordered()), nil
+	fs := s.takeOrdered()
+	if sc.prune {
+		// What the cross-object rules read is no longer needed: the steps
+		// read the findings and the texts' lines.
+		s.pods, s.cache, s.ignores = nil, nil, nil
+		for _, o := range objs {
+			o.DropTree()
+		}
+	}
+	return postProcess(&postInput{lines: sc.lines, cfg: s.cfg, secrets: s.secrets}, fs), nil
 }
 
 // Run applies checks to the objects and problems of set and returns the

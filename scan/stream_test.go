@@ -2,7 +2,9 @@ package scan
 
 import (
 	"context"
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/kubeharden/kubeharden/render"
@@ -55,5 +57,32 @@ func TestPrefetch(t *testing.T) {
 	}
 	if len(want) == 0 || !reflect.DeepEqual(got, want) {
 		t.Errorf("with prefetch: %d findings, want the %d of a scan without", len(got), len(want))
+	}
+}
+
+// TestTakeOrdered: the findings come out stably sorted by rank, put in
+// order where they are, and the scanner keeps none.
+func TestTakeOrdered(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 2, 7, 100, 1000} {
+		s := newScanner(&Config{})
+		for i := range n {
+			s.findings = append(s.findings, Finding{Line: i})
+			s.ranks = append(s.ranks, rng.IntN(5))
+		}
+		want := slices.Clone(s.findings)
+		ranks := slices.Clone(s.ranks)
+		slices.SortStableFunc(want, func(a, b Finding) int { return ranks[a.Line] - ranks[b.Line] })
+		held := s.findings
+		got := s.takeOrdered()
+		if !slices.EqualFunc(got, want, func(a, b Finding) bool { return a.Line == b.Line }) {
+			t.Errorf("%d findings: order %v", n, got)
+		}
+		if n > 0 && &got[0] != &held[0] {
+			t.Errorf("%d findings: copied", n)
+		}
+		if s.findings != nil || s.ranks != nil {
+			t.Errorf("%d findings: the scanner keeps them", n)
+		}
 	}
 }

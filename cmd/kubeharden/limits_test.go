@@ -6,9 +6,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // TestLimitsConfigAndFlags: the limits: block of .kubeharden.yaml and the
@@ -86,5 +89,76 @@ func TestMemoryLimit(t *testing.T) {
 	})
 	if got := debug.SetMemoryLimit(-1); got != 512<<20 {
 		t.Errorf("with GOMEMLIMIT=512MiB the limit is %d; want it kept", got)
+	}
+}
+
+// TestGCPercentFor: the collector runs at 100 % up to gcHeadroom of live
+// heap, then lets the heap grow by gcHeadroom or half of what is live.
+func TestGCPercentFor(t *testing.T) {
+	for _, c := range []struct {
+		live uint64
+		want int
+	}{{0, 100}, {100 << 20, 100}, {gcHeadroom, 100}, {2 * gcHeadroom, 50}, {gcHeadroom * 5 / 4, 80}, {8 * gcHeadroom, 50}} {
+		if got := gcPercentFor(c.live); got != c.want {
+			t.Errorf("live %d MB: %d %%, want %d", c.live>>20, got, c.want)
+		}
+	}
+}
+
+// TestTuneGC: after a collection the tuner sets the percentage it is given
+// for the live heap, and leaves the collector alone when GOGC is set or
+// once stopped.
+func TestTuneGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	percent := func() int {
+		p := debug.SetGCPercent(100)
+		debug.SetGCPercent(p)
+		return p
+	}
+	waitFor := func(want int) bool {
+		for range 200 {
+			runtime.GC()
+			if percent() == want {
+				return true
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		return false
+	}
+	var lives []uint64
+	var mu sync.Mutex
+	stop := tuneGC(func(string) string { return "" }, func(live uint64) int {
+		mu.Lock()
+		lives = append(lives, live)
+		mu.Unlock()
+		return 77
+	})
+	if !waitFor(77) {
+		t.Fatal("the tuner set no percentage after collections")
+	}
+	stop()
+	debug.SetGCPercent(100)
+	for range 5 {
+		runtime.GC()
+	}
+	time.Sleep(50 * time.Millisecond)
+	if p := percent(); p != 100 {
+		t.Errorf("a stopped tuner set %d %%", p)
+	}
+	mu.Lock()
+	if len(lives) == 0 || lives[0] == 0 {
+		t.Errorf("the tuner read live heaps %v", lives)
+	}
+	mu.Unlock()
+
+	stop = tuneGC(func(k string) string {
+		if k == "GOGC" {
+			return "200"
+		}
+		return ""
+	}, func(uint64) int { return 33 })
+	defer stop()
+	if waitFor(33) {
+		t.Error("the tuner ran with GOGC set")
 	}
 }

@@ -18,6 +18,7 @@ func main() {
 	// what matters, and CI logs stay quiet.
 	log.SetOutput(io.Discard)
 	setMemoryLimit(os.Getenv)
+	tuneGC(os.Getenv, gcPercentFor)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
