@@ -127,7 +127,7 @@ type ruleDetector struct {
 	secretGroup int
 	entropy     float64
 	// allow are the allowlists mayFind applies (matchAllowlists).
-	allow []*config.Allowlist
+	allow []allowlist
 }
 
 // mayFind reports whether gitleaks can report a finding of rd's rule in
@@ -153,7 +153,7 @@ func (rd *ruleDetector) mayFind(raw string) bool {
 		if !ok || (rd.entropy != 0 && shannonEntropy(secret) <= rd.entropy-entropySlack) {
 			continue
 		}
-		if !slices.ContainsFunc(rd.allow, func(a *config.Allowlist) bool { return allowed(a, secret, match) }) {
+		if !slices.ContainsFunc(rd.allow, func(a allowlist) bool { return allowed(a, secret, match) }) {
 			return true
 		}
 	}
@@ -165,8 +165,8 @@ func (rd *ruleDetector) mayFind(raw string) bool {
 // line: by a stop word in the secret, or by an expression on the secret or
 // the match. gitleaks checks a's paths and commits on the fragment before
 // any match.
-func allowed(a *config.Allowlist, secret, match string) bool {
-	if stop, _ := a.ContainsStopWord(secret); stop {
+func allowed(a allowlist, secret, match string) bool {
+	if a.stop != nil && a.stop.in(secret) {
 		return true
 	}
 	switch a.RegexTarget {
@@ -180,14 +180,28 @@ func allowed(a *config.Allowlist, secret, match string) bool {
 
 // matchAllowlists are the allowlists, of the rule's and the global ones,
 // that accept a finding on any one of their conditions: allowed tests them.
-func matchAllowlists(global, rule []*config.Allowlist) []*config.Allowlist {
-	var out []*config.Allowlist
+// stops holds the stop-word indexes made so far, one an allowlist.
+func matchAllowlists(global, rule []*config.Allowlist, stops map[*config.Allowlist]*stopWords) []allowlist {
+	var out []allowlist
 	for _, a := range slices.Concat(global, rule) {
-		if a != nil && a.MatchCondition != config.AllowlistMatchAnd {
-			out = append(out, a)
+		if a == nil || a.MatchCondition == config.AllowlistMatchAnd {
+			continue
 		}
+		sw, ok := stops[a]
+		if !ok && len(a.StopWords) > 0 {
+			sw = newStopWords(a.StopWords)
+			stops[a] = sw
+		}
+		out = append(out, allowlist{a, sw})
 	}
 	return out
+}
+
+// An allowlist is gitleaks' with an index of its stop words, nil when it
+// has none.
+type allowlist struct {
+	*config.Allowlist
+	stop *stopWords
 }
 
 // ruleSecret is the secret gitleaks takes from a match: the rule's secret
@@ -256,9 +270,7 @@ func newSecrets(cfg config.Config) *secrets {
 	wcfg.Allowlists = nil
 	for _, a := range cfg.Allowlists {
 		if a.MatchCondition != config.AllowlistMatchAnd && len(a.Paths) > 0 {
-			b := &config.Allowlist{Description: a.Description, MatchCondition: a.MatchCondition, Commits: a.Commits,
-				RegexTarget: a.RegexTarget, Regexes: a.Regexes, StopWords: a.StopWords}
-			if err := b.Validate(); err == nil {
+			if b, ok := rebuiltAllowlist(a, nil); ok {
 				a = b
 			}
 		}
@@ -270,6 +282,7 @@ func newSecrets(cfg config.Config) *secrets {
 		return d
 	})
 	s.byKeyword = map[string][]*ruleDetector{}
+	stops := map[*config.Allowlist]*stopWords{}
 	for id, r := range cfg.Rules {
 		if id == secretManifestRule {
 			continue
@@ -290,7 +303,7 @@ func newSecrets(cfg config.Config) *secrets {
 		rd.multiline = r.Regex != nil && (strings.Contains(r.Regex.String(), `[\s\S`) || strings.Contains(r.Regex.String(), `(?s`))
 		rd.before, rd.path = windowContext, r.Path
 		rd.re, rd.secretGroup, rd.entropy = r.Regex, r.SecretGroup, r.Entropy
-		rd.allow = matchAllowlists(wcfg.Allowlists, r.Allowlists)
+		rd.allow = matchAllowlists(wcfg.Allowlists, r.Allowlists, stops)
 		if id == "generic-api-key" && r.Regex != nil && r.Regex.String() == genericAPIKeyRegex {
 			distinct := minDistinct(r.Entropy)
 			rd.mayMatch = func(text []byte, end int) bool { return genericMayFind(text, end, distinct) }
@@ -359,7 +372,11 @@ func readGitleaksConfig(text string) (config.Config, error) {
 	if vc.Extend.Path != "" || vc.Extend.URL != "" {
 		return config.Config{}, fmt.Errorf("[extend] path and url are not supported (they read outside the repository); use useDefault = true")
 	}
-	return vc.Translate()
+	cfg, err := vc.Translate()
+	if err != nil {
+		return config.Config{}, err
+	}
+	return withoutStopwordTries(cfg), nil
 }
 
 // loadSecrets builds the detector of a repository's .gitleaks.toml.
