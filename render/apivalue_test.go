@@ -89,6 +89,21 @@ func corpusPaths(dir string) []string {
 	return paths
 }
 
+// loadGeneratedCorpus loads corpusPaths with a generated tree of 300
+// files.
+func loadGeneratedCorpus(t *testing.T) *Set {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := testgen.Tree(filepath.Join(dir, "gen"), 300, 7); err != nil {
+		t.Fatal(err)
+	}
+	set, err := Load(context.Background(), corpusPaths(dir), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
 // firstDiff finds the first place two JSON values differ.
 func firstDiff(got, want any, path string) (string, any, any, bool) {
 	switch w := want.(type) {

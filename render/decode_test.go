@@ -1,10 +1,8 @@
 package render
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,8 +12,6 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/kubeharden/kubeharden/internal/testgen"
 )
 
 // decodeTargets are the fields the checks decode, each with a fresh value
@@ -120,14 +116,7 @@ func typedDiff(a, b reflect.Value, path string) (at, got, want string) {
 // the testdata and a generated tree, into every type the checks use; and
 // it does the work alone for nearly every pod template.
 func TestDecodeMatchesJSON(t *testing.T) {
-	dir := t.TempDir()
-	if _, err := testgen.Tree(filepath.Join(dir, "gen"), 300, 7); err != nil {
-		t.Fatal(err)
-	}
-	set, err := Load(context.Background(), corpusPaths(dir), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := loadGeneratedCorpus(t)
 	compared, templates, direct := 0, 0, 0
 	for _, o := range set.Objects {
 		for _, tg := range decodeTargets {

@@ -1,15 +1,11 @@
 package render
 
 import (
-	"context"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"testing"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/kubeharden/kubeharden/internal/testgen"
 )
 
 // TestFreezeKeepsTree: a frozen object reads as it did: its thawed tree
@@ -17,14 +13,7 @@ import (
 // checks decode or locate gives what it gave before, for every plain
 // object of the corpus, the testdata and a generated tree.
 func TestFreezeKeepsTree(t *testing.T) {
-	dir := t.TempDir()
-	if _, err := testgen.Tree(filepath.Join(dir, "gen"), 300, 7); err != nil {
-		t.Fatal(err)
-	}
-	set, err := Load(context.Background(), corpusPaths(dir), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := loadGeneratedCorpus(t)
 	frozen, aliased := 0, 0
 	for _, o := range set.Objects {
 		name := fmt.Sprintf("%s %s/%s", o.File, o.Kind, o.Name)
