@@ -231,16 +231,16 @@ func mergePSS(fs []Finding) []Finding {
 		path string
 	}
 	native := map[at]int{}
-	for i, f := range fs {
-		if f.PSSLevel == "" && f.Object != nil {
+	for i := range fs {
+		if f := &fs[i]; f.PSSLevel == "" && f.Object != nil {
 			if _, ok := native[at{*f.Object, f.File, f.Path}]; !ok {
 				native[at{*f.Object, f.File, f.Path}] = i
 			}
 		}
 	}
-	out := make([]Finding, 0, len(fs))
 	drop := make([]bool, len(fs))
-	for i, f := range fs {
+	for i := range fs {
+		f := &fs[i]
 		if f.PSSLevel == "" || f.Object == nil {
 			continue
 		}
@@ -266,7 +266,8 @@ func mergePSS(fs []Finding) []Finding {
 	}
 	// Two PSS levels on one field: the lower level is the one that matters.
 	pssAt := map[at]int{}
-	for i, f := range fs {
+	for i := range fs {
+		f := &fs[i]
 		if drop[i] || f.PSSLevel == "" || f.Object == nil {
 			continue
 		}
@@ -285,9 +286,11 @@ func mergePSS(fs []Finding) []Finding {
 		}
 		pssAt[k] = i
 	}
-	for i, f := range fs {
+	// In place: every finding before the one read is done with.
+	out := fs[:0]
+	for i := range fs {
 		if !drop[i] {
-			out = append(out, f)
+			out = append(out, fs[i])
 		}
 	}
 	return out
@@ -348,7 +351,7 @@ func mergeRenderings(fs []Finding) []Finding {
 		line, col                     int
 	}
 	first := map[at]int{}
-	out := make([]Finding, 0, len(fs))
+	out := fs[:0] // in place: every finding before the one read is done with
 	for _, f := range fs {
 		if f.Source == nil || (f.Source.Kind != "helm" && f.Source.Kind != "kustomize") {
 			out = append(out, f)

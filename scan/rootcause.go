@@ -58,9 +58,12 @@ func mergeRootCauses(fs []Finding) []Finding {
 		line, col int
 		cause     string
 	}
-	groups := map[place][]int{}
-	group := make([]place, len(fs))
+	// The groups' members by group, and each finding's group (-1: none).
+	ids := map[place]int32{}
+	var members [][]int
+	group := make([]int32, len(fs))
 	for i := range fs {
+		group[i] = -1
 		f := &fs[i]
 		cause, ok := rootCauses[f.Rule]
 		if !ok || f.Object == nil || f.Suppressed != nil {
@@ -70,16 +73,27 @@ func mergeRootCauses(fs []Finding) []Finding {
 		if s := f.Source; s != nil {
 			k.render = [4]string{s.Kind, s.Chart, s.ValueSet, s.Root}
 		}
-		group[i] = k
-		groups[k] = append(groups[k], i)
+		id, seen := ids[k]
+		if !seen {
+			id = int32(len(members))
+			ids[k] = id
+			members = append(members, nil)
+		}
+		members[id] = append(members[id], i)
+		group[i] = id
 	}
-	out := make([]Finding, 0, len(fs))
+	// In place: a group is written where its first finding was, and every
+	// finding before the one read is done with.
+	out := fs[:0]
 	for i := range fs {
-		g := groups[group[i]]
+		var g []int
+		if group[i] >= 0 {
+			g = members[group[i]]
+		}
 		switch {
 		case len(g) < 2:
 			out = append(out, fs[i])
-		case g[0] == i: // the group is written where its first finding was
+		case g[0] == i:
 			out = append(out, fold(fs, g))
 		}
 	}
