@@ -270,7 +270,7 @@ func newSecrets(cfg config.Config) *secrets {
 	wcfg.Allowlists = nil
 	for _, a := range cfg.Allowlists {
 		if a.MatchCondition != config.AllowlistMatchAnd && len(a.Paths) > 0 {
-			if b, ok := rebuiltAllowlist(a, nil); ok {
+			if b, ok := rebuiltAllowlist(a, nil, a.StopWords); ok {
 				a = b
 			}
 		}
@@ -372,11 +372,12 @@ func readGitleaksConfig(text string) (config.Config, error) {
 	if vc.Extend.Path != "" || vc.Extend.URL != "" {
 		return config.Config{}, fmt.Errorf("[extend] path and url are not supported (they read outside the repository); use useDefault = true")
 	}
+	stash := stashStopWords(&vc)
 	cfg, err := vc.Translate()
 	if err != nil {
 		return config.Config{}, err
 	}
-	return withoutStopwordTries(cfg), nil
+	return withoutStopwordTries(cfg, stash)
 }
 
 // loadSecrets builds the detector of a repository's .gitleaks.toml.

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,7 +60,10 @@ func stopWordProbes(words []string, rng *rand.Rand) []string {
 // from its words.
 func TestStopWordsAsGitleaks(t *testing.T) {
 	orig := gitleaksDefaultConfig(t)
-	light := withoutStopwordTries(gitleaksDefaultConfig(t))
+	light, err := readGitleaksConfig(config.DefaultConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	compare := func(name string, a, b []*config.Allowlist) int {
 		if len(a) != len(b) {
@@ -96,5 +100,37 @@ func TestStopWordsAsGitleaks(t *testing.T) {
 	}
 	if words < 500 {
 		t.Fatalf("compared %d stop words; want gitleaks' hundreds", words)
+	}
+}
+
+// TestStashedStopWords: an allowlist of stop words alone, in a
+// repository's configuration, gets its words back lowercased and once
+// each, and no placeholder is left.
+func TestStashedStopWords(t *testing.T) {
+	cfg, err := readGitleaksConfig(`
+[[rules]]
+id = "x"
+regex = '''secret=(\w+)'''
+[[rules.allowlists]]
+stopwords = ["Foo", "bar", "FOO"]
+[[allowlists]]
+regexes = ['''^z+$''']
+stopwords = ["Quux"]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := cfg.Rules["x"].Allowlists[0]
+	if !slices.Equal(a.StopWords, []string{"foo", "bar"}) {
+		t.Errorf("stop words %q", a.StopWords)
+	}
+	for s, want := range map[string]bool{"xxFOOyy": true, "bar": true, "baz": false, "": false} {
+		if got, _ := a.ContainsStopWord(s); got != want {
+			t.Errorf("%q: stop word %v, want %v", s, got, want)
+		}
+	}
+	g := cfg.Allowlists[0]
+	if !slices.Equal(g.StopWords, []string{"quux"}) || !g.RegexAllowed("zzz") || g.RegexAllowed("zy") {
+		t.Errorf("global allowlist %q, expressions lost", g.StopWords)
 	}
 }
