@@ -111,9 +111,9 @@ type ruleDetector struct {
 	d         *detect.Detector
 	multiline bool
 	// mayMatch, when set, tells whether gitleaks can report a match of the
-	// rule's expression with a keyword ending at end of the text; a keyword
-	// where it cannot opens no window.
-	mayMatch func(text []byte, end int) bool
+	// rule's expression holding the keyword at text[start:end]; a keyword
+	// where it cannot opens no window (prefilterFor).
+	mayMatch prefilter
 	// before is how many lines before a keyword's a window starts.
 	before int
 	// path, when set, is the rule's file path expression: gitleaks reports
@@ -304,12 +304,9 @@ func newSecrets(cfg config.Config) *secrets {
 		rd.before, rd.path = windowContext, r.Path
 		rd.re, rd.secretGroup, rd.entropy = r.Regex, r.SecretGroup, r.Entropy
 		rd.allow = matchAllowlists(wcfg.Allowlists, r.Allowlists, stops)
-		if id == "generic-api-key" && r.Regex != nil && r.Regex.String() == genericAPIKeyRegex {
-			distinct := minDistinct(r.Entropy)
-			rd.mayMatch = func(text []byte, end int) bool { return genericMayFind(text, end, distinct) }
-			// Every match holds one of the rule's keywords, and what may
-			// precede it ([\w.-]{0,50}) holds no newline: a match starts on
-			// its keyword's line.
+		if rd.mayMatch = prefilterFor(id, r, rd.allow); rd.mayMatch != nil {
+			// Every match of a prefiltered rule starts on its keyword's
+			// line.
 			rd.before = 0
 		}
 		if len(r.Keywords) == 0 {

@@ -187,7 +187,7 @@ func (s *secrets) windows(text []byte) (map[*ruleDetector][]window, []window) {
 	for _, m := range matches {
 		l := lineOf(int(m.Pos()))
 		for _, rd := range s.byKeyword[string(m.Match())] {
-			if rd.mayMatch != nil && !rd.mayMatch(text, int(m.Pos())+len(m.Match())) {
+			if rd.mayMatch != nil && !rd.mayMatch(text, int(m.Pos()), int(m.Pos())+len(m.Match())) {
 				continue
 			}
 			to := l + windowContext
