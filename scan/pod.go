@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -381,12 +382,12 @@ func remarshal(v, into any) error {
 
 // Containers lists init, regular and ephemeral containers with their paths.
 func (p *Pod) Containers() []Container {
-	var cs []Container
+	cs := make([]Container, 0, len(p.Spec.InitContainers)+len(p.Spec.Containers)+len(p.Spec.EphemeralContainers))
 	path := func(own []string, list string, i int) string {
 		if own != nil {
 			return own[i]
 		}
-		return fmt.Sprintf("%s.%s[%d]", p.SpecPath, list, i)
+		return p.SpecPath + "." + list + "[" + strconv.Itoa(i) + "]"
 	}
 	for i := range p.Spec.InitContainers {
 		cs = append(cs, Container{&p.Spec.InitContainers[i], path(p.initPaths, "initContainers", i), "init container", p.Name})
@@ -396,7 +397,7 @@ func (p *Pod) Containers() []Container {
 	}
 	for i := range p.Spec.EphemeralContainers {
 		c := (*corev1.Container)(&p.Spec.EphemeralContainers[i].EphemeralContainerCommon)
-		cs = append(cs, Container{c, fmt.Sprintf("%s.ephemeralContainers[%d]", p.SpecPath, i), "ephemeral container", p.Name})
+		cs = append(cs, Container{c, path(nil, "ephemeralContainers", i), "ephemeral container", p.Name})
 	}
 	return cs
 }

@@ -39,6 +39,8 @@ type secrets struct {
 	// that have it; each runs only on the lines around its keywords. Their
 	// global allowlists lack the paths, which findLeaks checks once a file.
 	byKeyword map[string][]*ruleDetector
+	// byPattern is byKeyword by the keyword's number in the trie.
+	byPattern [][]*ruleDetector
 	// always are the rules without keywords, run on the whole text.
 	always []*ruleDetector
 	// all runs every rule, on lines whose decoded form (base64, hex,
@@ -265,7 +267,8 @@ func newSecrets(cfg config.Config) *secrets {
 		d.MaxDecodeDepth = maxDecodeDepth
 		return d
 	})}
-	s.keywords = *ahocorasick.NewTrieBuilder().AddStrings(slices.Collect(maps.Keys(cfg.Keywords))).Build()
+	keywords := slices.Sorted(maps.Keys(cfg.Keywords))
+	s.keywords = *ahocorasick.NewTrieBuilder().AddStrings(keywords).Build()
 	wcfg := cfg
 	wcfg.Allowlists = nil
 	for _, a := range cfg.Allowlists {
@@ -315,6 +318,9 @@ func newSecrets(cfg config.Config) *secrets {
 		for k := range keywordSet(r.Keywords) {
 			s.byKeyword[k] = append(s.byKeyword[k], rd)
 		}
+	}
+	for _, k := range keywords {
+		s.byPattern = append(s.byPattern, s.byKeyword[k])
 	}
 	sort.Slice(s.always, func(i, j int) bool { return s.always[i].id < s.always[j].id })
 	return s

@@ -288,6 +288,9 @@ func onlyCRDs(objs []*render.Object) bool {
 // finding is placed where the object's locator maps the field (the values
 // line, the kustomization literal).
 func renderedSecrets(p *Pass, d *secrets, set *render.Set, reported map[string]bool) {
+	if !slices.ContainsFunc(set.Objects, func(o *render.Object) bool { return o.Source.Kind != "file" }) {
+		return // only files' objects, whose texts were searched
+	}
 	sources := map[string]string{}
 	// Every token of every text read, split at blanks and quotes: a value
 	// found here was searched where it is written.

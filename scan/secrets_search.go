@@ -140,7 +140,13 @@ const multilineSpan = 200
 
 func (s *secrets) windows(text []byte) (map[*ruleDetector][]window, []window) {
 	lower := bytes.ToLower(text)
-	matches := s.keywords.Match(lower)
+	// The keywords found: the trie's Match would allocate each.
+	type hit struct{ start, end, pattern int }
+	var matches []hit
+	s.keywords.Walk(lower, func(end, n, pattern int64) bool {
+		matches = append(matches, hit{int(end - n + 1), int(end + 1), int(pattern)})
+		return true
+	})
 	// Line starts, to turn offsets into lines and back.
 	starts := []int{0}
 	for i, c := range text {
@@ -173,7 +179,7 @@ func (s *secrets) windows(text []byte) (map[*ruleDetector][]window, []window) {
 	if wholeText(text, lower) {
 		out := map[*ruleDetector][]window{}
 		for _, m := range matches {
-			for _, rd := range s.byKeyword[string(m.Match())] {
+			for _, rd := range s.byPattern[m.pattern] {
 				out[rd] = []window{{0, len(text), 1}}
 			}
 		}
@@ -185,9 +191,9 @@ func (s *secrets) windows(text []byte) (map[*ruleDetector][]window, []window) {
 	type span struct{ from, to int } // 0-based line numbers, inclusive
 	spans := map[*ruleDetector][]span{}
 	for _, m := range matches {
-		l := lineOf(int(m.Pos()))
-		for _, rd := range s.byKeyword[string(m.Match())] {
-			if rd.mayMatch != nil && !rd.mayMatch(text, int(m.Pos()), int(m.Pos())+len(m.Match())) {
+		l := lineOf(m.start)
+		for _, rd := range s.byPattern[m.pattern] {
+			if rd.mayMatch != nil && !rd.mayMatch(text, m.start, m.end) {
 				continue
 			}
 			to := l + windowContext
