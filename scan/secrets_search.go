@@ -41,7 +41,10 @@ func (s *secrets) findLeaks(file string, text []byte) []leak {
 			return
 		}
 		raw := string(text[w.start:w.end])
-		if !rd.mayFind(raw) {
+		// A prefiltered rule's windows are those where a match may have a
+		// secret gitleaks reports: mayFind, which computes the matches
+		// before gitleaks computes them again, would mostly pass them.
+		if rd.mayMatch == nil && !rd.mayFind(raw) {
 			return
 		}
 		//lint:ignore SA1019 gitleaks v8 has no other call that takes a path and a start line; v9 replaces detect.Fragment with sources.Fragment
