@@ -41,6 +41,9 @@ type secrets struct {
 	byKeyword map[string][]*ruleDetector
 	// byPattern is byKeyword by the keyword's number in the trie.
 	byPattern [][]*ruleDetector
+	// allowedPaths are the global allowlists with paths that need any one
+	// of their conditions.
+	allowedPaths []pathAllowlist
 	// always are the rules without keywords, run on the whole text.
 	always []*ruleDetector
 	// all runs every rule, on lines whose decoded form (base64, hex,
@@ -199,6 +202,13 @@ func matchAllowlists(global, rule []*config.Allowlist, stops map[*config.Allowli
 	return out
 }
 
+// A pathAllowlist is a global allowlist with the literals one of which a
+// path it takes holds.
+type pathAllowlist struct {
+	*config.Allowlist
+	literalFilter
+}
+
 // An allowlist is gitleaks' with an index of its stop words, nil when it
 // has none.
 type allowlist struct {
@@ -273,6 +283,7 @@ func newSecrets(cfg config.Config) *secrets {
 	wcfg.Allowlists = nil
 	for _, a := range cfg.Allowlists {
 		if a.MatchCondition != config.AllowlistMatchAnd && len(a.Paths) > 0 {
+			s.allowedPaths = append(s.allowedPaths, pathAllowlist{a, newLiteralFilter(a.Paths)})
 			if b, ok := rebuiltAllowlist(a, nil, a.StopWords); ok {
 				a = b
 			}

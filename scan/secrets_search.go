@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/detect/codec"
 )
@@ -30,10 +29,8 @@ type leak struct {
 func (s *secrets) findLeaks(file string, text []byte) []leak {
 	// gitleaks checks the global path allowlists on every fragment: check
 	// them once a file.
-	for _, a := range s.cfg.Allowlists {
-		if a.MatchCondition != config.AllowlistMatchAnd && a.PathAllowed(file) {
-			return nil
-		}
+	if s.pathAllowed(file) {
+		return nil
 	}
 	var out []leak
 	detectIn := func(rd *ruleDetector, w window) {
@@ -71,6 +68,13 @@ func (s *secrets) findLeaks(file string, text []byte) []leak {
 		}
 	}
 	return dropGeneric(out)
+}
+
+// pathAllowed reports whether a global allowlist that needs any one of its
+// conditions takes file by its path, as gitleaks' PathAllowed does.
+func (s *secrets) pathAllowed(file string) bool {
+	lower := strings.ToLower(file)
+	return slices.ContainsFunc(s.allowedPaths, func(a pathAllowlist) bool { return a.mayMatch(file, lower) && a.PathAllowed(file) })
 }
 
 // dropGeneric does what gitleaks does within one fragment: a generic
