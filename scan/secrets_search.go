@@ -290,12 +290,11 @@ func mayBeEncoded(line []byte) bool {
 	start := -1
 	for i := 0; i <= len(line); i++ {
 		if i < len(line) {
-			switch c := line[i]; {
-			case c == '%' && hexRun(line[i+1:], 2),
-				c == '\\' && i+1 < len(line) && (line[i+1] == 'u' || line[i+1] == 'U') && hexRun(line[i+2:], 4),
-				c == 'U' && i+1 < len(line) && line[i+1] == '+' && hexRun(line[i+2:], 4):
+			k := encodedClass[line[i]]
+			if k&mayEscape != 0 && escapeAt(line, i) {
 				return true
-			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '/', c == '+', c == '-':
+			}
+			if k&inRun != 0 {
 				if start < 0 {
 					start = i
 				}
@@ -306,6 +305,41 @@ func mayBeEncoded(line []byte) bool {
 			return true
 		}
 		start = -1
+	}
+	return false
+}
+
+// The classes of a byte for mayBeEncoded: in a run of the base64
+// alphabet, and the start of an escape.
+const (
+	inRun = 1 << iota
+	mayEscape
+)
+
+var encodedClass = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '/', c == '+', c == '-':
+			t[c] |= inRun
+		}
+		switch c {
+		case '%', '\\', 'U':
+			t[c] |= mayEscape
+		}
+	}
+	return t
+}()
+
+// escapeAt reports whether a percent or unicode escape gitleaks' decoder
+// decodes starts at line[i].
+func escapeAt(line []byte, i int) bool {
+	switch line[i] {
+	case '%':
+		return hexRun(line[i+1:], 2)
+	case '\\':
+		return i+1 < len(line) && (line[i+1] == 'u' || line[i+1] == 'U') && hexRun(line[i+2:], 4)
+	case 'U':
+		return i+1 < len(line) && line[i+1] == '+' && hexRun(line[i+2:], 4)
 	}
 	return false
 }
