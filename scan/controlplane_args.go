@@ -88,8 +88,8 @@ func componentOf(items []string, image string, hasCommand bool) (string, int) {
 			}
 		}
 	}
-	if hasCommand || image == "" {
-		return "", 0
+	if hasCommand || image == "" || !slices.ContainsFunc(components, func(c string) bool { return strings.Contains(image, c) }) {
+		return "", 0 // the repository's name holds the component's
 	}
 	repo := path.Base(parseImage(image).repository)
 	for _, suffix := range []string{"-amd64", "-arm64", "-arm", "-ppc64le", "-s390x"} {
@@ -153,6 +153,14 @@ func allArgs(p *Pass, o *render.Object) []*argv {
 	}
 	var out []*argv
 	for _, c := range pod.Containers() {
+		// componentOf reads no further than the fourth item.
+		var head [4]string
+		n := copy(head[:], c.Command)
+		n += copy(head[n:], c.Args)
+		comp, start := componentOf(head[:n], c.Image, len(c.Command) > 0)
+		if comp == "" {
+			continue
+		}
 		items := slices.Concat(c.Command, c.Args)
 		var paths []string
 		for i := range c.Command {
@@ -160,10 +168,6 @@ func allArgs(p *Pass, o *render.Object) []*argv {
 		}
 		for i := range c.Args {
 			paths = append(paths, fmt.Sprintf("%s.args[%d]", c.Path, i))
-		}
-		comp, start := componentOf(items, c.Image, len(c.Command) > 0)
-		if comp == "" {
-			continue
 		}
 		at := c.Path + ".command"
 		if len(c.Command) == 0 {
