@@ -230,11 +230,21 @@ func mergePSS(fs []Finding) []Finding {
 		file string
 		path string
 	}
-	native := map[at]int{}
+	pss := 0
+	for i := range fs {
+		if fs[i].PSSLevel != "" {
+			pss++
+		}
+	}
+	if pss == 0 {
+		return fs
+	}
+	native := make(map[at]int, len(fs)-pss)
 	for i := range fs {
 		if f := &fs[i]; f.PSSLevel == "" && f.Object != nil {
-			if _, ok := native[at{*f.Object, f.File, f.Path}]; !ok {
-				native[at{*f.Object, f.File, f.Path}] = i
+			k := at{*f.Object, f.File, f.Path}
+			if _, ok := native[k]; !ok {
+				native[k] = i
 			}
 		}
 	}
@@ -265,16 +275,16 @@ func mergePSS(fs []Finding) []Finding {
 		drop[i] = true
 	}
 	// Two PSS levels on one field: the lower level is the one that matters.
-	pssAt := map[at]int{}
+	pssAt := make(map[at]int, pss)
 	for i := range fs {
 		f := &fs[i]
 		if drop[i] || f.PSSLevel == "" || f.Object == nil {
 			continue
 		}
-		if _, isNative := native[at{*f.Object, f.File, f.Path}]; isNative {
+		k := at{*f.Object, f.File, f.Path}
+		if _, isNative := native[k]; isNative {
 			continue
 		}
-		k := at{*f.Object, f.File, f.Path}
 		if j, ok := pssAt[k]; ok {
 			if f.PSSLevel == "baseline" && fs[j].PSSLevel != "baseline" {
 				drop[j] = true

@@ -112,22 +112,6 @@ func (ix *index) inNamespace(ns string, gks ...string) []*render.Object {
 	return out
 }
 
-// selectWorkloads returns the workloads of namespace ns (every namespace
-// when ns is "*") whose pod template labels sel matches.
-func (ix *index) selectWorkloads(ns string, sel labels.Selector) []*workload {
-	ws := ix.workloads
-	if ns != "*" {
-		ws = ix.workloadsByNS[ns]
-	}
-	var out []*workload
-	for _, w := range ws {
-		if sel.Matches(labels.Set(w.pod.Meta.Labels)) {
-			out = append(out, w)
-		}
-	}
-	return out
-}
-
 func groupKind(o *render.Object) string { return group(o.APIVersion) + "/" + o.Kind }
 
 // clusterScopedKinds are the kinds that live outside namespaces, keyed by

@@ -75,6 +75,16 @@ var controlPlanePodLabels = map[string][]string{
 
 func controlPlaneServiceExposed(p *Pass, objs []*render.Object) {
 	ix := newIndex(p, objs)
+	// The workloads whose pods carry a control-plane label, in scan order:
+	// a Service exposes control-plane pods only through them.
+	var cp []*workload
+	for _, w := range ix.workloads {
+		if slices.ContainsFunc([]string{"component", "tier"}, func(k string) bool {
+			return slices.Contains(controlPlanePodLabels[k], w.pod.Meta.Labels[k])
+		}) {
+			cp = append(cp, w)
+		}
+	}
 	for _, o := range ix.kind("/Service") {
 		var spec corev1.ServiceSpec
 		if o.Decode("spec", &spec) != nil || len(spec.Selector) == 0 {
@@ -91,8 +101,11 @@ func controlPlaneServiceExposed(p *Pass, objs []*render.Object) {
 		}
 		if target == "" {
 			// A scanned control-plane pod whose labels the selector matches.
-			sel := labels.SelectorFromSet(spec.Selector)
-			for _, w := range ix.selectWorkloads(namespaceOf(o), sel) {
+			sel, ns := labels.SelectorFromSet(spec.Selector), namespaceOf(o)
+			for _, w := range cp {
+				if w.ns != ns || !sel.Matches(labels.Set(w.pod.Meta.Labels)) {
+					continue
+				}
 				for _, k := range []string{"component", "tier"} {
 					if v := w.pod.Meta.Labels[k]; slices.Contains(controlPlanePodLabels[k], v) && target == "" {
 						target = fmt.Sprintf("%s %q (%s: %s)", w.obj.Kind, w.obj.Name, k, v)

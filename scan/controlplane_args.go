@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kubeharden/kubeharden/render"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // Control-plane components, named as their binaries are.
@@ -101,6 +102,39 @@ func componentOf(items []string, image string, hasCommand bool) (string, int) {
 	return "", 0
 }
 
+// containerComponent is componentOf a container's command line and image.
+func containerComponent(c *corev1.Container) (string, int) {
+	// componentOf reads no further than the fourth item.
+	var head [4]string
+	n := copy(head[:], c.Command)
+	n += copy(head[n:], c.Args)
+	return componentOf(head[:n], c.Image, len(c.Command) > 0)
+}
+
+// runsComponent reports whether a container of spec runs a component.
+func runsComponent(spec *corev1.PodSpec) bool {
+	is := func(c *corev1.Container) bool {
+		comp, _ := containerComponent(c)
+		return comp != ""
+	}
+	for i := range spec.InitContainers {
+		if is(&spec.InitContainers[i]) {
+			return true
+		}
+	}
+	for i := range spec.Containers {
+		if is(&spec.Containers[i]) {
+			return true
+		}
+	}
+	for i := range spec.EphemeralContainers {
+		if is((*corev1.Container)(&spec.EphemeralContainers[i].EphemeralContainerCommon)) {
+			return true
+		}
+	}
+	return false
+}
+
 // parseFlags reads "--name=value", "--name value" and "--name" items.
 func parseFlags(items []string, paths []string) map[string]flagArg {
 	flags := map[string]flagArg{}
@@ -148,16 +182,12 @@ func allArgs(p *Pass, o *render.Object) []*argv {
 		return distroArgs(o)
 	}
 	pod := p.Pod(o)
-	if pod == nil {
-		return nil
+	if pod == nil || !runsComponent(&pod.Spec) {
+		return nil // the rules ask every object, many times each
 	}
 	var out []*argv
 	for _, c := range pod.Containers() {
-		// componentOf reads no further than the fourth item.
-		var head [4]string
-		n := copy(head[:], c.Command)
-		n += copy(head[n:], c.Args)
-		comp, start := componentOf(head[:n], c.Image, len(c.Command) > 0)
+		comp, start := containerComponent(c.Container)
 		if comp == "" {
 			continue
 		}
