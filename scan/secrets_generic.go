@@ -71,7 +71,7 @@ var prefilters = map[string]struct {
 		`(?i)[\w.-]{0,50}?(?:sentry)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{64})(?:[\x60'"\s;]|\\[nr]|$)`,
 		func(float64, []*stopWords) prefilter {
 			return func(text []byte, _, end int) bool {
-				return semiGenericMayFind(text, end, func(text []byte, j int) bool { return run(text, j, isHex) >= 64 })
+				return semiGenericMayFind(text, end, func(text []byte, j int) bool { return run(text, j, 64, isHex) == 64 })
 			}
 		},
 	},
@@ -83,7 +83,7 @@ var prefilters = map[string]struct {
 					if j >= len(text) || text[j] != '"' {
 						return false
 					}
-					n := run(text, j+1, func(c byte) bool { return isAlnum(c) || c == '=' || c == '_' || c == '-' })
+					n := run(text, j+1, 21, func(c byte) bool { return isAlnum(c) || c == '=' || c == '_' || c == '-' })
 					return n >= 8 && n <= 20 && j+1+n < len(text) && text[j+1+n] == '"'
 				})
 			}
@@ -97,9 +97,9 @@ var prefilters = map[string]struct {
 					return false
 				}
 				if hasPrefix(text, start, "hvs.") {
-					return run(text, start+4, func(c byte) bool { return isWord(c) || c == '-' }) >= 90
+					return run(text, start+4, 90, func(c byte) bool { return isWord(c) || c == '-' }) == 90
 				}
-				return hasPrefix(text, start, "s.") && run(text, start+2, isAlnum) >= 24
+				return hasPrefix(text, start, "s.") && run(text, start+2, 24, isAlnum) == 24
 			}
 		},
 	},
@@ -110,7 +110,7 @@ var prefilters = map[string]struct {
 				if !wordStart(text, start) || !hasPrefix(text, start, "ey") {
 					return false
 				}
-				n := run(text, start+2, isAlnum)
+				n := run(text, start+2, len(text), isAlnum) // occurrences start runs: they scan apart
 				return n >= 17 && hasPrefix(text, start+2+n, ".ey")
 			}
 		},
@@ -136,10 +136,12 @@ func isHex(c byte) bool {
 	return c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c >= '0' && c <= '9'
 }
 
-// run is the length of the run of bytes in class from i.
-func run(text []byte, i int, class func(byte) bool) int {
+// run is the length of the run of bytes in class from i, counted up to
+// most: a prefilter that counts further than it needs can be made to read
+// a long line once for each of its keywords.
+func run(text []byte, i, most int, class func(byte) bool) int {
 	n := 0
-	for i+n < len(text) && class(text[i+n]) {
+	for n < most && i+n < len(text) && class(text[i+n]) {
 		n++
 	}
 	return n
@@ -240,15 +242,15 @@ func genericValueAt(text []byte, j int, threshold float64, stops []*stopWords) b
 		return terminates(text, j+len(v)) && (threshold <= 0 || asciiEntropy(v) > threshold-entropySlack) &&
 			!slices.ContainsFunc(stops, func(sw *stopWords) bool { return sw.in(string(v)) })
 	}
-	word := run(text, j, func(c byte) bool { return isWord(c) || c == '.' || c == '=' || c == '-' })
+	word := run(text, j, 151, func(c byte) bool { return isWord(c) || c == '.' || c == '=' || c == '-' })
 	if word >= 10 && word <= 150 && reported(text[j:j+word]) {
 		return true
 	}
 	if !isAlnum(text[j]) {
 		return false
 	}
-	b64 := run(text, j, func(c byte) bool { return isAlnum(c) || c == '+' || c == '/' })
-	pad := run(text, j+b64, func(c byte) bool { return c == '=' })
+	b64 := run(text, j, len(text), func(c byte) bool { return isAlnum(c) || c == '+' || c == '/' })
+	pad := run(text, j+b64, 4, func(c byte) bool { return c == '=' })
 	return b64 >= 12 && pad <= 3 && reported(text[j:j+b64+pad])
 }
 
