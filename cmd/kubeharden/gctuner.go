@@ -19,16 +19,33 @@ import (
 // files, whose live heap stays under it, runs as before.
 const gcHeadroom = 160 << 20
 
+// gcFloor is the heap a scan may grow to before a collection whatever is
+// live, and gcMaxPercent the most a small live heap may grow by. A scan's
+// live heap grows from a few MB, and the default percentage collects at
+// 4, 8, 16 MB and so on: the 2,000-file generated tree, whose live heap
+// stays under 50 MB, ran 23 collections, and runs 17 with the floor, in
+// about 7 % less CPU (3.0 -> 2.8 s) for 10 MB more peak RSS (166 -> 177
+// MB); a small repository peaks higher (testdata/: 104 -> 128 MB).
+const (
+	gcFloor      = 80 << 20
+	gcMaxPercent = 300
+)
+
 // gcPercentFor is the collector percentage for a live heap of live bytes.
 func gcPercentFor(live uint64) int {
-	if live <= gcHeadroom {
+	switch {
+	case live > gcHeadroom:
+		return max(50, int(100*gcHeadroom/live))
+	case 2*live >= gcFloor:
 		return 100
+	case live == 0:
+		return gcMaxPercent
 	}
-	return max(50, int(100*gcHeadroom/live))
+	return min(gcMaxPercent, int(100*(gcFloor-live)/live))
 }
 
-// tuneGC sets the collector's percentage from the live heap after every
-// collection (percentFor, gcPercentFor in kubeharden), unless the
+// tuneGC sets the collector's percentage from the live heap at the start
+// and after every collection (percentFor, gcPercentFor in kubeharden), unless the
 // environment sets GOGC, and returns a function that stops it. The
 // soft memory limit (setMemoryLimit) still applies.
 func tuneGC(getenv func(string) string, percentFor func(uint64) int) (stop func()) {
@@ -36,7 +53,9 @@ func tuneGC(getenv func(string) string, percentFor func(uint64) int) (stop func(
 		return func() {}
 	}
 	var stopped atomic.Bool
-	current := -2 // no percentage set yet
+	// Before the first collection nothing is live.
+	current := percentFor(0)
+	debug.SetGCPercent(current)
 	var arm func()
 	arm = func() {
 		// A sentinel nothing refers to: its finalizer runs once the

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -98,7 +99,8 @@ func TestGCPercentFor(t *testing.T) {
 	for _, c := range []struct {
 		live uint64
 		want int
-	}{{0, 100}, {100 << 20, 100}, {gcHeadroom, 100}, {2 * gcHeadroom, 50}, {gcHeadroom * 5 / 4, 80}, {8 * gcHeadroom, 50}} {
+	}{{0, gcMaxPercent}, {10 << 20, gcMaxPercent}, {24 << 20, 233}, {32 << 20, 150}, {40 << 20, 100}, {100 << 20, 100},
+		{gcHeadroom, 100}, {2 * gcHeadroom, 50}, {gcHeadroom * 5 / 4, 80}, {8 * gcHeadroom, 50}} {
 		if got := gcPercentFor(c.live); got != c.want {
 			t.Errorf("live %d MB: %d %%, want %d", c.live>>20, got, c.want)
 		}
@@ -131,8 +133,14 @@ func TestTuneGC(t *testing.T) {
 		mu.Lock()
 		lives = append(lives, live)
 		mu.Unlock()
+		if live == 0 {
+			return 88 // at the start: nothing is live yet
+		}
 		return 77
 	})
+	if p := percent(); p != 88 {
+		t.Errorf("the tuner set %d %% at the start, want 88", p)
+	}
 	if !waitFor(77) {
 		t.Fatal("the tuner set no percentage after collections")
 	}
@@ -146,7 +154,7 @@ func TestTuneGC(t *testing.T) {
 		t.Errorf("a stopped tuner set %d %%", p)
 	}
 	mu.Lock()
-	if len(lives) == 0 || lives[0] == 0 {
+	if !slices.ContainsFunc(lives, func(l uint64) bool { return l > 0 }) {
 		t.Errorf("the tuner read live heaps %v", lives)
 	}
 	mu.Unlock()
