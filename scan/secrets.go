@@ -142,12 +142,11 @@ type ruleDetector struct {
 // threshold, and one an allowlist accepts by its stop words or by an
 // expression on the secret or the match (allowlists that need all their
 // conditions, or test the line, are left to gitleaks). A window where
-// mayFind is false yields no finding; gitleaks runs on the others. Most
-// windows of the generic rule match its expression (any "key: value" of
-// ten characters) with a value of low entropy (a name, a path) or with a
-// stop word (a long random value holds one), and gitleaks runs the
-// expression twice per window and again per match: this halves the cost
-// of secret search.
+// mayFind is false yields no finding; gitleaks runs on the others. It
+// runs on the windows of rules without a prefilter (prefilterFor), whose
+// matches are mostly of low entropy or hold a stop word: gitleaks runs the
+// expression twice per window and again per match. A prefiltered rule's
+// windows go to gitleaks directly.
 func (rd *ruleDetector) mayFind(raw string) bool {
 	if rd.re == nil {
 		return true
