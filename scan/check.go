@@ -212,13 +212,22 @@ func describe(o *render.Object) string {
 // Fingerprint is a stable identity for a finding: the rule, the object and
 // the field path, never line numbers, so it survives edits around it.
 func Fingerprint(rule string, ref *render.Ref, file, path string) string {
-	h := sha256.New()
+	sum := fingerprintSum(rule, ref, file, path)
+	return hex.EncodeToString(sum[:])
+}
+
+// fingerprintSum is Fingerprint before its hexadecimal form.
+func fingerprintSum(rule string, ref *render.Ref, file, path string) (sum [16]byte) {
+	b := make([]byte, 0, 256)
 	if ref != nil {
-		_, _ = fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s", rule, ref.APIVersion, ref.Kind, ref.Namespace, ref.Name, path)
+		b = append(append(append(append(append(b, rule...), 0), ref.APIVersion...), 0), ref.Kind...)
+		b = append(append(append(append(append(b, 0), ref.Namespace...), 0), ref.Name...), 0)
 	} else {
-		_, _ = fmt.Fprintf(h, "%s\x00%s\x00%s", rule, file, path)
+		b = append(append(append(append(b, rule...), 0), file...), 0)
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	full := sha256.Sum256(append(b, path...))
+	copy(sum[:], full[:])
+	return sum
 }
 
 // mergePSS folds a Pod Security Standards finding into the finding of

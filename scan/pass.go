@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -190,16 +191,16 @@ type findingKey struct {
 }
 
 type scanner struct {
-	cfg      *Config
-	findings []Finding
-	// ranks holds each finding's rank (rankProblems, rankInput,
-	// rankChecks+i), which orders them as a scan of one batch would.
-	ranks []int
-	rank  int
-	// ref is the identity of refOf, shared by its findings: an object's
+	cfg *Config
+	// recs holds the findings, each with its rank (rankProblems,
+	// rankInput, rankChecks+i), which orders them as a scan of one batch
+	// would (takeOrdered).
+	recs recordLog
+	rank int
+	// who is the identity of whoOf, shared by its findings: an object's
 	// findings are reported one after another.
-	ref   *render.Ref
-	refOf *render.Object
+	who   *subject
+	whoOf *render.Object
 	// finishing is set once every object was added (Scan.Finish).
 	finishing bool
 	seen      map[findingKey]bool
@@ -242,6 +243,45 @@ func (s *scanner) pod(o *render.Object) ([]*Pod, error) {
 	return pods, err
 }
 
+// A record is a finding as the scan holds it until Finish, when the
+// objects' trees are gone: a scan of many files holds a couple of hundred
+// thousand of them beside those trees. It keeps what the finding takes
+// from its request and the object's locator, and refers to the rest (its
+// check's id, checklist and severity, its object's identity and
+// rendering): 128 bytes, where a Finding is 288 and a message prefix and
+// fingerprint string more (record.finding).
+type record struct {
+	check *Check
+	who   *subject // nil for a finding in a text
+	msg   string   // without the object's description
+	path  string
+	file  string
+	// pssCheck is the one rarer field kept here: most pod findings have it.
+	pssCheck     string
+	line, column int
+	rank         int32
+	approx       bool // Precision "approx"
+	source       bool // the finding carries its object's Source
+	fp           [16]byte
+	extra        *recordExtra
+}
+
+// recordExtra holds what few findings have.
+type recordExtra struct {
+	fingerprint string // WithFingerprint's, which fp is not then
+	secretKind  string
+	related     []render.Related
+	suppressed  *Suppression
+	fix         *Fix
+}
+
+// A subject is an object as its findings name it.
+type subject struct {
+	obj    *render.Object
+	ref    render.Ref
+	prefix string // describe(obj)
+}
+
 func (s *scanner) add(c *Check, o *render.Object, path, msg string, r *request) {
 	key := findingKey{rule: c.ID, obj: o, path: path}
 	if r.pos != nil {
@@ -250,32 +290,21 @@ func (s *scanner) add(c *Check, o *render.Object, path, msg string, r *request) 
 	if s.seen[key] {
 		return
 	}
-	f := Finding{
-		Rule:       c.ID,
-		Checklist:  slices.Clip(c.Checklist), // shared: a step that adds an id copies it
-		Severity:   c.Severity,
-		PSSLevel:   c.PSSLevel,
-		PSSCheck:   r.pssCheck,
-		Message:    msg,
-		Path:       path,
-		Precision:  "exact",
-		SecretKind: r.secretKind,
-		Fix:        r.fix,
-	}
+	rec := record{check: c, msg: msg, path: path, pssCheck: r.pssCheck, rank: int32(s.rank)}
+	var extra recordExtra
+	var ref *render.Ref
 	if o != nil {
-		if s.refOf != o {
-			ref := o.Ref()
-			s.ref, s.refOf = &ref, o
+		if s.whoOf != o {
+			s.who, s.whoOf = &subject{obj: o, ref: o.Ref(), prefix: describe(o)}, o
 		}
-		f.Object = s.ref
-		f.Message = describe(o) + ": " + msg
+		rec.who, ref = s.who, &s.who.ref
 		if why, ok := s.suppressed(o, c.ID); ok {
-			f.Suppressed = &Suppression{Kind: "annotation", Justification: why}
+			extra.suppressed = &Suppression{Kind: "annotation", Justification: why}
 		}
 	}
 	switch {
 	case r.pos != nil:
-		f.File, f.Line, f.Column = r.pos.File, r.pos.Line, r.pos.Column
+		rec.file, rec.line, rec.column = r.pos.File, r.pos.Line, r.pos.Column
 	default:
 		var loc render.Location
 		if r.part != nil {
@@ -283,63 +312,130 @@ func (s *scanner) add(c *Check, o *render.Object, path, msg string, r *request) 
 		} else {
 			loc = o.Locate(path)
 		}
-		f.File, f.Line, f.Column = loc.File, loc.Line, loc.Column
-		f.Related = loc.Related
-		if loc.Approx {
-			f.Precision = "approx"
-		}
-		if o.Source.Kind != "" && o.Source.Kind != "file" {
-			src := o.Source
-			f.Source = &src
-		}
+		rec.file, rec.line, rec.column = loc.File, loc.Line, loc.Column
+		extra.related = loc.Related
+		rec.approx = loc.Approx
+		rec.source = o.Source.Kind != "" && o.Source.Kind != "file"
 	}
 	if len(r.related) > 0 {
-		f.Related = append(slices.Clip(f.Related), r.related...)
+		extra.related = append(slices.Clip(extra.related), r.related...)
 	}
-	f.Fingerprint = r.fingerprint
-	if f.Fingerprint == "" {
-		file := f.File // a text finding's; an object's fingerprint ignores it
+	extra.fingerprint, extra.secretKind, extra.fix = r.fingerprint, r.secretKind, r.fix
+	if extra.fingerprint == "" {
+		file := rec.file // a text finding's; an object's fingerprint ignores it
 		if o != nil {
 			file = o.File
 		}
-		f.Fingerprint = Fingerprint(c.ID, f.Object, file, path)
+		rec.fp = fingerprintSum(c.ID, ref, file, path)
+	}
+	if extra.related != nil || extra.suppressed != nil || extra.fix != nil || extra.fingerprint != "" || extra.secretKind != "" {
+		rec.extra = &extra
 	}
 	s.seen[key] = true
-	s.findings = append(s.findings, f)
-	s.ranks = append(s.ranks, s.rank)
+	s.recs.add(rec)
+}
+
+// A recordLog holds records in chunks of at most recordChunk: the
+// findings of a large scan grow it without a copy of what it holds, nor
+// the unused quarter a slice grown by append keeps.
+type recordLog struct {
+	chunks [][]record
+	n      int
+}
+
+const recordChunk = 4096
+
+func (l *recordLog) add(r record) {
+	k := len(l.chunks)
+	if k == 0 || len(l.chunks[k-1]) == cap(l.chunks[k-1]) {
+		size := 8 // a worker's log holds one object's findings
+		if k > 0 {
+			size = min(2*cap(l.chunks[k-1]), recordChunk)
+		}
+		l.chunks = append(l.chunks, make([]record, 0, size))
+		k++
+	}
+	l.chunks[k-1] = append(l.chunks[k-1], r)
+	l.n++
+}
+
+// addAll adds the records of m to l.
+func (l *recordLog) addAll(m *recordLog) {
+	for _, c := range m.chunks {
+		for i := range c {
+			l.add(c[i])
+		}
+	}
+}
+
+// finding returns the Finding r records.
+func (r *record) finding() Finding {
+	c := r.check
+	f := Finding{
+		Rule:      c.ID,
+		Checklist: slices.Clip(c.Checklist), // shared: a step that adds an id copies it
+		Severity:  c.Severity,
+		PSSLevel:  c.PSSLevel,
+		PSSCheck:  r.pssCheck,
+		Message:   r.msg,
+		File:      r.file,
+		Line:      r.line,
+		Column:    r.column,
+		Path:      r.path,
+		Precision: "exact",
+	}
+	if r.approx {
+		f.Precision = "approx"
+	}
+	if w := r.who; w != nil {
+		f.Object = &w.ref
+		f.Message = w.prefix + ": " + r.msg
+		if r.source {
+			src := w.obj.Source
+			f.Source = &src
+		}
+	}
+	if e := r.extra; e != nil {
+		f.Fingerprint, f.SecretKind, f.Related, f.Suppressed, f.Fix = e.fingerprint, e.secretKind, e.related, e.suppressed, e.fix
+	}
+	if f.Fingerprint == "" {
+		f.Fingerprint = hex.EncodeToString(r.fp[:])
+	}
+	return f
 }
 
 // takeOrdered returns the findings by rank, in the order found within one,
-// and leaves the scanner none. They are put in order where they are: a
-// scan of many files holds a hundred thousand findings, and a copy would
-// hold them twice.
+// and leaves the scanner none. Each is placed where it goes as it is made
+// from its record: ranks are few (one a check), and a sort of a hundred
+// thousand findings would move each many times.
 func (s *scanner) takeOrdered() []Finding {
-	fs, ranks := s.findings, s.ranks
-	s.findings, s.ranks = nil, nil
-	idx := make([]int, len(fs))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return ranks[a] - ranks[b] })
-	// fs[i] takes fs[idx[i]], one cycle of the permutation at a time.
-	for start := range idx {
-		if idx[start] < 0 {
-			continue
-		}
-		held := fs[start]
-		i := start
-		for {
-			from := idx[i]
-			idx[i] = -1
-			if from == start {
-				fs[i] = held
-				break
-			}
-			fs[i] = fs[from]
-			i = from
+	recs := s.recs
+	s.recs = recordLog{}
+	top := int32(0)
+	for _, c := range recs.chunks {
+		for i := range c {
+			top = max(top, c[i].rank)
 		}
 	}
-	return slices.Clip(fs)
+	next := make([]int, top+1)
+	for _, c := range recs.chunks {
+		for i := range c {
+			next[c[i].rank]++
+		}
+	}
+	at := 0
+	for r, n := range next {
+		next[r], at = at, at+n
+	}
+	fs := make([]Finding, recs.n)
+	for _, c := range recs.chunks {
+		for i := range c {
+			r := &c[i]
+			fs[next[r.rank]] = r.finding()
+			next[r.rank]++
+		}
+	}
+	return fs
 }
 
 // SuppressPrefix starts the annotation that accepts a rule's finding on an

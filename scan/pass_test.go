@@ -76,15 +76,16 @@ func TestReportWith(t *testing.T) {
 	p.ReportWith(nil, "", "notes.txt: a text finding", WithPos(render.Pos{File: "notes.txt", Line: 2, Column: 5}), WithFingerprint("fp"), WithSecretKind("generic-api-key"))
 	p.ReportWith(nil, "", "notes.txt: a text finding", WithPos(render.Pos{File: "notes.txt", Line: 2, Column: 5})) // the same: dropped
 	p.ReportWith(nil, "", "notes.txt: another", WithPos(render.Pos{File: "notes.txt", Line: 2, Column: 5}))
-	if len(s.findings) != 3 {
-		t.Fatalf("%d findings, want 3: %+v", len(s.findings), s.findings)
+	fs := s.takeOrdered()
+	if len(fs) != 3 {
+		t.Fatalf("%d findings, want 3: %+v", len(fs), fs)
 	}
-	f := s.findings[0]
+	f := fs[0]
 	if f.Message != `Pod "web": shares the node's network` || f.File != "pod.yaml" || f.Line != 6 || f.PSSCheck != "hostNamespaces" ||
 		len(f.Related) != 1 || f.Fix == nil || f.Fix.Line != 6 || f.Fingerprint != Fingerprint(HostNamespaces.ID, f.Object, "pod.yaml", "spec.hostNetwork") {
 		t.Errorf("object finding = %+v", f)
 	}
-	f = s.findings[1]
+	f = fs[1]
 	if f.Message != "notes.txt: a text finding" || f.File != "notes.txt" || f.Line != 2 || f.Column != 5 || f.Object != nil ||
 		f.Fingerprint != "fp" || f.SecretKind != "generic-api-key" || f.Source != nil {
 		t.Errorf("text finding = %+v", f)

@@ -402,6 +402,79 @@ func (p *Pod) Containers() []Container {
 	return cs
 }
 
+// graphView returns a copy of p with only what the cross-object rules
+// read of a pod (Graph: cluster*.go, controlplane*.go, and namespaceAdmission,
+// which runs the Pod Security evaluator on it): its labels and annotations,
+// the service account and its token, the host namespaces, security
+// contexts, scheduling, volumes and OS, and of each container its name,
+// image, command, arguments, ports and security context (and its probes
+// and hooks when one names a host). A copy, not p
+// with fields cleared: what p alone refers to (probes, environment,
+// resources, mounts, lifecycle) is then garbage, and what stays is laid
+// out afresh rather than pinned between freed values.
+func (p *Pod) graphView() *Pod {
+	q := *p
+	q.Meta = metav1.ObjectMeta{Name: p.Meta.Name, Namespace: p.Meta.Namespace, Labels: p.Meta.Labels, Annotations: p.Meta.Annotations}
+	s := &p.Spec
+	q.Spec = corev1.PodSpec{
+		ServiceAccountName:           s.ServiceAccountName,
+		DeprecatedServiceAccount:     s.DeprecatedServiceAccount,
+		AutomountServiceAccountToken: s.AutomountServiceAccountToken,
+		HostNetwork:                  s.HostNetwork,
+		HostPID:                      s.HostPID,
+		HostIPC:                      s.HostIPC,
+		HostUsers:                    s.HostUsers,
+		SecurityContext:              s.SecurityContext,
+		OS:                           s.OS,
+		NodeSelector:                 s.NodeSelector,
+		Tolerations:                  s.Tolerations,
+		Volumes:                      s.Volumes,
+		InitContainers:               graphContainers(s.InitContainers),
+		Containers:                   graphContainers(s.Containers),
+	}
+	if s.Affinity != nil && s.Affinity.NodeAffinity != nil {
+		q.Spec.Affinity = &corev1.Affinity{NodeAffinity: s.Affinity.NodeAffinity}
+	}
+	if len(s.EphemeralContainers) > 0 {
+		q.Spec.EphemeralContainers = make([]corev1.EphemeralContainer, len(s.EphemeralContainers))
+		for i := range s.EphemeralContainers {
+			c := &s.EphemeralContainers[i].EphemeralContainerCommon
+			q.Spec.EphemeralContainers[i].EphemeralContainerCommon = corev1.EphemeralContainerCommon(graphContainer(corev1.Container(*c)))
+		}
+	}
+	return &q
+}
+
+func graphContainers(cs []corev1.Container) []corev1.Container {
+	if len(cs) == 0 {
+		return nil
+	}
+	out := make([]corev1.Container, len(cs))
+	for i := range cs {
+		out[i] = graphContainer(cs[i])
+	}
+	return out
+}
+
+// graphContainer keeps a container's probes and lifecycle hooks only when
+// one names a host, all the Pod Security evaluator reads of them.
+func graphContainer(c corev1.Container) corev1.Container {
+	g := corev1.Container{Name: c.Name, Image: c.Image, Command: c.Command, Args: c.Args, Ports: c.Ports, SecurityContext: c.SecurityContext}
+	if probeHost(c.LivenessProbe) || probeHost(c.ReadinessProbe) || probeHost(c.StartupProbe) ||
+		(c.Lifecycle != nil && (handlerHost(c.Lifecycle.PostStart) || handlerHost(c.Lifecycle.PreStop))) {
+		g.LivenessProbe, g.ReadinessProbe, g.StartupProbe, g.Lifecycle = c.LivenessProbe, c.ReadinessProbe, c.StartupProbe, c.Lifecycle
+	}
+	return g
+}
+
+func probeHost(p *corev1.Probe) bool {
+	return p != nil && ((p.HTTPGet != nil && p.HTTPGet.Host != "") || (p.TCPSocket != nil && p.TCPSocket.Host != ""))
+}
+
+func handlerHost(h *corev1.LifecycleHandler) bool {
+	return h != nil && ((h.HTTPGet != nil && h.HTTPGet.Host != "") || (h.TCPSocket != nil && h.TCPSocket.Host != ""))
+}
+
 // prefix names the pod at the start of a message when its object has more
 // than one: `template "build": `.
 func (p *Pod) prefix() string {

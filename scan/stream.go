@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-
 	"github.com/kubeharden/kubeharden/internal/parallel"
 	"github.com/kubeharden/kubeharden/render"
 )
@@ -198,15 +196,9 @@ func (sc *Scan) checkObjects(ctx context.Context, objs []*render.Object) error {
 	for _, i := range shared {
 		check(i)
 	}
-	n := 0
-	for _, w := range workers {
-		n += len(w.findings)
-	}
-	s.findings, s.ranks = slices.Grow(s.findings, n), slices.Grow(s.ranks, n)
 	for i, w := range workers {
 		o := objs[i]
-		s.findings = append(s.findings, w.findings...)
-		s.ranks = append(s.ranks, w.ranks...)
+		s.recs.addAll(&w.recs)
 		if e, ok := w.pods[o]; ok {
 			s.pods[o] = e
 		}
@@ -235,10 +227,8 @@ func (s *scanner) worker() *scanner {
 // read them, and they weigh less than the node tree they came from.
 func (s *scanner) forget(o *render.Object) {
 	if e, ok := s.pods[o]; ok {
-		for _, pod := range e.pods {
-			for _, c := range pod.Containers() {
-				c.Env, c.EnvFrom, c.Resources, c.VolumeMounts, c.VolumeDevices, c.ResizePolicy = nil, nil, corev1.ResourceRequirements{}, nil, nil, nil
-			}
+		for i, pod := range e.pods {
+			e.pods[i] = pod.graphView()
 		}
 	}
 	o.Forget()
@@ -275,15 +265,16 @@ func (sc *Scan) Finish(ctx context.Context, set *render.Set) ([]Finding, error) 
 			c.Graph(s.pass(c), objs)
 		}
 	}
-	fs := s.takeOrdered()
 	if sc.prune {
 		// What the cross-object rules read is no longer needed: the steps
-		// read the findings and the texts' lines.
+		// read the findings and the texts' lines. The findings are made
+		// from their records once the trees are gone.
 		s.pods, s.cache, s.ignores = nil, nil, nil
 		for _, o := range objs {
 			o.DropTree()
 		}
 	}
+	fs := s.takeOrdered()
 	return postProcess(&postInput{lines: sc.lines, cfg: s.cfg, secrets: s.secrets}, fs), nil
 }
 
