@@ -72,27 +72,6 @@ func TestLimitsConfigAndFlags(t *testing.T) {
 	}
 }
 
-// TestMemoryLimit: a scan runs with a soft memory limit of 1 GiB, unless
-// GOMEMLIMIT sets one (the runtime has applied it; it is left alone).
-func TestMemoryLimit(t *testing.T) {
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
-	debug.SetMemoryLimit(math.MaxInt64)
-	setMemoryLimit(func(string) string { return "" })
-	if got := debug.SetMemoryLimit(-1); got != 1<<30 {
-		t.Errorf("without GOMEMLIMIT the limit is %d; want 1 GiB", got)
-	}
-	debug.SetMemoryLimit(512 << 20) // as the runtime sets GOMEMLIMIT=512MiB
-	setMemoryLimit(func(k string) string {
-		if k == "GOMEMLIMIT" {
-			return "512MiB"
-		}
-		return ""
-	})
-	if got := debug.SetMemoryLimit(-1); got != 512<<20 {
-		t.Errorf("with GOMEMLIMIT=512MiB the limit is %d; want it kept", got)
-	}
-}
-
 // TestGCPercentFor: the collector runs at 100 % up to gcHeadroom of live
 // heap, then lets the heap grow by gcHeadroom or half of what is live.
 func TestGCPercentFor(t *testing.T) {
@@ -107,51 +86,72 @@ func TestGCPercentFor(t *testing.T) {
 	}
 }
 
-// TestTuneGC: after a collection the tuner sets the percentage it is given
-// for the live heap, and leaves the collector alone when GOGC is set or
-// once stopped.
+// TestGCSettingsFor: the memory limit is half again the live heap, at
+// least memoryFloor.
+func TestGCSettingsFor(t *testing.T) {
+	for _, c := range []struct {
+		live  uint64
+		limit int64
+	}{{0, memoryFloor}, {20 << 20, memoryFloor}, {200 << 20, memoryFloor}, {memoryFloor * 2 / 3, memoryFloor},
+		{300 << 20, 450 << 20}, {1 << 30, 3 << 29}} {
+		got := gcSettingsFor(c.live)
+		if got.percent != gcPercentFor(c.live) || got.limit != c.limit {
+			t.Errorf("live %d MB: %d %%, limit %d MB; want %d %%, %d MB", c.live>>20, got.percent, got.limit>>20, gcPercentFor(c.live), c.limit>>20)
+		}
+	}
+}
+
+// TestTuneGC: at the start and after each collection the tuner sets the
+// percentage and memory limit it is given for the live heap, leaves each
+// alone when the environment sets it (GOGC, GOMEMLIMIT), and stops when
+// told.
 func TestTuneGC(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
-	percent := func() int {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
+	settings := func() gcSettings {
 		p := debug.SetGCPercent(100)
 		debug.SetGCPercent(p)
-		return p
+		return gcSettings{p, debug.SetMemoryLimit(-1)}
 	}
-	waitFor := func(want int) bool {
+	waitFor := func(want gcSettings) bool {
 		for range 200 {
 			runtime.GC()
-			if percent() == want {
+			if settings() == want {
 				return true
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
 		return false
 	}
+	start, after := gcSettings{88, 3 << 30}, gcSettings{77, 5 << 30}
 	var lives []uint64
 	var mu sync.Mutex
-	stop := tuneGC(func(string) string { return "" }, func(live uint64) int {
+	tuner := func(live uint64) gcSettings {
 		mu.Lock()
 		lives = append(lives, live)
 		mu.Unlock()
 		if live == 0 {
-			return 88 // at the start: nothing is live yet
+			return start // at the start: nothing is live yet
 		}
-		return 77
-	})
-	if p := percent(); p != 88 {
-		t.Errorf("the tuner set %d %% at the start, want 88", p)
+		return after
 	}
-	if !waitFor(77) {
-		t.Fatal("the tuner set no percentage after collections")
+	none := func(string) string { return "" }
+	stop := tuneGC(none, tuner)
+	if got := settings(); got != start {
+		t.Errorf("the tuner set %+v at the start, want %+v", got, start)
+	}
+	if !waitFor(after) {
+		t.Fatalf("the tuner set %+v after collections, want %+v", settings(), after)
 	}
 	stop()
 	debug.SetGCPercent(100)
+	debug.SetMemoryLimit(math.MaxInt64)
 	for range 5 {
 		runtime.GC()
 	}
 	time.Sleep(50 * time.Millisecond)
-	if p := percent(); p != 100 {
-		t.Errorf("a stopped tuner set %d %%", p)
+	if got := settings(); got != (gcSettings{100, math.MaxInt64}) {
+		t.Errorf("a stopped tuner set %+v", got)
 	}
 	mu.Lock()
 	if !slices.ContainsFunc(lives, func(l uint64) bool { return l > 0 }) {
@@ -159,14 +159,27 @@ func TestTuneGC(t *testing.T) {
 	}
 	mu.Unlock()
 
-	stop = tuneGC(func(k string) string {
-		if k == "GOGC" {
-			return "200"
+	for _, env := range []string{"GOGC", "GOMEMLIMIT"} {
+		stop = tuneGC(func(k string) string {
+			if k == env {
+				return "set"
+			}
+			return ""
+		}, func(uint64) gcSettings { return gcSettings{33, 7 << 30} })
+		want := gcSettings{100, 7 << 30} // GOGC set: the limit alone is tuned
+		if env == "GOMEMLIMIT" {
+			want = gcSettings{33, math.MaxInt64}
 		}
-		return ""
-	}, func(uint64) int { return 33 })
+		if !waitFor(want) {
+			t.Errorf("with %s set the tuner set %+v, want %+v", env, settings(), want)
+		}
+		stop()
+		debug.SetGCPercent(100)
+		debug.SetMemoryLimit(math.MaxInt64)
+	}
+	stop = tuneGC(func(string) string { return "set" }, func(uint64) gcSettings { return gcSettings{33, 7 << 30} })
 	defer stop()
-	if waitFor(33) {
-		t.Error("the tuner ran with GOGC set")
+	if waitFor(gcSettings{33, 7 << 30}) || settings() != (gcSettings{100, math.MaxInt64}) {
+		t.Errorf("the tuner ran with GOGC and GOMEMLIMIT set: %+v", settings())
 	}
 }
