@@ -216,3 +216,168 @@ func (o *Object) Tree() *yaml.Node {
 	thawed.next = (thawed.next + 1) % len(thawed.trees)
 	return root
 }
+
+// The readers of a frozen tree below answer Has, String, Pos and Locate
+// as Resolve, ValueAt, lookupKey and deref answer them on the thawed tree
+// (TestFrozenReadsMatchThawed), without thawing it: the cross-object rules
+// ask a few fields of every object, each rule in turn, and a thawed tree
+// is every node of the object made again.
+
+// none is the index of no node.
+const none = -1
+
+// kind returns the kind of node i.
+func (t *frozenTree) kind(i int32) yaml.Kind { return yaml.Kind(t.nodes[i].kind) }
+
+// children returns the children of node i.
+func (t *frozenTree) children(i int32) []int32 {
+	n := &t.nodes[i]
+	return t.kids[n.first : n.first+n.count]
+}
+
+// merge reports whether node i carries the merge key's tag.
+func (t *frozenTree) merge(i int32) bool {
+	tag := int(t.nodes[i].tag)
+	if tag < len(commonTags) {
+		return commonTags[tag] == "!!merge"
+	}
+	return t.tags[tag-len(commonTags)] == "!!merge"
+}
+
+// deref returns the node a document or alias node stands for.
+func (t *frozenTree) deref(i int32) int32 {
+	for i != none {
+		switch t.kind(i) {
+		case yaml.DocumentNode:
+			kids := t.children(i)
+			if len(kids) == 0 {
+				return none
+			}
+			i = kids[0]
+		case yaml.AliasNode:
+			to, ok := t.aliases[i]
+			if !ok {
+				return none
+			}
+			i = to
+		default:
+			return i
+		}
+	}
+	return none
+}
+
+// lookupKey finds key in mapping m, honouring merge keys: the key node and
+// the value node.
+func (t *frozenTree) lookupKey(m int32, key string, depth int) (k, v int32) {
+	m = t.deref(m)
+	if m == none || t.kind(m) != yaml.MappingNode || depth > 32 {
+		return none, none
+	}
+	kids := t.children(m)
+	k, v = none, none
+	for i := 0; i+1 < len(kids); i += 2 {
+		if kn := kids[i]; t.kind(kn) == yaml.ScalarNode && t.nodes[kn].value == key && !t.merge(kn) {
+			k, v = kn, kids[i+1]
+		}
+	}
+	if k != none {
+		return k, v
+	}
+	for i := 0; i+1 < len(kids); i += 2 {
+		if kn := kids[i]; t.kind(kn) != yaml.ScalarNode || !t.merge(kn) {
+			continue
+		}
+		src := t.deref(kids[i+1])
+		if src == none {
+			continue
+		}
+		if t.kind(src) == yaml.SequenceNode {
+			for _, s := range t.children(src) {
+				if k, v := t.lookupKey(s, key, depth+1); k != none {
+					return k, v
+				}
+			}
+			continue
+		}
+		if k, v := t.lookupKey(src, key, depth+1); k != none {
+			return k, v
+		}
+	}
+	return none, none
+}
+
+// resolve is Resolve from the root: the node marking the deepest existing
+// step, and whether every step existed.
+func (t *frozenTree) resolve(segs []Segment) (marker int32, exact bool) {
+	cur := t.deref(0)
+	marker = cur
+	for _, s := range segs {
+		if cur == none {
+			return marker, false
+		}
+		if s.IsIdx {
+			kids := t.children(cur)
+			if t.kind(cur) != yaml.SequenceNode || s.Index < 0 || s.Index >= len(kids) {
+				return marker, false
+			}
+			item := kids[s.Index]
+			marker = item
+			cur = t.deref(item)
+			if cur != item && cur != none && t.kind(item) == yaml.AliasNode {
+				marker = cur
+			}
+			continue
+		}
+		k, v := t.lookupKey(cur, s.Key, 0)
+		if k == none {
+			return marker, false
+		}
+		marker = k
+		cur = t.deref(v)
+	}
+	return marker, true
+}
+
+// valueAt is ValueAt from the root.
+func (t *frozenTree) valueAt(segs []Segment) int32 {
+	cur := t.deref(0)
+	for _, s := range segs {
+		if cur == none {
+			return none
+		}
+		if s.IsIdx {
+			kids := t.children(cur)
+			if t.kind(cur) != yaml.SequenceNode || s.Index < 0 || s.Index >= len(kids) {
+				return none
+			}
+			cur = t.deref(kids[s.Index])
+			continue
+		}
+		_, v := t.lookupKey(cur, s.Key, 0)
+		if v == none {
+			return none
+		}
+		cur = t.deref(v)
+	}
+	return cur
+}
+
+// frozenReads returns o's frozen tree when its readers may read it without
+// thawing it: no renderer maps its nodes.
+func (o *Object) frozenReads() *frozenTree {
+	if o.frozen != nil && o.Locator == nil && o.Removed == nil {
+		return o.frozen
+	}
+	return nil
+}
+
+// frozenPos is the position Pos and Locate give for path in frozen tree t.
+func (o *Object) frozenPos(t *frozenTree, segs []Segment) (Pos, bool) {
+	m, exact := t.resolve(segs)
+	if m == none {
+		m = 0
+	}
+	n := &t.nodes[m]
+	return Pos{File: o.File, Line: max(int(n.line), 1), Column: max(int(n.column), 1)}, exact
+}

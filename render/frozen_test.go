@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -138,5 +139,135 @@ func TestDropTree(t *testing.T) {
 	}
 	if p, exact := o.Pos("spec"); p.Line != 1 || exact {
 		t.Errorf("pos %v %v", p, exact)
+	}
+}
+
+// TestFrozenReadsMatchThawed: Has, String, Pos and Locate read a frozen
+// tree as Resolve and ValueAt read the thawed one: at every node of every
+// frozen object of the corpus, the testdata and a generated tree, every
+// key of the object looked up there (merged ones too), indices past the
+// end, and through anchors, aliases and merge keys.
+func TestFrozenReadsMatchThawed(t *testing.T) {
+	set := loadGeneratedCorpus(t)
+	extra, err := Parse("merge.yaml", []byte(`apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: m
+  labels: &labels {app: a, tier: web}
+data:
+  base: &base {a: "1", b: "2", nested: {c: "3"}}
+  over: {<<: *base, b: "two"}
+  many: {<<: [*base, {d: "4"}], e: "5"}
+  alias: *base
+  list: [*labels, {x: y}, *base]
+  tagged: !!str 12
+  empty: []
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := append(set.Objects, extra...)
+	frozen, compared, merged := 0, 0, 0
+	for _, o := range objs {
+		o.Forget()
+		if !o.Freeze(nil) {
+			continue
+		}
+		frozen++
+		ft := o.frozen
+		root := ft.thaw()
+		keys := map[string]bool{"missing": true}
+		var collect func(n *yaml.Node)
+		collect = func(n *yaml.Node) {
+			if n.Kind == yaml.ScalarNode && len(keys) < 64 {
+				keys[n.Value] = true
+			}
+			for _, c := range n.Content {
+				collect(c)
+			}
+		}
+		collect(root)
+		same := func(a *yaml.Node, b int32) bool {
+			if a == nil || b == none {
+				return a == nil && b == none
+			}
+			n := &ft.nodes[b]
+			return a.Kind == yaml.Kind(n.kind) && a.Value == n.value && a.Line == int(n.line) && a.Column == int(n.column)
+		}
+		var walk func(n *yaml.Node, segs []Segment, depth int)
+		walk = func(n *yaml.Node, segs []Segment, depth int) {
+			compared++
+			m1, e1 := Resolve(root, segs)
+			m2, e2 := ft.resolve(segs)
+			if !same(m1, m2) || e1 != e2 {
+				t.Fatalf("%s %s/%s at %v: Resolve %+v %v, frozen %d %v", o.File, o.Kind, o.Name, segs, m1, e1, m2, e2)
+			}
+			if v1, v2 := ValueAt(root, segs), ft.valueAt(segs); !same(v1, v2) {
+				t.Fatalf("%s %s/%s at %v: ValueAt %+v, frozen %d", o.File, o.Kind, o.Name, segs, v1, v2)
+			}
+			if n == nil || depth > 12 {
+				return
+			}
+			n = deref(n)
+			if n == nil {
+				return
+			}
+			switch n.Kind {
+			case yaml.MappingNode:
+				for k := range keys {
+					kn, v := lookupKey(n, k, 0)
+					if kn != nil && !slices.ContainsFunc(n.Content, func(c *yaml.Node) bool { return c == kn }) {
+						merged++
+					}
+					walk(v, append(slices.Clip(segs), Segment{Key: k}), depth+1)
+				}
+			case yaml.SequenceNode:
+				for i := range len(n.Content) + 2 {
+					var item *yaml.Node
+					if i < len(n.Content) {
+						item = n.Content[i]
+					}
+					walk(item, append(slices.Clip(segs), Segment{Index: i, IsIdx: true}), depth+1)
+				}
+			default:
+				walk(nil, append(slices.Clip(segs), Segment{Key: "missing"}), depth+1)
+			}
+		}
+		walk(root, nil, 0)
+		// The Object's readers, through a path string.
+		for _, p := range []string{"metadata.name", "metadata.labels.app", "data.over.a", "data.list[2].b", "spec.template.spec.containers[0].image", "nope[3]", "a..b"} {
+			segs, err := ParsePath(p)
+			wantPos, wantExact := Pos{File: o.File, Line: 1, Column: 1}, false
+			if m, exact := Resolve(root, segs); m != nil {
+				wantPos, wantExact = Pos{File: o.File, Line: max(m.Line, 1), Column: max(m.Column, 1)}, exact && err == nil
+			} else {
+				wantPos = Pos{File: o.File, Line: max(root.Line, 1), Column: max(root.Column, 1)}
+			}
+			if err != nil {
+				segs = nil
+				m, _ := Resolve(root, nil)
+				wantPos = Pos{File: o.File, Line: max(m.Line, 1), Column: max(m.Column, 1)}
+			}
+			if pos, exact := o.Pos(p); pos != wantPos || exact != wantExact {
+				t.Errorf("%s %s: Pos(%s) = %v %v, want %v %v", o.File, o.Name, p, pos, exact, wantPos, wantExact)
+			}
+			if loc := o.Locate(p); loc.Pos != wantPos || loc.Approx || loc.Related != nil {
+				t.Errorf("%s %s: Locate(%s) = %+v, want %v", o.File, o.Name, p, loc, wantPos)
+			}
+			_, exact := Resolve(root, segs)
+			if got := o.Has(p); got != (exact && err == nil) {
+				t.Errorf("%s %s: Has(%s) = %v", o.File, o.Name, p, got)
+			}
+			want := ""
+			if v := ValueAt(root, segs); err == nil && v != nil && v.Kind == yaml.ScalarNode {
+				want = v.Value
+			}
+			if got := o.String(p); got != want {
+				t.Errorf("%s %s: String(%s) = %q, want %q", o.File, o.Name, p, got, want)
+			}
+		}
+	}
+	if frozen < 100 || compared < 10000 || merged == 0 {
+		t.Errorf("%d frozen objects, %d places compared, %d merged keys: the test reads too little", frozen, compared, merged)
 	}
 }

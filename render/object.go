@@ -116,6 +116,10 @@ func (o *Object) Pos(path string) (pos Pos, exact bool) {
 	if err != nil {
 		segs = nil
 	}
+	if t := o.frozenReads(); t != nil {
+		pos, exact := o.frozenPos(t, segs)
+		return pos, exact && err == nil
+	}
 	root := o.Tree()
 	m, exact := Resolve(root, segs)
 	if m == nil {
@@ -139,6 +143,10 @@ func (o *Object) Locate(path string) Location {
 	segs, err := ParsePath(path)
 	if err != nil {
 		segs = nil
+	}
+	if t := o.frozenReads(); t != nil {
+		pos, _ := o.frozenPos(t, segs)
+		return Location{Pos: pos}
 	}
 	root := o.Tree()
 	m, exact := Resolve(root, segs)
@@ -194,6 +202,10 @@ func (o *Object) Has(path string) bool {
 	segs, err := ParsePath(path)
 	if err != nil {
 		return false
+	}
+	if t := o.frozenReads(); t != nil {
+		_, exact := t.resolve(segs)
+		return exact
 	}
 	_, exact := Resolve(o.Tree(), segs)
 	return exact
@@ -264,6 +276,12 @@ func apiValueReference(n *yaml.Node) (map[string]any, error) {
 func (o *Object) String(path string) string {
 	segs, err := ParsePath(path)
 	if err != nil {
+		return ""
+	}
+	if t := o.frozenReads(); t != nil {
+		if i := t.valueAt(segs); i != none && t.kind(i) == yaml.ScalarNode {
+			return t.nodes[i].value
+		}
 		return ""
 	}
 	n := ValueAt(o.Tree(), segs)
