@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"encoding/binary"
 	"fmt"
 	"maps"
 	"math"
@@ -97,18 +98,75 @@ func (s *secrets) redact(fs []Finding) {
 		pairs = append(pairs, v, "[redacted]")
 	}
 	r := strings.NewReplacer(pairs...)
+	// A string that holds no value is its own replacement: the replacer,
+	// which tries every value at every byte, is given only those where the
+	// first minRedacted bytes of some value may start (heads).
+	var heads valueHeads
+	for _, v := range values {
+		heads.add(v)
+	}
+	replace := func(s string) string {
+		if !heads.mayHold(s) {
+			return s
+		}
+		return r.Replace(s)
+	}
 	for i := range fs {
-		fs[i].Message = r.Replace(fs[i].Message)
+		fs[i].Message = replace(fs[i].Message)
 		for j := range fs[i].Related {
-			fs[i].Related[j].Message = r.Replace(fs[i].Related[j].Message)
+			fs[i].Related[j].Message = replace(fs[i].Related[j].Message)
 		}
 		if sp := fs[i].Suppressed; sp != nil {
-			sp.Justification = r.Replace(sp.Justification)
+			sp.Justification = replace(sp.Justification)
 		}
 		if fx := fs[i].Fix; fx != nil {
-			fx.Text = r.Replace(fx.Text) // a comment on the line may hold one
+			fx.Text = replace(fx.Text) // a comment on the line may hold one
 		}
 	}
+}
+
+// valueHeads is the set of the first minRedacted bytes of values: a
+// string holds a value only if the head of one starts at some offset of
+// it. Each offset is tested against a bitset of the heads' hashes, and
+// the few that hit against the heads themselves. A value shorter than a
+// head makes every string a candidate.
+type valueHeads struct {
+	bits  [1 << 10]uint64
+	heads map[uint64]bool
+	short bool
+}
+
+func head(b string) uint64 { return binary.LittleEndian.Uint64([]byte(b[:minRedacted])) }
+
+func headBit(x uint64) uint64 { return (x * 0x9E3779B97F4A7C15) >> 48 }
+
+func (h *valueHeads) add(v string) {
+	if len(v) < minRedacted {
+		h.short = true
+		return
+	}
+	if h.heads == nil {
+		h.heads = map[uint64]bool{}
+	}
+	x := head(v)
+	h.heads[x] = true
+	b := headBit(x)
+	h.bits[b/64] |= 1 << (b % 64)
+}
+
+// mayHold reports whether s may hold a value added: whether the head of
+// one is in it.
+func (h *valueHeads) mayHold(s string) bool {
+	if h.short {
+		return true
+	}
+	for i := 0; i+minRedacted <= len(s); i++ {
+		x := head(s[i:])
+		if b := headBit(x); h.bits[b/64]&(1<<(b%64)) != 0 && h.heads[x] {
+			return true
+		}
+	}
+	return false
 }
 
 type ruleDetector struct {

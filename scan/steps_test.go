@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -177,5 +178,64 @@ func TestStepScope(t *testing.T) {
 	}
 	if fs := runStep(t, "scope", &postInput{cfg: &Config{}}, []Finding{{Rule: "a", Severity: Error}}); fs[0].OutOfScope || !fs[0].Fails(Error) {
 		t.Error("no fail scope kept a finding from failing")
+	}
+}
+
+// TestRedactAsReplacer: redact gives every message what a replacer of all
+// the values gives it, the longest value first, whether it holds a value,
+// several, overlapping ones, or none.
+func TestRedactAsReplacer(t *testing.T) {
+	values := []string{"hunter2hunter2", "hunter2hunter2hunter2", "2hunter2hXYZ", "AKIAEXAMPLE1234", "abcdefgh"}
+	d := &secrets{found: &sync.Map{}}
+	for _, v := range values {
+		d.remember(v)
+	}
+	byLength := slices.Clone(values)
+	slices.SortStableFunc(byLength, func(a, b string) int { return len(b) - len(a) })
+	var pairs []string
+	for _, v := range byLength {
+		pairs = append(pairs, v, "[redacted]")
+	}
+	r := strings.NewReplacer(pairs...)
+	rng := rand.New(rand.NewPCG(3, 4))
+	var fs []Finding
+	for range 2000 {
+		var b strings.Builder
+		for range rng.IntN(6) {
+			if rng.IntN(2) == 0 {
+				v := values[rng.IntN(len(values))]
+				b.WriteString(v[rng.IntN(3):])
+			} else {
+				b.WriteString([]string{" ", "x", "hunter", "2", "abcdefg", ": "}[rng.IntN(6)])
+			}
+		}
+		fs = append(fs, Finding{Rule: "r", Message: b.String(), Fix: &Fix{Text: b.String()}})
+	}
+	want := make([]string, len(fs))
+	held := 0
+	for i, f := range fs {
+		want[i] = r.Replace(f.Message)
+		if want[i] != f.Message {
+			held++
+		}
+	}
+	var heads valueHeads
+	for _, v := range values {
+		heads.add(v)
+	}
+	for _, f := range fs {
+		want := slices.ContainsFunc(values, func(v string) bool { return strings.Contains(f.Message, v[:minRedacted]) })
+		if heads.mayHold(f.Message) != want {
+			t.Fatalf("mayHold(%q) = %v, want %v", f.Message, !want, want)
+		}
+	}
+	d.redact(fs)
+	for i, f := range fs {
+		if f.Message != want[i] || f.Fix.Text != want[i] {
+			t.Fatalf("redact(%q) = %q, %q; want %q", fs[i].Message, f.Message, f.Fix.Text, want[i])
+		}
+	}
+	if held < 500 || held > 1900 {
+		t.Errorf("%d of %d messages hold a value: the test reads too few of one kind", held, len(fs))
 	}
 }
