@@ -3,6 +3,7 @@ package render
 import (
 	"errors"
 	"sync"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -164,6 +165,28 @@ func mayResolve(s string) bool {
 	return false
 }
 
+// plainString reports whether sigs.k8s.io/yaml can read the plain scalar
+// s only as the string s, which the reference conversion need not tell:
+// yaml v2 reads text that starts with a digit other than 0 as a
+// timestamp, a decimal integer or a float if it can, and s can be none of
+// them: its fifth byte is not a timestamp's dash, and it holds a byte no
+// decimal integer (digits and underscores) or float (digits, '.', 'e',
+// 'E', signs) holds. A checksum, a version with a suffix, a size with a
+// unit: values no cache serves, each a marshal and two parses.
+func plainString(s string) bool {
+	if s == "" || s[0] < '1' || s[0] > '9' || (len(s) > 4 && s[4] == '-') || !utf8.ValidString(s) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c == '_', c == '.', c == 'e', c == 'E', c == '+', c == '-':
+		default:
+			return true
+		}
+	}
+	return false
+}
+
 // plainCache holds the reference reading of plain scalars. It stops
 // growing at plainCacheMax entries: a file of distinct numbers must not
 // make it a leak.
@@ -178,6 +201,9 @@ const plainCacheMax = 1 << 14
 // resolvePlain reads one plain scalar as sigs.k8s.io/yaml does, by the
 // reference conversion of a one-key mapping holding it.
 func resolvePlain(s string) (any, error) {
+	if plainString(s) {
+		return s, nil
+	}
 	if v, ok := plainCache.Load(s); ok {
 		return v, nil
 	}

@@ -3,6 +3,7 @@ package render
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -143,4 +144,46 @@ func firstDiff(got, want any, path string) (string, any, any, bool) {
 func directErr(n *yaml.Node, budget *int) error {
 	_, err := directValue(n, 0, budget)
 	return err
+}
+
+// TestPlainStringMatchesReference: every plain scalar plainString calls a
+// string, the reference conversion reads as that string; on random texts
+// of the bytes numbers, timestamps and versions are made of, and on
+// scalars of each form.
+func TestPlainStringMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const alphabet = "0123456789012345678901234567890123456789eE._+-:aAbBcdfxXoOtTzZ %/,"
+	texts := []string{"1e3", "1_000", "2001-12-14", "2001-12-14t21:59:43.10-05:00", "1a", "8de449e38476747ec393a5ffcbda47b12ffd7", "3.1.22",
+		"1.0.0-rc1", "12:30", "1 2", "0x1F", "9223372036854775808", "1e", "1E+9", "1.5e-3", "100Mi", "1,000", "10%", "1-2", "1.2.3.4", "5m", "1_0x"}
+	for range 20000 {
+		b := []byte{byte('1' + rng.IntN(9))}
+		for range rng.IntN(14) {
+			b = append(b, alphabet[rng.IntN(len(alphabet))])
+		}
+		texts = append(texts, strings.TrimRight(string(b), " "))
+	}
+	strs := 0
+	for _, s := range texts {
+		if !plainString(s) {
+			continue
+		}
+		strs++
+		m, err := apiValueReference(&yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+			{Kind: yaml.ScalarNode, Tag: "!!str", Value: "v"}, {Kind: yaml.ScalarNode, Value: s}}})
+		if err != nil {
+			t.Errorf("%q: plainString, but the reference fails: %v", s, err)
+			continue
+		}
+		if v, ok := m["v"].(string); !ok || v != s {
+			t.Errorf("%q: plainString, but the reference reads %#v", s, m["v"])
+		}
+	}
+	for _, s := range []string{"1e3", "1_000", "2001-12-14", "3.1.22", "0x1F", "1E+9", "1-2"} {
+		if plainString(s) {
+			t.Errorf("plainString(%q): it may be read as something else", s)
+		}
+	}
+	if strs < 10000 {
+		t.Errorf("%d texts plainString calls strings: the test reads too few", strs)
+	}
 }
