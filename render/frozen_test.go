@@ -237,25 +237,21 @@ data:
 		// The Object's readers, through a path string.
 		for _, p := range []string{"metadata.name", "metadata.labels.app", "data.over.a", "data.list[2].b", "spec.template.spec.containers[0].image", "nope[3]", "a..b"} {
 			segs, err := ParsePath(p)
-			wantPos, wantExact := Pos{File: o.File, Line: 1, Column: 1}, false
-			if m, exact := Resolve(root, segs); m != nil {
-				wantPos, wantExact = Pos{File: o.File, Line: max(m.Line, 1), Column: max(m.Column, 1)}, exact && err == nil
-			} else {
-				wantPos = Pos{File: o.File, Line: max(root.Line, 1), Column: max(root.Column, 1)}
-			}
 			if err != nil {
 				segs = nil
-				m, _ := Resolve(root, nil)
-				wantPos = Pos{File: o.File, Line: max(m.Line, 1), Column: max(m.Column, 1)}
 			}
+			m, exact := Resolve(root, segs)
+			if m == nil {
+				m = root
+			}
+			wantPos, wantExact := Pos{File: o.File, Line: max(m.Line, 1), Column: max(m.Column, 1)}, exact && err == nil
 			if pos, exact := o.Pos(p); pos != wantPos || exact != wantExact {
 				t.Errorf("%s %s: Pos(%s) = %v %v, want %v %v", o.File, o.Name, p, pos, exact, wantPos, wantExact)
 			}
 			if loc := o.Locate(p); loc.Pos != wantPos || loc.Approx || loc.Related != nil {
 				t.Errorf("%s %s: Locate(%s) = %+v, want %v", o.File, o.Name, p, loc, wantPos)
 			}
-			_, exact := Resolve(root, segs)
-			if got := o.Has(p); got != (exact && err == nil) {
+			if got := o.Has(p); got != wantExact {
 				t.Errorf("%s %s: Has(%s) = %v", o.File, o.Name, p, got)
 			}
 			want := ""
