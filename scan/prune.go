@@ -222,6 +222,9 @@ func filterKeys(m *yaml.Node, keep func(string) bool) {
 // neighbours.
 type compactor struct {
 	strs map[string]string
+	// paths shares the field paths of the findings: a few hundred
+	// distinct ones among a hundred thousand findings.
+	paths map[string]string
 }
 
 // maxInterned bounds the strings a compactor shares; longer strings and
@@ -243,6 +246,23 @@ func (c *compactor) intern(s string) string {
 	}
 	return s
 }
+
+// path returns the shared copy of a finding's field path.
+func (c *compactor) path(p string) string {
+	if t, ok := c.paths[p]; ok {
+		return t
+	}
+	if len(p) <= maxInternedPath && len(c.paths) < maxInterned {
+		if c.paths == nil {
+			c.paths = map[string]string{}
+		}
+		c.paths[p] = p
+	}
+	return p
+}
+
+// maxInternedPath bounds the field paths a compactor shares.
+const maxInternedPath = 256
 
 // compact freezes o's node tree. Objects whose nodes a locator holds
 // (Helm, Kustomize) keep theirs: the locator finds them by address.

@@ -198,6 +198,11 @@ func (sc *Scan) checkObjects(ctx context.Context, objs []*render.Object) error {
 	}
 	for i, w := range workers {
 		o := objs[i]
+		for _, c := range w.recs.chunks {
+			for j := range c {
+				c[j].path = sc.compactor.path(c[j].path)
+			}
+		}
 		s.recs.addAll(&w.recs)
 		if e, ok := w.pods[o]; ok {
 			s.pods[o] = e
