@@ -24,11 +24,14 @@ type frozenTree struct {
 
 // A frozenNode is a yaml.Node without comments, anchor and alias.
 type frozenNode struct {
-	value        string
-	line, column int32
-	first, count int32 // kids[first : first+count]
-	kind, style  uint8
-	tag          uint8 // index into commonTags, or len(commonTags) + index into tags
+	value  string
+	line   int32
+	first  int32 // kids[first : first+count]
+	column uint16
+	count  uint16
+	kind   uint8
+	style  uint8
+	tag    uint8 // index into commonTags, or len(commonTags) + index into tags
 }
 
 // commonTags are the tags yaml.v3 resolves plain scalars and collections
@@ -81,10 +84,10 @@ func freeze(root *yaml.Node, intern func(string) string) (*frozenTree, bool) {
 		t.nodes = append(t.nodes, frozenNode{value: intern(n.Value), kind: uint8(n.Kind), style: uint8(n.Style)})
 		f := &t.nodes[i]
 		if uint32(n.Kind) > math.MaxUint8 || uint32(n.Style) > math.MaxUint8 ||
-			n.Line < 0 || n.Line > math.MaxInt32 || n.Column < 0 || n.Column > math.MaxInt32 {
+			n.Line < 0 || n.Line > math.MaxInt32 || n.Column < 0 || n.Column > math.MaxUint16 || len(n.Content) > math.MaxUint16 {
 			ok = false
 		}
-		f.line, f.column = int32(n.Line), int32(n.Column)
+		f.line, f.column = int32(n.Line), uint16(n.Column)
 		tag, known := t.tagIndex(n.Tag, intern)
 		f.tag, ok = tag, ok && known
 		if n.Anchor != "" {
@@ -108,7 +111,7 @@ func freeze(root *yaml.Node, intern func(string) string) (*frozenTree, bool) {
 		for k, ch := range n.Content {
 			t.kids[first+int32(k)] = add(ch)
 		}
-		t.nodes[i].first, t.nodes[i].count = first, int32(len(n.Content))
+		t.nodes[i].first, t.nodes[i].count = first, uint16(len(n.Content))
 		return i
 	}
 	add(root)
@@ -160,8 +163,9 @@ func (t *frozenTree) thaw() *yaml.Node {
 			n.Tag = t.tags[int(f.tag)-len(commonTags)]
 		}
 		if f.count > 0 {
-			n.Content = refs[f.first : f.first+f.count : f.first+f.count]
-			for k, kid := range t.kids[f.first : f.first+f.count] {
+			end := f.first + int32(f.count)
+			n.Content = refs[f.first:end:end]
+			for k, kid := range t.kids[f.first:end] {
 				n.Content[k] = &slab[kid]
 			}
 		}
@@ -232,7 +236,7 @@ func (t *frozenTree) kind(i int32) yaml.Kind { return yaml.Kind(t.nodes[i].kind)
 // children returns the children of node i.
 func (t *frozenTree) children(i int32) []int32 {
 	n := &t.nodes[i]
-	return t.kids[n.first : n.first+n.count]
+	return t.kids[n.first : n.first+int32(n.count)]
 }
 
 // merge reports whether node i carries the merge key's tag.

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"gopkg.in/yaml.v3"
 )
@@ -104,11 +106,28 @@ func TestFreezeRefuses(t *testing.T) {
 		tagged += fmt.Sprintf("!t%d 1, ", i)
 	}
 	many := &Object{Node: parse(tagged + "]\n")}
-	for name, o := range map[string]*Object{"alias to outside": outside, "located": located, "too many tags": many} {
+	// A column or a child count past what a frozen node holds.
+	wide := &Object{Node: parse(strings.Repeat(" ", 1<<16) + "{a: 1}\n")}
+	long := &yaml.Node{Kind: yaml.SequenceNode}
+	for range 1 << 16 {
+		long.Content = append(long.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "x"})
+	}
+	crowded := &Object{Node: &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: "items"}, long}}}
+	for name, o := range map[string]*Object{"alias to outside": outside, "located": located, "too many tags": many,
+		"column past 16 bits": wide, "children past 16 bits": crowded} {
 		node := o.Node
 		if o.Freeze(nil) || o.Node != node || o.Tree() != node {
 			t.Errorf("%s: frozen", name)
 		}
+	}
+	if size := unsafe.Sizeof(frozenNode{}); size != 32 {
+		t.Errorf("a frozen node takes %d bytes, want 32", size)
+	}
+	edge := &Object{Node: parse(strings.Repeat(" ", 1<<16-2) + "a\n")} // column 65,535
+	if !edge.Freeze(nil) {
+		t.Error("a tree at column 65,535 was not frozen")
+	} else if pos, _ := edge.Pos(""); pos.Column != 1<<16-1 || edge.String("") != "a" {
+		t.Errorf("the scalar at column 65,535 reads at column %d", pos.Column)
 	}
 	inside := &Object{Node: parse("a: &x {k: v}\nb: *x\nc: !custom 1\n")}
 	if !inside.Freeze(nil) {
