@@ -63,11 +63,12 @@ type gcSettings struct {
 // which a scan that keeps part of every object among what it frees has
 // much (150-200 MB beside a 470 MB heap). Near the limit the collector
 // runs sooner and the runtime returns free pages at once: the
-// 20,000-file generated tree, whose live heap ends near 300 MB, peaks at
-// about 490 MB of RSS instead of 640-670 MB, in the same time within the
-// machine's noise. A limit tied to the live heap, unlike a fixed one,
-// cannot have the collector run without end when a larger input keeps
-// more.
+// 20,000-file generated tree, whose live heap ends near 250-300 MB, peaks
+// at 460-475 MB of RSS instead of 610-690 MB, for 0.5-1.4 s more of its
+// 18-19 s (the collector starts more often once the limit, not the
+// percentage, paces it). A limit tied to the live heap, unlike a fixed
+// one, cannot have the collector run without end when a larger input
+// keeps more.
 func gcSettingsFor(live uint64) gcSettings {
 	return gcSettings{percent: gcPercentFor(live), limit: int64(max(memoryFloor, live+live/2))}
 }
