@@ -783,6 +783,14 @@ func byteSize(n int64) string {
 func Parse(file string, data []byte) ([]*Object, []Problem) {
 	data = jsonTabs(data)
 	var objs []*Object
+	if docs, ok := parseFast(data); ok {
+		for _, doc := range docs {
+			if root := deref(doc); root != nil && root.Kind == yaml.MappingNode {
+				objs = appendObjects(objs, file, root, 0)
+			}
+		}
+		return objs, nil
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node
