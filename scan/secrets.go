@@ -191,6 +191,8 @@ type ruleDetector struct {
 	entropy     float64
 	// allow are the allowlists mayFind applies (matchAllowlists).
 	allow []allowlist
+	// exact, when set, does what d does, in a fraction of its time.
+	exact *exactRule
 }
 
 // mayFind reports whether gitleaks can report a finding of rd's rule in
@@ -375,6 +377,7 @@ func newSecrets(cfg config.Config) *secrets {
 		rd.before, rd.path = windowContext, r.Path
 		rd.re, rd.secretGroup, rd.entropy = r.Regex, r.SecretGroup, r.Entropy
 		rd.allow = matchAllowlists(wcfg.Allowlists, r.Allowlists, stops)
+		rd.exact = newExactRule(rd)
 		if rd.mayMatch = prefilterFor(id, r, rd.allow); rd.mayMatch != nil {
 			// Every match of a prefiltered rule starts on its keyword's
 			// line.

@@ -38,16 +38,19 @@ func (s *secrets) findLeaks(file string, text []byte) []leak {
 			return
 		}
 		raw := string(text[w.start:w.end])
-		// A prefiltered rule's windows are those where a match may have a
-		// secret gitleaks reports: mayFind, which computes the matches
-		// before gitleaks computes them again, would mostly pass them.
-		if rd.mayMatch == nil && !rd.mayFind(raw) {
+		if rd.exact != nil {
+			if ls, ok := rd.exact.detect(file, raw, w.line); ok {
+				out = append(out, ls...)
+				return
+			}
+		} else if rd.mayMatch == nil && !rd.mayFind(raw) {
+			// A prefiltered rule's windows are those where a match may
+			// have a secret gitleaks reports: mayFind, which computes the
+			// matches before gitleaks computes them again, would mostly
+			// pass them.
 			return
 		}
-		//lint:ignore SA1019 gitleaks v8 has no other call that takes a path and a start line; v9 replaces detect.Fragment with sources.Fragment
-		for _, f := range rd.d.Detect(detect.Fragment{Raw: raw, FilePath: file, StartLine: w.line}) {
-			out = append(out, leak{rule: f.RuleID, description: f.Description, line: f.StartLine, column: column(f.StartLine, w.line, f.StartColumn), secret: f.Secret})
-		}
+		out = append(out, rd.detectFragment(file, raw, w.line)...)
 	}
 	for _, rd := range s.always {
 		detectIn(rd, window{0, len(text), 1})
