@@ -130,20 +130,21 @@ func (JSON) Write(w io.Writer, r *Report) error {
 	// of 100,000 findings would otherwise be held twice more in memory.
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var b bytes.Buffer
+	var indented []byte
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	// put writes head, then v at the indent of a field (prefix "  ") or
 	// of a finding ("    "), then tail.
 	put := func(head, prefix string, v any, tail string) error {
 		b.Reset()
-		enc.SetIndent(prefix, "  ")
 		if err := enc.Encode(v); err != nil {
 			return err
 		}
+		indented = indentJSON(indented[:0], bytes.TrimSuffix(b.Bytes(), []byte("\n")), prefix, "  ")
 		if _, err := bw.WriteString(head); err != nil {
 			return err
 		}
-		if _, err := bw.Write(noLegacyCommands(bytes.TrimSuffix(b.Bytes(), []byte("\n")))); err != nil {
+		if _, err := bw.Write(noLegacyCommands(indented)); err != nil {
 			return err
 		}
 		_, err := bw.WriteString(tail)
@@ -169,6 +170,61 @@ func (JSON) Write(w io.Writer, r *Report) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+// indentJSON appends src, compact JSON as json.Marshal writes it, indented
+// as json.Indent indents it (an empty object or array stays "{}" or "[]"),
+// without json.Indent's validating scanner, which took most of the time of
+// writing a report.
+func indentJSON(dst, src []byte, prefix, indent string) []byte {
+	newline := func(depth int) {
+		dst = append(dst, '\n')
+		dst = append(dst, prefix...)
+		for range depth {
+			dst = append(dst, indent...)
+		}
+	}
+	depth, inString := 0, false
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if inString {
+			dst = append(dst, c)
+			switch c {
+			case '\\':
+				i++
+				dst = append(dst, src[i])
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+			dst = append(dst, c)
+		case '{', '[':
+			dst = append(dst, c)
+			if i+1 < len(src) && (src[i+1] == '}' || src[i+1] == ']') {
+				i++
+				dst = append(dst, src[i])
+				continue
+			}
+			depth++
+			newline(depth)
+		case ',':
+			dst = append(dst, c)
+			newline(depth)
+		case ':':
+			dst = append(dst, c, ' ')
+		case '}', ']':
+			depth--
+			newline(depth)
+			dst = append(dst, c)
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
 }
 
 // noLegacyCommands rewrites "##[" in a JSON document as "##\u005b", the

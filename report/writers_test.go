@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand"
 	"reflect"
 	"strings"
 	"testing"
@@ -195,4 +196,61 @@ func TestWritersUseReportRules(t *testing.T) {
 			t.Errorf("%T: a remediation from outside the report", w)
 		}
 	}
+}
+
+// TestIndentJSON: indentJSON indents as json.Indent does, on values of
+// every JSON shape: empty and nested objects and arrays, strings holding
+// punctuation, quotes and escapes, numbers, literals.
+func TestIndentJSON(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	var value func(depth int) any
+	value = func(depth int) any {
+		switch k := rng.Intn(8); {
+		case k == 0 && depth < 5:
+			m := map[string]any{}
+			for range rng.Intn(4) {
+				m[randomJSONString(rng)] = value(depth + 1)
+			}
+			return m
+		case k == 1 && depth < 5:
+			var a []any
+			for range rng.Intn(4) {
+				a = append(a, value(depth+1))
+			}
+			return a
+		case k == 2:
+			return rng.Float64() * 1e6
+		case k == 3:
+			return rng.Intn(2) == 0
+		case k == 4:
+			return nil
+		}
+		return randomJSONString(rng)
+	}
+	for range 5000 {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(value(0)); err != nil {
+			t.Fatal(err)
+		}
+		src := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+		var want bytes.Buffer
+		if err := json.Indent(&want, src, "    ", "  "); err != nil {
+			t.Fatal(err)
+		}
+		if got := indentJSON(nil, src, "    ", "  "); !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("%s:\n%s\njson.Indent:\n%s", src, got, want.Bytes())
+		}
+	}
+}
+
+func randomJSONString(rng *rand.Rand) string {
+	const chars = `ab{}[],:"\ ` + "\n\t\u2028é<>&#"
+	r := []rune(chars)
+	var sb strings.Builder
+	for range rng.Intn(8) {
+		sb.WriteRune(r[rng.Intn(len(r))])
+	}
+	return sb.String()
 }
