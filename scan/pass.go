@@ -1,12 +1,14 @@
 package scan
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 
+	"github.com/kubeharden/kubeharden/internal/parallel"
 	"github.com/kubeharden/kubeharden/render"
 )
 
@@ -427,14 +429,23 @@ func (s *scanner) takeOrdered() []Finding {
 	for r, n := range next {
 		next[r], at = at, at+n
 	}
-	fs := make([]Finding, recs.n)
-	for _, c := range recs.chunks {
+	// Where each record's finding goes; then the findings are made on
+	// every core, a chunk of records at a time.
+	place := make([][]int32, len(recs.chunks))
+	for ci, c := range recs.chunks {
+		place[ci] = make([]int32, len(c))
 		for i := range c {
-			r := &c[i]
-			fs[next[r.rank]] = r.finding()
-			next[r.rank]++
+			place[ci][i] = int32(next[c[i].rank])
+			next[c[i].rank]++
 		}
 	}
+	fs := make([]Finding, recs.n)
+	_ = parallel.ForEach(context.Background(), len(recs.chunks), func(ci int) {
+		c := recs.chunks[ci]
+		for i := range c {
+			fs[place[ci][i]] = c[i].finding()
+		}
+	})
 	return fs
 }
 
