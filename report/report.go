@@ -6,10 +6,12 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"path"
 
+	"github.com/kubeharden/kubeharden/internal/parallel"
 	"github.com/kubeharden/kubeharden/render"
 	"github.com/kubeharden/kubeharden/scan"
 )
@@ -125,51 +127,76 @@ type JSON struct{}
 var _ Writer = JSON{}
 
 func (JSON) Write(w io.Writer, r *Report) error {
-	// The report is written a finding at a time, as one json.Encoder with
-	// two-space indents writes it whole (TestJSONWriterStreams): a report
-	// of 100,000 findings would otherwise be held twice more in memory.
+	// The report is written a few thousand findings at a time, as one
+	// json.Encoder with two-space indents writes it whole
+	// (TestJSONWriterStreams): a report of 100,000 findings would otherwise
+	// be held twice more in memory. The findings of each batch are encoded
+	// on every core, in pieces, and written in order.
 	bw := bufio.NewWriterSize(w, 64<<10)
-	var b bytes.Buffer
-	var indented []byte
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	// put writes head, then v at the indent of a field (prefix "  ") or
-	// of a finding ("    "), then tail.
-	put := func(head, prefix string, v any, tail string) error {
-		b.Reset()
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-		indented = indentJSON(indented[:0], bytes.TrimSuffix(b.Bytes(), []byte("\n")), prefix, "  ")
-		if _, err := bw.WriteString(head); err != nil {
-			return err
-		}
-		if _, err := bw.Write(noLegacyCommands(indented)); err != nil {
-			return err
-		}
-		_, err := bw.WriteString(tail)
+	head, err := appendJSONValue(nil, "{\n  \"tool\": ", "  ", r.Tool)
+	if err != nil {
 		return err
 	}
-	tail := ",\n  \"findings\": ["
+	head = append(head, ",\n  \"findings\": ["...)
 	if len(r.Findings) == 0 {
-		tail += "]"
+		head = append(head, ']')
 	}
-	if err := put("{\n  \"tool\": ", "  ", r.Tool, tail); err != nil {
+	if _, err := bw.Write(head); err != nil {
 		return err
 	}
-	for i := range r.Findings {
-		tail := ","
-		if i == len(r.Findings)-1 {
-			tail = "\n  ]"
-		}
-		if err := put("\n    ", "    ", &r.Findings[i], tail); err != nil {
-			return err
+	const piece, batch = 256, 16 // findings a piece; pieces encoded at once
+	pieces := make([][]byte, batch)
+	errs := make([]error, batch)
+	n := len(r.Findings)
+	for from := 0; from < n; from += piece * batch {
+		k := min(batch, (n-from+piece-1)/piece)
+		_ = parallel.ForEach(context.Background(), k, func(p int) {
+			lo := from + p*piece
+			pieces[p], errs[p] = pieces[p][:0], nil
+			for i := lo; i < min(n, lo+piece) && errs[p] == nil; i++ {
+				pieces[p], errs[p] = appendJSONValue(pieces[p], "\n    ", "    ", &r.Findings[i])
+				if i == n-1 {
+					pieces[p] = append(pieces[p], "\n  ]"...)
+				} else {
+					pieces[p] = append(pieces[p], ',')
+				}
+			}
+		})
+		for p := range k {
+			if errs[p] != nil {
+				return errs[p]
+			}
+			if _, err := bw.Write(pieces[p]); err != nil {
+				return err
+			}
 		}
 	}
-	if err := put(",\n  \"summary\": ", "  ", r.Summary, "\n}\n"); err != nil {
+	tail, err := appendJSONValue(nil, ",\n  \"summary\": ", "  ", r.Summary)
+	if err != nil {
+		return err
+	}
+	if _, err := bw.Write(append(tail, "\n}\n"...)); err != nil {
 		return err
 	}
 	return bw.Flush()
+}
+
+// appendJSONValue appends head, then v encoded at the indent of a field
+// (prefix "  ") or of a finding ("    "), "##[" rewritten.
+func appendJSONValue(dst []byte, head, prefix string, v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return dst, err
+	}
+	dst = append(dst, head...)
+	start := len(dst)
+	dst = indentJSON(dst, bytes.TrimSuffix(b.Bytes(), []byte("\n")), prefix, "  ")
+	if bytes.Contains(dst[start:], []byte("##[")) {
+		dst = append(dst[:start], noLegacyCommands(dst[start:])...)
+	}
+	return dst, nil
 }
 
 // indentJSON appends src, compact JSON as json.Marshal writes it, indented

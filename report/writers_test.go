@@ -166,7 +166,14 @@ func TestJSONWriter(t *testing.T) {
 func TestJSONWriterStreams(t *testing.T) {
 	one := testReport()
 	one.Findings = one.Findings[1:2]
-	for name, r := range map[string]*Report{"empty": New(Tool{}, nil, 0, 0), "one": one, "many": testReport()} {
+	// Past one batch of pieces (16 pieces of 256), the last piece short.
+	thousands := testReport()
+	for len(thousands.Findings) < 16*256*2+100 {
+		f := thousands.Findings[len(thousands.Findings)%3]
+		f.Line = len(thousands.Findings)
+		thousands.Findings = append(thousands.Findings, f)
+	}
+	for name, r := range map[string]*Report{"empty": New(Tool{}, nil, 0, 0), "one": one, "many": testReport(), "thousands": thousands} {
 		var b bytes.Buffer
 		enc := json.NewEncoder(&b)
 		enc.SetIndent("", "  ")
