@@ -235,10 +235,11 @@ func fingerprintSum(rule string, ref *render.Ref, file, path string) (sum [16]by
 // carries one finding with both checklist ids and the PSS level.
 func mergePSS(fs []Finding) []Finding {
 	type at struct {
-		obj  render.Ref
+		obj  int32 // refIDs
 		file string
 		path string
 	}
+	refs := newRefIDs()
 	pss := 0
 	for i := range fs {
 		if fs[i].PSSLevel != "" {
@@ -251,7 +252,7 @@ func mergePSS(fs []Finding) []Finding {
 	native := make(map[at]int, len(fs)-pss)
 	for i := range fs {
 		if f := &fs[i]; f.PSSLevel == "" && f.Object != nil {
-			k := at{*f.Object, f.File, f.Path}
+			k := at{refs.id(f.Object), f.File, f.Path}
 			if _, ok := native[k]; !ok {
 				native[k] = i
 			}
@@ -263,7 +264,7 @@ func mergePSS(fs []Finding) []Finding {
 		if f.PSSLevel == "" || f.Object == nil {
 			continue
 		}
-		j, ok := native[at{*f.Object, f.File, f.Path}]
+		j, ok := native[at{refs.id(f.Object), f.File, f.Path}]
 		if !ok {
 			continue
 		}
@@ -290,7 +291,7 @@ func mergePSS(fs []Finding) []Finding {
 		if drop[i] || f.PSSLevel == "" || f.Object == nil {
 			continue
 		}
-		k := at{*f.Object, f.File, f.Path}
+		k := at{refs.id(f.Object), f.File, f.Path}
 		if _, isNative := native[k]; isNative {
 			continue
 		}
@@ -315,10 +316,37 @@ func mergePSS(fs []Finding) []Finding {
 	return out
 }
 
+// refIDs numbers the objects findings name, for the steps that group
+// findings by object: the findings of one object mostly share its Ref (a
+// record's subject), so a pointer is looked up before the four strings
+// are hashed.
+type refIDs struct {
+	byPtr map[*render.Ref]int32
+	byVal map[render.Ref]int32
+}
+
+func newRefIDs() *refIDs {
+	return &refIDs{byPtr: map[*render.Ref]int32{}, byVal: map[render.Ref]int32{}}
+}
+
+// id is the number of the object r names: equal Refs get equal numbers.
+func (ids *refIDs) id(r *render.Ref) int32 {
+	if id, ok := ids.byPtr[r]; ok {
+		return id
+	}
+	id, ok := ids.byVal[*r]
+	if !ok {
+		id = int32(len(ids.byVal))
+		ids.byVal[*r] = id
+	}
+	ids.byPtr[r] = id
+	return id
+}
+
 // Sort orders findings by file, line, column, rule and fingerprint.
 func Sort(fs []Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
+		a, b := &fs[i], &fs[j]
 		if a.File != b.File {
 			return a.File < b.File
 		}

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/kubeharden/kubeharden/render"
 )
 
 // A Part is the finding of another rule that shares a Finding's object and
@@ -52,7 +50,7 @@ func mergeRootCauses(fs []Finding) []Finding {
 	// A place includes the rendering (value set, overlay): findings of
 	// different renderings are merged later, rule by rule.
 	type place struct {
-		obj       render.Ref
+		obj       int32 // refIDs
 		render    [4]string
 		file      string
 		line, col int
@@ -60,6 +58,7 @@ func mergeRootCauses(fs []Finding) []Finding {
 	}
 	// The groups' members by group, and each finding's group (-1: none).
 	ids := map[place]int32{}
+	refs := newRefIDs()
 	var members [][]int
 	group := make([]int32, len(fs))
 	for i := range fs {
@@ -69,7 +68,7 @@ func mergeRootCauses(fs []Finding) []Finding {
 		if !ok || f.Object == nil || f.Suppressed != nil {
 			continue
 		}
-		k := place{obj: *f.Object, file: f.File, line: f.Line, col: f.Column, cause: cause}
+		k := place{obj: refs.id(f.Object), file: f.File, line: f.Line, col: f.Column, cause: cause}
 		if s := f.Source; s != nil {
 			k.render = [4]string{s.Kind, s.Chart, s.ValueSet, s.Root}
 		}

@@ -239,3 +239,19 @@ func TestRedactAsReplacer(t *testing.T) {
 		t.Errorf("%d of %d messages hold a value: the test reads too few of one kind", held, len(fs))
 	}
 }
+
+// TestRefIDs: equal Refs behind different pointers get one number, and
+// different Refs different numbers, whatever pointer comes first.
+func TestRefIDs(t *testing.T) {
+	ids := newRefIDs()
+	a1 := &render.Ref{APIVersion: "v1", Kind: "Pod", Namespace: "x", Name: "a"}
+	a2 := &render.Ref{APIVersion: "v1", Kind: "Pod", Namespace: "x", Name: "a"}
+	b := &render.Ref{APIVersion: "v1", Kind: "Pod", Namespace: "y", Name: "a"}
+	first := ids.id(a1)
+	if ids.id(a2) != first || ids.id(a1) != first || ids.id(a2) != first {
+		t.Error("equal Refs numbered apart")
+	}
+	if ids.id(b) == first {
+		t.Error("different Refs numbered alike")
+	}
+}
