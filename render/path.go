@@ -19,7 +19,8 @@ type Segment struct {
 // `spec.containers[0].securityContext.privileged` or
 // `metadata.annotations["example.com/key"]` into segments.
 func ParsePath(p string) ([]Segment, error) {
-	var segs []Segment
+	// One allocation: at most a segment a separator, and one more.
+	segs := make([]Segment, 0, 1+strings.Count(p, ".")+strings.Count(p, "["))
 	i := 0
 	for i < len(p) {
 		switch p[i] {
@@ -58,6 +59,9 @@ func ParsePath(p string) ([]Segment, error) {
 			segs = append(segs, Segment{Key: p[i:j]})
 			i = j
 		}
+	}
+	if len(segs) == 0 {
+		return nil, nil // as before the one allocation: "." has no segment
 	}
 	return segs, nil
 }

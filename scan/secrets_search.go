@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/detect/codec"
@@ -138,6 +140,42 @@ func column(line, fragmentLine, col int) int {
 	return max(col, 1)
 }
 
+// A windowScratch holds what windows needs only while it runs, for the
+// next text: the text lowercased, and its line starts.
+type windowScratch struct {
+	lower  []byte
+	starts []int
+}
+
+var windowScratchPool = sync.Pool{New: func() any { return new(windowScratch) }}
+
+// maxScratch is the most a windowScratch keeps of a large text.
+const maxScratch = 4 << 20
+
+func (sc *windowScratch) put() {
+	if cap(sc.lower) > maxScratch || 8*cap(sc.starts) > maxScratch {
+		return
+	}
+	windowScratchPool.Put(sc)
+}
+
+// lowered is bytes.ToLower(text), in sc's buffer when text is ASCII.
+func (sc *windowScratch) lowered(text []byte) []byte {
+	for _, c := range text {
+		if c >= utf8.RuneSelf {
+			return bytes.ToLower(text)
+		}
+	}
+	sc.lower = slices.Grow(sc.lower[:0], len(text))[:len(text)]
+	for i, c := range text {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		sc.lower[i] = c
+	}
+	return sc.lower
+}
+
 // A window is a run of whole lines: bytes [start, end) starting at line.
 type window struct{ start, end, line int }
 
@@ -149,7 +187,9 @@ const windowContext = 1
 const multilineSpan = 200
 
 func (s *secrets) windows(text []byte) (map[*ruleDetector][]window, []window) {
-	lower := bytes.ToLower(text)
+	sc := windowScratchPool.Get().(*windowScratch)
+	defer sc.put()
+	lower := sc.lowered(text)
 	// The keywords found: the trie's Match would allocate each.
 	type hit struct{ start, end, pattern int }
 	var matches []hit
@@ -158,12 +198,13 @@ func (s *secrets) windows(text []byte) (map[*ruleDetector][]window, []window) {
 		return true
 	})
 	// Line starts, to turn offsets into lines and back.
-	starts := []int{0}
+	starts := append(sc.starts[:0], 0)
 	for i, c := range text {
 		if c == '\n' {
 			starts = append(starts, i+1)
 		}
 	}
+	sc.starts = starts
 	var decoded []window
 	for i := range starts {
 		end := len(text)
