@@ -321,28 +321,13 @@ func (p *fastYAML) mapping(i, c int) (*yaml.Node, int) {
 		if colon < 0 {
 			return p.fail()
 		}
-		l := p.line(i)
 		var v *yaml.Node
-		if rest(l, colon+1) {
-			v, i = p.nested(i, c, colon+1, true)
-		} else {
-			j := colon + 1
-			for l[j] == ' ' {
-				j++
-			}
-			v, i = p.value(i, j, c, false)
-		}
-		if p.bad {
+		if v, i = p.after(i, c, colon+1, false); p.bad {
 			break
 		}
 		p.stack = append(p.stack, key, v)
-		if p.done(i) {
+		if !p.more(i, c) {
 			break
-		}
-		if d := p.indent(i); d < c {
-			break
-		} else if d > c {
-			return p.fail()
 		}
 	}
 	if p.bad {
@@ -350,6 +335,35 @@ func (p *fastYAML) mapping(i, c int) (*yaml.Node, int) {
 	}
 	m.Content = p.children(base)
 	return m, i
+}
+
+// after reads the node that follows a key's colon or (entry) an entry's
+// dash, which ends at column at of line i, in the collection at column c:
+// on the same line, or on the lines after it.
+func (p *fastYAML) after(i, c, at int, entry bool) (*yaml.Node, int) {
+	l := p.line(i)
+	if rest(l, at) {
+		return p.nested(i, c, at, !entry)
+	}
+	j := at
+	for l[j] == ' ' {
+		j++
+	}
+	return p.value(i, j, c, entry)
+}
+
+// more reports whether line i goes on the collection at column c: false
+// at the document's end or a line indented less; a line indented more
+// gives up.
+func (p *fastYAML) more(i, c int) bool {
+	if p.done(i) {
+		return false
+	}
+	d := p.indent(i)
+	if d > c {
+		p.bad = true
+	}
+	return d == c
 }
 
 // deeper opens a collection, false past maxFastDepth: yaml.v3 refuses
@@ -367,28 +381,13 @@ func (p *fastYAML) sequence(i, c int) (*yaml.Node, int) {
 	s := p.node(yaml.SequenceNode, "!!seq", i, c)
 	base := len(p.stack)
 	for !p.bad {
-		l := p.line(i)
 		var v *yaml.Node
-		if rest(l, c+1) {
-			v, i = p.nested(i, c, c+1, false)
-		} else {
-			j := c + 1
-			for l[j] == ' ' {
-				j++
-			}
-			v, i = p.value(i, j, c, true)
-		}
-		if p.bad {
+		if v, i = p.after(i, c, c+1, true); p.bad {
 			break
 		}
 		p.stack = append(p.stack, v)
-		if p.done(i) {
+		if !p.more(i, c) {
 			break
-		}
-		if d := p.indent(i); d < c {
-			break
-		} else if d > c {
-			return p.fail()
 		}
 		if !p.entry(i, c) {
 			break // the parent mapping's next key, or its mistake
