@@ -281,8 +281,13 @@ func (p *fastYAML) stream() ([]*yaml.Node, bool) {
 			}
 			// An empty document: a null placed where the next token starts.
 			root = p.node(yaml.ScalarNode, "!!null", i, 0)
+		} else if c := p.indent(i); p.raw(i)[c] == '{' || p.raw(i)[c] == '[' {
+			root, i = p.json(i, c)
+			if root == nil || !p.done(i) {
+				return nil, false
+			}
 		} else {
-			root, i = p.collection(i, p.indent(i))
+			root, i = p.collection(i, c)
 			if root == nil || !p.done(i) {
 				return nil, false
 			}
@@ -876,4 +881,155 @@ func (p *fastYAML) flow(i, c int) (*yaml.Node, int) {
 	}
 	s.Content = p.children(base)
 	return s, i + 1
+}
+
+// json reads the document that is one JSON object or array starting at
+// column c of line i, over as many lines as it takes: a flow collection to
+// YAML, of double-quoted keys and strings (the escapes quoted reads; not
+// \/ and \u, which yaml.v3 treats apart or which need more), numbers,
+// true, false and null, with nothing after it on its last line. It
+// returns the node and the next line that is neither blank nor a comment.
+func (p *fastYAML) json(i, c int) (*yaml.Node, int) {
+	if len(p.tabs) > 0 {
+		return p.fail()
+	}
+	j := &jsonCursor{p: p, line: i, col: c}
+	n := j.value()
+	if n == nil || p.bad {
+		return p.fail()
+	}
+	for _, c := range p.raw(j.line)[j.col:] {
+		if c != ' ' {
+			return p.fail()
+		}
+	}
+	return n, p.skip(j.line + 1)
+}
+
+// A jsonCursor is where json reads: a line and a column in it.
+type jsonCursor struct {
+	p         *fastYAML
+	line, col int
+}
+
+// space moves past spaces and line breaks; false at the text's end.
+func (j *jsonCursor) space() bool {
+	for j.line < j.p.lines() {
+		l := j.p.raw(j.line)
+		for j.col < len(l) && l[j.col] == ' ' {
+			j.col++
+		}
+		if j.col < len(l) {
+			return true
+		}
+		j.line, j.col = j.line+1, 0
+	}
+	return false
+}
+
+func (j *jsonCursor) at() byte { return j.p.raw(j.line)[j.col] }
+
+// value reads one JSON value where the cursor is; nil when it cannot.
+func (j *jsonCursor) value() *yaml.Node {
+	p := j.p
+	if !j.space() || j.col == 0 && p.marker(j.line) {
+		return nil
+	}
+	l := p.raw(j.line)
+	switch c := l[j.col]; c {
+	case '{', '[':
+		if !p.deeper() {
+			return nil
+		}
+		defer func() { p.depth-- }()
+		n := p.node(yaml.SequenceNode, "!!seq", j.line, j.col)
+		closing := byte(']')
+		if c == '{' {
+			n.Kind, n.Tag, closing = yaml.MappingNode, "!!map", '}'
+		}
+		n.Style = yaml.FlowStyle
+		j.col++
+		base := len(p.stack)
+		for first := true; ; first = false {
+			if !j.space() {
+				return nil
+			}
+			if j.at() == closing && first {
+				j.col++
+				break
+			}
+			if c == '{' {
+				k := j.key()
+				if k == nil {
+					return nil
+				}
+				p.stack = append(p.stack, k)
+			}
+			v := j.value()
+			if v == nil {
+				return nil
+			}
+			p.stack = append(p.stack, v)
+			if !j.space() {
+				return nil
+			}
+			if j.at() == closing {
+				j.col++
+				break
+			}
+			if j.at() != ',' {
+				return nil
+			}
+			j.col++
+		}
+		n.Content = p.children(base)
+		return n
+	case '"':
+		v, end, ok := quoted(l, j.col, true)
+		if !ok {
+			return nil
+		}
+		n := p.node(yaml.ScalarNode, "!!str", j.line, j.col)
+		n.Style, n.Value = yaml.DoubleQuotedStyle, v
+		j.col = end
+		return n
+	}
+	e := j.col
+	for e < len(l) && (l[e] >= '0' && l[e] <= '9' || l[e] >= 'a' && l[e] <= 'z' || l[e] == '-' || l[e] == '+' || l[e] == '.' || l[e] == 'E') {
+		e++
+	}
+	switch text := string(l[j.col:e]); {
+	case text == "true", text == "false", text == "null",
+		text != "" && (text[0] == '-' || text[0] >= '0' && text[0] <= '9') && strings.Trim(text, "0123456789.eE+-") == "" && strings.ContainsAny(text, "0123456789"):
+		if e < len(l) && l[e] != ' ' && l[e] != ',' && l[e] != ']' && l[e] != '}' {
+			return nil
+		}
+		n := p.plain(text, j.line, j.col)
+		j.col = e
+		return n
+	}
+	return nil
+}
+
+// key reads a mapping's key: a double-quoted string, a colon after it on
+// its line (spaces between), and moves past the colon.
+func (j *jsonCursor) key() *yaml.Node {
+	l := j.p.raw(j.line)
+	if l[j.col] != '"' {
+		return nil
+	}
+	v, end, ok := quoted(l, j.col, true)
+	if !ok || end-j.col > 1000 {
+		return nil
+	}
+	k := j.p.node(yaml.ScalarNode, "!!str", j.line, j.col)
+	k.Style, k.Value = yaml.DoubleQuotedStyle, v
+	for end < len(l) && l[end] == ' ' {
+		end++
+	}
+	if end == len(l) || l[end] != ':' {
+		return nil
+	}
+	j.col = end + 1
+	return k
 }

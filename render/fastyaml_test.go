@@ -128,6 +128,18 @@ var fastCases = []struct {
 	{"a: 'x\n  y'\n", false},
 	{"a:\n\tb: 1\n", false},
 	{"a: 1\r\nb: |\r\n  x\r\n\r\n  y\r\nc: >\r\n  p\r\n  q\r\nd: m\r\n  n\r\n", true},
+	{"{\n  \"a\": 1,\n  \"b\" : [true, false, null, -1.5e3, \"x\\\"y\"],\n  \"c\":\n    {},\n  \"d\": [], \"e\": {\"f\": [[1], {\"g\": \"h\"}]}\n}\n", true},
+	{"[\"a\", 2]", true},
+	{"\r\n{\"a\": 1}\r\n", true},
+	{"{\"a\": 1,}\n", false},
+	{"{\"a\": - 1}\n", false},
+	{"{\"a\": \"\\u0041\"}\n", false},
+	{"{\"a\": 1} # c\n", false},
+	{"{\"a\"\n: 1}\n", false},
+	{"{a: 1}\n", false},
+	{"{\"a\": 1}\n---\n{\"b\": 2}\n", true},
+	{"{\"a\": 1}\n{\"b\": 2}\n", false},
+	{"{\"a\":\t1}\n", false},
 	{"a: 1\rb: 2\n", false},
 	{"a: 1\r", false},
 	{"a: { }\nb: ::1\nc: ?x\nd: [-]\ne: -\n", false},
@@ -191,7 +203,7 @@ func TestParseFastMatchesYAML(t *testing.T) {
 	var files []string
 	for _, root := range []string{"../testdata", "../../shared/corpus"} {
 		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+			if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml") || strings.HasSuffix(p, ".json")) {
 				files = append(files, p)
 			}
 			return nil
