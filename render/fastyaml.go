@@ -463,8 +463,12 @@ func (p *fastYAML) value(i, j, c int, entry bool) (*yaml.Node, int) {
 		}
 		j = e
 	default:
-		if k, _ := p.key(i, j, false); entry && (k >= 0 || p.entry(i, j)) {
-			return p.collection(i, j)
+		// After a dash, a compact mapping or sequence; after a key's
+		// colon only a scalar (scalar refuses "a: b: c").
+		if entry {
+			if k, _ := p.key(i, j, false); k >= 0 || p.entry(i, j) {
+				return p.collection(i, j)
+			}
 		}
 	}
 	n, next := p.scalar(i, j, c)
