@@ -82,7 +82,6 @@ func tuneGC(getenv func(string) string, settingsFor func(uint64) gcSettings) (st
 	if !percent && !limit {
 		return func() {}
 	}
-	var stopped atomic.Bool
 	var current gcSettings
 	apply := func(live uint64) {
 		next := settingsFor(live)
@@ -96,6 +95,13 @@ func tuneGC(getenv func(string) string, settingsFor func(uint64) gcSettings) (st
 	}
 	// Before the first collection nothing is live.
 	apply(0)
+	return afterEachGC(func() { apply(liveHeap()) })
+}
+
+// afterEachGC calls f after every collection, one call at a time (in the
+// runtime's finalizer goroutine), until the returned function is called.
+func afterEachGC(f func()) (stop func()) {
+	var stopped atomic.Bool
 	var arm func()
 	arm = func() {
 		// A sentinel nothing refers to: its finalizer runs once the
@@ -105,7 +111,7 @@ func tuneGC(getenv func(string) string, settingsFor func(uint64) gcSettings) (st
 			if stopped.Load() {
 				return
 			}
-			apply(liveHeap())
+			f()
 			arm()
 		})
 	}

@@ -16,6 +16,7 @@ func main() {
 	// Kustomize prints notes through the standard logger; the report says
 	// what matters, and CI logs stay quiet.
 	log.SetOutput(io.Discard)
+	adviseHugePages(os.Getenv)
 	tuneGC(os.Getenv, gcSettingsFor)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
