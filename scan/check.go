@@ -3,13 +3,13 @@
 package scan
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/kubeharden/kubeharden/render"
@@ -343,24 +343,54 @@ func (ids *refIDs) id(r *render.Ref) int32 {
 	return id
 }
 
-// Sort orders findings by file, line, column, rule and fingerprint.
+// Sort orders findings by file, line, column, rule and fingerprint, and
+// keeps the order of findings equal in all five. It sorts the findings'
+// indexes, then moves each finding once: a finding is some 300 bytes, and
+// a stable sort of the findings themselves moved each many times (a
+// tenth of a second for the 110,000 of the 20,000-file generated tree).
 func Sort(fs []Finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
+	idx := make([]int32, len(fs))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(i, j int32) int {
 		a, b := &fs[i], &fs[j]
-		if a.File != b.File {
-			return a.File < b.File
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
 		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
+		if c := cmp.Compare(a.Line, b.Line); c != 0 {
+			return c
 		}
-		if a.Column != b.Column {
-			return a.Column < b.Column
+		if c := cmp.Compare(a.Column, b.Column); c != 0 {
+			return c
 		}
-		if a.Rule != b.Rule {
-			return a.Rule < b.Rule
+		if c := strings.Compare(a.Rule, b.Rule); c != 0 {
+			return c
 		}
-		return a.Fingerprint < b.Fingerprint
+		if c := strings.Compare(a.Fingerprint, b.Fingerprint); c != 0 {
+			return c
+		}
+		return cmp.Compare(i, j)
 	})
+	// Place k takes the finding at idx[k]: each cycle of the permutation
+	// is followed once, a place marked done (-1) when it is filled.
+	for k := range fs {
+		if idx[k] < 0 {
+			continue
+		}
+		held := fs[k]
+		j := k
+		for {
+			from := int(idx[j])
+			idx[j] = -1
+			if from == k {
+				fs[j] = held
+				break
+			}
+			fs[j] = fs[from]
+			j = from
+		}
+	}
 }
 
 // typeError locates a pod template that does not decode at the field the

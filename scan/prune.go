@@ -225,6 +225,13 @@ type compactor struct {
 	// paths shares the field paths of the findings: a few hundred
 	// distinct ones among a hundred thousand findings.
 	paths map[string]string
+	// msgs shares the findings' messages, which name the object apart
+	// (record.msg): a rule says the same of every container called "app".
+	// The 20,000-file generated tree has 20,000 distinct messages among
+	// 110,000 findings, which kept 31 MB of the 230 MB a scan holds at its
+	// end, and every byte a scan holds is marked again in every
+	// collection.
+	msgs map[string]string
 }
 
 // maxInterned bounds the strings a compactor shares; longer strings and
@@ -263,6 +270,23 @@ func (c *compactor) path(p string) string {
 
 // maxInternedPath bounds the field paths a compactor shares.
 const maxInternedPath = 256
+
+// msg returns the shared copy of a finding's message.
+func (c *compactor) msg(m string) string {
+	if t, ok := c.msgs[m]; ok {
+		return t
+	}
+	if len(m) <= maxInternedMsg && len(c.msgs) < maxInterned {
+		if c.msgs == nil {
+			c.msgs = map[string]string{}
+		}
+		c.msgs[m] = m
+	}
+	return m
+}
+
+// maxInternedMsg bounds the messages a compactor shares.
+const maxInternedMsg = 1024
 
 // compact freezes o's node tree. Objects whose nodes a locator holds
 // (Helm, Kustomize) keep theirs: the locator finds them by address.

@@ -3,6 +3,8 @@ package scan
 import (
 	"math/rand/v2"
 	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -135,6 +137,43 @@ func TestStepSort(t *testing.T) {
 	fs := runStep(t, "sort", &postInput{}, []Finding{{Rule: "b", File: "a", Line: 2}, {Rule: "c", File: "a", Line: 1}, {Rule: "a", File: "a", Line: 2}})
 	if got := rules(fs); !slices.Equal(got, []string{"c", "a", "b"}) {
 		t.Errorf("sort = %q", got)
+	}
+}
+
+// TestSortMatchesStableSort holds Sort to a stable sort by the same keys
+// on random findings with many ties: equal findings keep their order.
+func TestSortMatchesStableSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for round := range 200 {
+		n := r.IntN(300)
+		fs := make([]Finding, n)
+		for i := range fs {
+			fs[i] = Finding{File: string(rune('a' + r.IntN(3))), Line: r.IntN(4), Column: r.IntN(2),
+				Rule: string(rune('p' + r.IntN(3))), Fingerprint: string(rune('x' + r.IntN(2))), Message: strconv.Itoa(i)}
+		}
+		want := slices.Clone(fs)
+		sort.SliceStable(want, func(i, j int) bool {
+			a, b := &want[i], &want[j]
+			if a.File != b.File {
+				return a.File < b.File
+			}
+			if a.Line != b.Line {
+				return a.Line < b.Line
+			}
+			if a.Column != b.Column {
+				return a.Column < b.Column
+			}
+			if a.Rule != b.Rule {
+				return a.Rule < b.Rule
+			}
+			return a.Fingerprint < b.Fingerprint
+		})
+		Sort(fs)
+		for i := range fs {
+			if fs[i].Message != want[i].Message {
+				t.Fatalf("round %d: place %d holds finding %s, want %s", round, i, fs[i].Message, want[i].Message)
+			}
+		}
 	}
 }
 

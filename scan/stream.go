@@ -201,6 +201,7 @@ func (sc *Scan) checkObjects(ctx context.Context, objs []*render.Object) error {
 		for _, c := range w.recs.chunks {
 			for j := range c {
 				c[j].path = sc.compactor.path(c[j].path)
+				c[j].msg = sc.compactor.msg(c[j].msg)
 			}
 		}
 		s.recs.addAll(&w.recs)
