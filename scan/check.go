@@ -239,7 +239,6 @@ func mergePSS(fs []Finding) []Finding {
 		file string
 		path string
 	}
-	refs := newRefIDs()
 	pss := 0
 	for i := range fs {
 		if fs[i].PSSLevel != "" {
@@ -249,6 +248,7 @@ func mergePSS(fs []Finding) []Finding {
 	if pss == 0 {
 		return fs
 	}
+	refs := newRefIDs(len(fs))
 	native := make(map[at]int, len(fs)-pss)
 	for i := range fs {
 		if f := &fs[i]; f.PSSLevel == "" && f.Object != nil {
@@ -325,8 +325,10 @@ type refIDs struct {
 	byVal map[render.Ref]int32
 }
 
-func newRefIDs() *refIDs {
-	return &refIDs{byPtr: map[*render.Ref]int32{}, byVal: map[render.Ref]int32{}}
+// newRefIDs returns numbers for the objects of about n findings: the maps
+// are made for them at once rather than grown, each growth a rehash.
+func newRefIDs(n int) *refIDs {
+	return &refIDs{byPtr: make(map[*render.Ref]int32, n), byVal: make(map[render.Ref]int32, n)}
 }
 
 // id is the number of the object r names: equal Refs get equal numbers.

@@ -338,10 +338,10 @@ func (d nsDeny) missing() string {
 	}
 }
 
-func denyState(pols []*netPolicy, ns string) nsDeny {
+func denyState(ps *policySet, ns string) nsDeny {
 	var d nsDeny
-	for _, np := range pols {
-		if np.ns == ns || np.ns == "*" {
+	for _, pols := range [][]*netPolicy{ps.byNS[ns], ps.everywhere} {
+		for _, np := range pols {
 			d.ingress = d.ingress || np.denyIngress
 			d.egress = d.egress || np.denyEgr
 		}
@@ -349,11 +349,43 @@ func denyState(pols []*netPolicy, ns string) nsDeny {
 	return d
 }
 
+// A policySet is a scan's network policies (netPolicies) by namespace:
+// the rules ask for those of every namespace that runs a workload, or of
+// every workload, and a scan of many repositories holds thousands of
+// each.
+type policySet struct {
+	// byNS holds the policies of each namespace, in scan order;
+	// everywhere those of every namespace (ns "*"), in scan order.
+	byNS       map[string][]*netPolicy
+	everywhere []*netPolicy
+}
+
+// policies returns the scan's network policies, found once for every
+// rule that reads them.
+func policies(p *Pass, ix *index) *policySet {
+	return cached(p, policiesKey{}, func() *policySet {
+		ps := &policySet{byNS: map[string][]*netPolicy{}}
+		for _, np := range netPolicies(ix) {
+			if np.ns == "*" {
+				ps.everywhere = append(ps.everywhere, np)
+			} else {
+				ps.byNS[np.ns] = append(ps.byNS[np.ns], np)
+			}
+		}
+		return ps
+	})
+}
+
+// policiesKey is the policy set's key in the scan's cache.
+type policiesKey struct{}
+
 // workloadNamespaces lists the namespaces that run workloads, in scan order.
 func workloadNamespaces(ix *index) []string {
 	var out []string
+	seen := map[string]bool{}
 	for _, w := range ix.workloads {
-		if !slices.Contains(out, w.ns) {
+		if !seen[w.ns] {
+			seen[w.ns] = true
 			out = append(out, w.ns)
 		}
 	}
@@ -362,16 +394,13 @@ func workloadNamespaces(ix *index) []string {
 
 func namespaceDefaultDeny(p *Pass, objs []*render.Object) {
 	ix := newIndex(p, objs)
-	pols := netPolicies(ix)
+	ps := policies(p, ix)
 	for _, ns := range workloadNamespaces(ix) {
-		d := denyState(pols, ns)
+		d := denyState(ps, ns)
 		// Policies add up: a rule that allows everything to every pod
 		// undoes any default deny of its direction.
 		reported := nsDeny{}
-		for _, np := range pols {
-			if np.ns != ns {
-				continue
-			}
+		for _, np := range ps.byNS[ns] {
 			if np.openIngress != "" && !reported.ingress {
 				p.Report(np.obj, np.openIngress, "ingress rule {} (no from, no ports) allows every connection into every pod of namespace %q (podSelector: {}), whatever else denies it", ns)
 				d.ingress, reported.ingress = false, true
@@ -385,7 +414,7 @@ func namespaceDefaultDeny(p *Pass, objs []*render.Object) {
 		if !missing.ingress && !missing.egress {
 			continue
 		}
-		if gapPolicy(p, pols, ns, d, missing) {
+		if gapPolicy(p, ps, ns, d, missing) {
 			continue
 		}
 		partial := ""
@@ -398,24 +427,20 @@ func namespaceDefaultDeny(p *Pass, objs []*render.Object) {
 			p.Report(o, "metadata.name", msg, want.missing(), partial)
 			continue
 		}
-		for _, w := range ix.workloads {
-			if w.ns == ns {
-				p.Report(w.obj, metaPath(w.obj), "namespace %q "+msg, ns, want.missing(), partial)
-				break
-			}
-		}
+		w := ix.workloadsByNS[ns][0] // the namespace's first workload
+		p.Report(w.obj, metaPath(w.obj), "namespace %q "+msg, ns, want.missing(), partial)
 	}
 }
 
 // gapPolicy reports a namespace's default deny that covers one direction
 // only on the policyTypes of the Kubernetes policy that denies the other:
 // that is the line to change. It reports whether there was one.
-func gapPolicy(p *Pass, pols []*netPolicy, ns string, d nsDeny, missing nsDeny) bool {
+func gapPolicy(p *Pass, ps *policySet, ns string, d nsDeny, missing nsDeny) bool {
 	if missing.ingress && missing.egress {
 		return false
 	}
-	for _, np := range pols {
-		if np.ns != ns || np.typesPath == "" || !(np.denyIngress || np.denyEgr) {
+	for _, np := range ps.byNS[ns] {
+		if np.typesPath == "" || !(np.denyIngress || np.denyEgr) {
 			continue
 		}
 		open, denied := "egress", "ingress"
@@ -434,14 +459,13 @@ func gapPolicy(p *Pass, pols []*netPolicy, ns string, d nsDeny, missing nsDeny) 
 
 func workloadNetworkPolicy(p *Pass, objs []*render.Object) {
 	ix := newIndex(p, objs)
-	pols := netPolicies(ix)
+	ps := policies(p, ix)
 	for _, w := range ix.workloads {
 		if w.pod.Spec.HostNetwork {
 			continue // network policies do not apply to host-network pods
 		}
-		selected := slices.ContainsFunc(pols, func(np *netPolicy) bool {
-			return (np.ns == w.ns || np.ns == "*") && np.selects(w)
-		})
+		selects := func(np *netPolicy) bool { return np.selects(w) }
+		selected := slices.ContainsFunc(ps.byNS[w.ns], selects) || slices.ContainsFunc(ps.everywhere, selects)
 		if selected {
 			continue
 		}

@@ -56,16 +56,26 @@ func mergeRootCauses(fs []Finding) []Finding {
 		line, col int
 		cause     string
 	}
+	candidate := func(f *Finding) (string, bool) {
+		cause, ok := rootCauses[f.Rule]
+		return cause, ok && f.Object != nil && f.Suppressed == nil
+	}
+	n := 0
+	for i := range fs {
+		if _, ok := candidate(&fs[i]); ok {
+			n++
+		}
+	}
 	// The groups' members by group, and each finding's group (-1: none).
-	ids := map[place]int32{}
-	refs := newRefIDs()
-	var members [][]int
+	ids := make(map[place]int32, n)
+	refs := newRefIDs(n)
+	members := make([][]int, 0, n)
 	group := make([]int32, len(fs))
 	for i := range fs {
 		group[i] = -1
 		f := &fs[i]
-		cause, ok := rootCauses[f.Rule]
-		if !ok || f.Object == nil || f.Suppressed != nil {
+		cause, ok := candidate(f)
+		if !ok {
 			continue
 		}
 		k := place{obj: refs.id(f.Object), file: f.File, line: f.Line, col: f.Column, cause: cause}
