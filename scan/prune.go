@@ -245,45 +245,32 @@ func (c *compactor) intern(s string) string {
 	if s == "" || len(s) > maxInternedLen {
 		return s
 	}
-	if t, ok := c.strs[s]; ok {
+	return share(&c.strs, s, maxInternedLen)
+}
+
+// share returns the copy of s that set holds, and adds s to it when s is
+// at most maxLen bytes long and set holds fewer than maxInterned strings.
+func share(set *map[string]string, s string, maxLen int) string {
+	if t, ok := (*set)[s]; ok {
 		return t
 	}
-	if len(c.strs) < maxInterned {
-		c.strs[s] = s
+	if len(s) <= maxLen && len(*set) < maxInterned {
+		if *set == nil {
+			*set = map[string]string{}
+		}
+		(*set)[s] = s
 	}
 	return s
 }
 
 // path returns the shared copy of a finding's field path.
-func (c *compactor) path(p string) string {
-	if t, ok := c.paths[p]; ok {
-		return t
-	}
-	if len(p) <= maxInternedPath && len(c.paths) < maxInterned {
-		if c.paths == nil {
-			c.paths = map[string]string{}
-		}
-		c.paths[p] = p
-	}
-	return p
-}
+func (c *compactor) path(p string) string { return share(&c.paths, p, maxInternedPath) }
 
 // maxInternedPath bounds the field paths a compactor shares.
 const maxInternedPath = 256
 
 // msg returns the shared copy of a finding's message.
-func (c *compactor) msg(m string) string {
-	if t, ok := c.msgs[m]; ok {
-		return t
-	}
-	if len(m) <= maxInternedMsg && len(c.msgs) < maxInterned {
-		if c.msgs == nil {
-			c.msgs = map[string]string{}
-		}
-		c.msgs[m] = m
-	}
-	return m
-}
+func (c *compactor) msg(m string) string { return share(&c.msgs, m, maxInternedMsg) }
 
 // maxInternedMsg bounds the messages a compactor shares.
 const maxInternedMsg = 1024
