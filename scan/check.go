@@ -248,7 +248,7 @@ func mergePSS(fs []Finding) []Finding {
 	if pss == 0 {
 		return fs
 	}
-	refs := newRefIDs(len(fs))
+	refs := newRefIDs()
 	native := make(map[at]int, len(fs)-pss)
 	for i := range fs {
 		if f := &fs[i]; f.PSSLevel == "" && f.Object != nil {
@@ -325,10 +325,11 @@ type refIDs struct {
 	byVal map[render.Ref]int32
 }
 
-// newRefIDs returns numbers for the objects of about n findings: the maps
-// are made for them at once rather than grown, each growth a rehash.
-func newRefIDs(n int) *refIDs {
-	return &refIDs{byPtr: make(map[*render.Ref]int32, n), byVal: make(map[render.Ref]int32, n)}
+// newRefIDs returns an empty numbering. Its maps grow with the objects
+// numbered, fewer than the findings: made at the findings' number, they
+// cost more to make than growing did.
+func newRefIDs() *refIDs {
+	return &refIDs{byPtr: map[*render.Ref]int32{}, byVal: map[render.Ref]int32{}}
 }
 
 // id is the number of the object r names: equal Refs get equal numbers.

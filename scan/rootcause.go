@@ -68,7 +68,7 @@ func mergeRootCauses(fs []Finding) []Finding {
 	}
 	// The groups' members by group, and each finding's group (-1: none).
 	ids := make(map[place]int32, n)
-	refs := newRefIDs(n)
+	refs := newRefIDs()
 	members := make([][]int, 0, n)
 	group := make([]int32, len(fs))
 	for i := range fs {

@@ -282,7 +282,7 @@ func TestRedactAsReplacer(t *testing.T) {
 // TestRefIDs: equal Refs behind different pointers get one number, and
 // different Refs different numbers, whatever pointer comes first.
 func TestRefIDs(t *testing.T) {
-	ids := newRefIDs(0)
+	ids := newRefIDs()
 	a1 := &render.Ref{APIVersion: "v1", Kind: "Pod", Namespace: "x", Name: "a"}
 	a2 := &render.Ref{APIVersion: "v1", Kind: "Pod", Namespace: "x", Name: "a"}
 	b := &render.Ref{APIVersion: "v1", Kind: "Pod", Namespace: "y", Name: "a"}
