@@ -490,12 +490,18 @@ func (p *Pod) Windows() bool {
 	return p.Spec.OS != nil && p.Spec.OS.Name == corev1.Windows
 }
 
-// Describe names a container for messages: `container "app"`.
+// Describe names a container for messages: `container "app"`, or, for a
+// container a CRD leaves unnamed (a Knative Service's, a Tekton step),
+// `unnamed container spec.template.spec.containers[0]`.
 func (c Container) Describe() string {
-	if c.Pod != "" {
-		return fmt.Sprintf("%s %q (%s)", c.Kind, c.Name, c.Pod)
+	s := c.Kind + " " + strconv.Quote(c.Name)
+	if c.Name == "" {
+		s = "unnamed " + c.Kind + " " + c.Path
 	}
-	return fmt.Sprintf("%s %q", c.Kind, c.Name)
+	if c.Pod != "" {
+		return s + " (" + c.Pod + ")"
+	}
+	return s
 }
 
 // SC returns the path of a field of the container's securityContext.

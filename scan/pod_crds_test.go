@@ -3,6 +3,7 @@ package scan_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -141,5 +142,50 @@ func TestPodKindDocs(t *testing.T) {
 	}
 	for k := range seen {
 		t.Errorf("%s is documented but not read", k)
+	}
+}
+
+// TestUnnamedContainersDescribed: CRDs leave container names optional (a
+// Knative Service's container, a Tekton step); messages then name the
+// container by the field that holds it, never as `container ""`, Pod
+// Security's reasons included.
+func TestUnnamedContainersDescribed(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "crds.yaml"), []byte(`apiVersion: serving.knative.dev/v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+        - image: nginx:1.25
+          securityContext: {privileged: true}
+---
+apiVersion: tekton.dev/v1
+kind: Task
+metadata: {name: build, namespace: ci}
+spec:
+  steps:
+    - image: golang:1.26
+      securityContext: {allowPrivilegeEscalation: true}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fs, _ := scanDir(t, dir, scan.Config{})
+	var all strings.Builder
+	for _, f := range fs {
+		if strings.Contains(f.Message, `container ""`) || strings.Contains(f.Message, `containers ""`) {
+			t.Errorf("%s at %s:%d names an unnamed container by its empty name: %s", f.Rule, f.File, f.Line, f.Message)
+		}
+		all.WriteString(f.Message + "\n")
+	}
+	for _, w := range []string{
+		`Service "shop/web": unnamed container spec.template.spec.containers[0] is privileged`,
+		`pod or unnamed container spec.steps[0] must set securityContext.seccompProfile.type`,
+		`Task "ci/build": unnamed container spec.steps[0] may run as root`,
+	} {
+		if !strings.Contains(all.String(), w) {
+			t.Errorf("no finding says %q; the messages:\n%s", w, all.String())
+		}
 	}
 }

@@ -113,6 +113,10 @@ func (e *pssEvaluator) evaluate(pod *Pod) []pssFailure {
 			if c.fn(meta, withContainer(bare, ct)).Allowed && !r0.Allowed {
 				continue
 			}
+			if ct.Name == "" {
+				// Pod Security names the container it faults: `container ""`.
+				r.ForbiddenDetail = strings.ReplaceAll(r.ForbiddenDetail, `container ""`, "unnamed "+ct.Kind+" "+ct.Path)
+			}
 			for _, path := range locateContainer(c.id, pod, ct, !r0.Allowed) {
 				add(path, r)
 			}
