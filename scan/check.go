@@ -201,7 +201,19 @@ func (c Config) CheckRules() error {
 	return nil
 }
 
+// describe names an object at the start of its findings' messages:
+// `Deployment "shop/web"`. An object without metadata.name or
+// generateName is named by its kind alone (`KubeletConfiguration`, a
+// configuration file, has none; a Deployment without one is refused by the
+// API server but still checked), in its namespace when it sets one:
+// `Deployment in namespace "shop"`, never `Deployment "shop/"`.
 func describe(o *render.Object) string {
+	if o.Name == "" {
+		if o.Namespace != "" {
+			return fmt.Sprintf("%s in namespace %q", o.Kind, o.Namespace)
+		}
+		return o.Kind
+	}
 	name := o.Name
 	if o.Namespace != "" {
 		name = o.Namespace + "/" + name

@@ -189,3 +189,47 @@ spec:
 		}
 	}
 }
+
+// TestUnnamedObjectsDescribed: an object without metadata.name (a
+// configuration file's kind never has one; a workload without one is
+// refused by the API server but still checked) is named by its kind, in its
+// namespace when it sets one, never as `Kind ""` or `Kind "ns/"`.
+func TestUnnamedObjectsDescribed(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "objects.yaml"), []byte(`apiVersion: apps/v1
+kind: Deployment
+metadata: {namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.25
+          securityContext: {privileged: true}
+---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+authentication:
+  anonymous:
+    enabled: true
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fs, _ := scanDir(t, dir, scan.Config{})
+	seen := map[string]bool{}
+	for _, f := range fs {
+		if strings.Contains(f.Message, `""`) || strings.Contains(f.Message, `/"`) {
+			t.Errorf("%s at %s:%d names an object by an empty name: %s", f.Rule, f.File, f.Line, f.Message)
+		}
+		for _, prefix := range []string{`Deployment in namespace "shop": container "web" is privileged`, "KubeletConfiguration: "} {
+			if strings.HasPrefix(f.Message, prefix) {
+				seen[prefix] = true
+			}
+		}
+	}
+	if len(seen) != 2 {
+		t.Errorf("want findings starting with the kind (and namespace) of each object; got %v", seen)
+	}
+}
