@@ -555,7 +555,7 @@ func (g Group) several(b *strings.Builder, rules report.Rules) {
 	f := g.Findings[0]
 	what := "this object"
 	if o := f.Object; o != nil {
-		what = reviewEscape(o.Kind + " " + o.Name)
+		what = reviewEscape(strings.TrimSpace(o.Kind + " " + o.Name)) // a configuration file's kind has no name
 	}
 	fmt.Fprintf(b, "**kubeharden: %s on %s**, the most severe first (%s)\n\n", plural(len(g.Findings), "finding"), what, severityCounts(g.Findings))
 	suggested := ""
