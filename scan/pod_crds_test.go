@@ -148,10 +148,16 @@ func TestPodKindDocs(t *testing.T) {
 // TestUnnamedContainersDescribed: CRDs leave container names optional (a
 // Knative Service's container, a Tekton step); messages then name the
 // container by the field that holds it, never as `container ""`, Pod
-// Security's reasons included.
+// Security's reasons included (a namespace's admission as well).
 func TestUnnamedContainersDescribed(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "crds.yaml"), []byte(`apiVersion: serving.knative.dev/v1
+	if err := os.WriteFile(filepath.Join(dir, "crds.yaml"), []byte(`apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels: {pod-security.kubernetes.io/enforce: baseline}
+---
+apiVersion: serving.knative.dev/v1
 kind: Service
 metadata: {name: web, namespace: shop}
 spec:
@@ -183,6 +189,7 @@ spec:
 		`Service "shop/web": unnamed container spec.template.spec.containers[0] is privileged`,
 		`pod or unnamed container spec.steps[0] must set securityContext.seccompProfile.type`,
 		`Task "ci/build": unnamed container spec.steps[0] may run as root`,
+		`would be rejected by namespace "shop", which enforces Pod Security baseline:latest: privileged (container "spec.template.spec.containers[0]" must not set securityContext.privileged=true)`,
 	} {
 		if !strings.Contains(all.String(), w) {
 			t.Errorf("no finding says %q; the messages:\n%s", w, all.String())

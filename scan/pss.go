@@ -422,7 +422,7 @@ func namespaceAdmission(p *Pass, objs []*render.Object) {
 			continue
 		}
 		for _, pod := range p.Pods(o) {
-			r := policy.AggregateCheckResults(p.pss().evaluator.EvaluatePod(lv, &pod.Meta, &pod.Spec))
+			r := policy.AggregateCheckResults(p.pss().evaluator.EvaluatePod(lv, &pod.Meta, namedByPath(pod)))
 			if r.Allowed {
 				continue
 			}
@@ -430,4 +430,40 @@ func namespaceAdmission(p *Pass, objs []*render.Object) {
 			break
 		}
 	}
+}
+
+// namedByPath returns the pod's spec, or, when a container has no name (a
+// CRD may leave it optional), a copy in which each unnamed container is
+// named by its field, so that Pod Security's reasons, which quote container
+// names, say `container "spec.steps[0]"` rather than `container ""`.
+func namedByPath(pod *Pod) *corev1.PodSpec {
+	cs := pod.Containers()
+	if !slices.ContainsFunc(cs, func(c Container) bool { return c.Name == "" }) {
+		return &pod.Spec
+	}
+	spec := pod.Spec
+	spec.InitContainers = slices.Clone(spec.InitContainers)
+	spec.Containers = slices.Clone(spec.Containers)
+	spec.EphemeralContainers = slices.Clone(spec.EphemeralContainers)
+	i, j := 0, 0
+	for _, c := range cs {
+		switch c.Kind {
+		case "init container":
+			if c.Name == "" {
+				spec.InitContainers[i].Name = c.Path
+			}
+			i++
+		case "container":
+			if c.Name == "" {
+				spec.Containers[j].Name = c.Path
+			}
+			j++
+		}
+	}
+	for k := range spec.EphemeralContainers {
+		if spec.EphemeralContainers[k].Name == "" {
+			spec.EphemeralContainers[k].Name = cs[i+j+k].Path
+		}
+	}
+	return &spec
 }
