@@ -52,10 +52,13 @@ func details(f scan.Finding, c *scan.Check) string {
 	return b.String()
 }
 
-// objectName is "Deployment shop/web", or "Namespace shop" for an object
-// without a namespace.
+// objectName is "Deployment shop/web", "Namespace shop" for an object
+// without a namespace, or "KubeletConfiguration" for one without a name.
 func objectName(o *render.Ref) string {
-	if o.Namespace != "" {
+	switch {
+	case o.Name == "":
+		return o.Kind
+	case o.Namespace != "":
 		return o.Kind + " " + o.Namespace + "/" + o.Name
 	}
 	return o.Kind + " " + o.Name

@@ -181,3 +181,19 @@ func ciReport() *Report {
 	r.Rules = scan.All
 	return r
 }
+
+func TestObjectName(t *testing.T) {
+	for _, c := range []struct {
+		ref  render.Ref
+		want string
+	}{
+		{render.Ref{Kind: "Deployment", Namespace: "shop", Name: "web"}, "Deployment shop/web"},
+		{render.Ref{Kind: "Namespace", Name: "shop"}, "Namespace shop"},
+		{render.Ref{Kind: "KubeletConfiguration"}, "KubeletConfiguration"},
+		{render.Ref{Kind: "Deployment", Namespace: "shop"}, "Deployment"},
+	} {
+		if got := objectName(&c.ref); got != c.want {
+			t.Errorf("objectName(%+v) = %q, want %q", c.ref, got, c.want)
+		}
+	}
+}

@@ -207,16 +207,23 @@ func (c Config) CheckRules() error {
 // configuration file, has none; a Deployment without one is refused by the
 // API server but still checked), in its namespace when it sets one:
 // `Deployment in namespace "shop"`, never `Deployment "shop/"`.
+//
+// A cluster-scoped kind is named without the namespace a manifest may set
+// on it, which the API server ignores: `ClusterRole "view"`.
 func describe(o *render.Object) string {
+	ns := o.Namespace
+	if clusterScopedKinds[o.Kind] {
+		ns = ""
+	}
 	if o.Name == "" {
-		if o.Namespace != "" {
-			return fmt.Sprintf("%s in namespace %q", o.Kind, o.Namespace)
+		if ns != "" {
+			return fmt.Sprintf("%s in namespace %q", o.Kind, ns)
 		}
 		return o.Kind
 	}
 	name := o.Name
-	if o.Namespace != "" {
-		name = o.Namespace + "/" + name
+	if ns != "" {
+		name = ns + "/" + name
 	}
 	return fmt.Sprintf("%s %q", o.Kind, name)
 }

@@ -197,11 +197,12 @@ spec:
 	}
 }
 
-// TestUnnamedObjectsDescribed: an object without metadata.name (a
-// configuration file's kind never has one; a workload without one is
-// refused by the API server but still checked) is named by its kind, in its
-// namespace when it sets one, never as `Kind ""` or `Kind "ns/"`.
-func TestUnnamedObjectsDescribed(t *testing.T) {
+// TestObjectsDescribed: an object without metadata.name (a configuration
+// file's kind never has one; a workload without one is refused by the API
+// server but still checked) is named by its kind, in its namespace when it
+// sets one, never as `Kind ""` or `Kind "ns/"`; a cluster-scoped object is
+// named without the namespace its manifest sets and the API server ignores.
+func TestObjectsDescribed(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "objects.yaml"), []byte(`apiVersion: apps/v1
 kind: Deployment
@@ -221,6 +222,14 @@ kind: KubeletConfiguration
 authentication:
   anonymous:
     enabled: true
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: everything, namespace: shop}
+rules:
+  - apiGroups: ["*"]
+    resources: ["*"]
+    verbs: ["*"]
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -230,13 +239,13 @@ authentication:
 		if strings.Contains(f.Message, `""`) || strings.Contains(f.Message, `/"`) {
 			t.Errorf("%s at %s:%d names an object by an empty name: %s", f.Rule, f.File, f.Line, f.Message)
 		}
-		for _, prefix := range []string{`Deployment in namespace "shop": container "web" is privileged`, "KubeletConfiguration: "} {
+		for _, prefix := range []string{`Deployment in namespace "shop": container "web" is privileged`, "KubeletConfiguration: ", `ClusterRole "everything": rule 0 grants every verb`} {
 			if strings.HasPrefix(f.Message, prefix) {
 				seen[prefix] = true
 			}
 		}
 	}
-	if len(seen) != 2 {
+	if len(seen) != 3 {
 		t.Errorf("want findings starting with the kind (and namespace) of each object; got %v", seen)
 	}
 }
