@@ -191,6 +191,8 @@ func quietStderr(b *testing.B) {
 	b.Cleanup(func() {
 		os.Stderr = stderr
 		log.SetOutput(logs)
-		null.Close()
+		if err := null.Close(); err != nil {
+			b.Error(err)
+		}
 	})
 }
