@@ -379,12 +379,13 @@ func policies(p *Pass, ix *index) *policySet {
 // policiesKey is the policy set's key in the scan's cache.
 type policiesKey struct{}
 
-// workloadNamespaces lists the namespaces that run workloads, in scan order.
+// workloadNamespaces lists the namespaces that run workloads, in scan
+// order, leaving out pods whose controller keeps a NetworkPolicy for them.
 func workloadNamespaces(ix *index) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, w := range ix.workloads {
-		if !seen[w.ns] {
+		if !seen[w.ns] && !w.pod.PolicyManaged {
 			seen[w.ns] = true
 			out = append(out, w.ns)
 		}
@@ -427,7 +428,9 @@ func namespaceDefaultDeny(p *Pass, objs []*render.Object) {
 			p.Report(o, "metadata.name", msg, want.missing(), partial)
 			continue
 		}
-		w := ix.workloadsByNS[ns][0] // the namespace's first workload
+		// The namespace's first workload without a policy of its own.
+		i := slices.IndexFunc(ix.workloadsByNS[ns], func(w *workload) bool { return !w.pod.PolicyManaged })
+		w := ix.workloadsByNS[ns][i]
 		p.Report(w.obj, metaPath(w.obj), "namespace %q "+msg, ns, want.missing(), partial)
 	}
 }
@@ -461,8 +464,8 @@ func workloadNetworkPolicy(p *Pass, objs []*render.Object) {
 	ix := newIndex(p, objs)
 	ps := policies(p, ix)
 	for _, w := range ix.workloads {
-		if w.pod.Spec.HostNetwork {
-			continue // network policies do not apply to host-network pods
+		if w.pod.Spec.HostNetwork || w.pod.PolicyManaged {
+			continue // network policies do not apply to host-network pods; its controller keeps one
 		}
 		selects := func(np *netPolicy) bool { return np.selects(w) }
 		selected := slices.ContainsFunc(ps.byNS[w.ns], selects) || slices.ContainsFunc(ps.everywhere, selects)

@@ -35,6 +35,10 @@ type Pod struct {
 	// ServiceAccount and pod settings the run that references it decides:
 	// it is no workload of its own for network and RBAC rules.
 	ByRun bool
+	// PolicyManaged marks a pod that its controller puts under a
+	// NetworkPolicy of its own (an agent-sandbox SandboxTemplate's, unless
+	// Unmanaged): the network rules do not ask for one.
+	PolicyManaged bool
 }
 
 // A Container is one container of a pod, of any of the three lists.
@@ -73,6 +77,9 @@ type podSource struct {
 	// build assembles the pods a controller creates from a CRD's own
 	// fields, for kinds that have no PodSpec as such.
 	build func(o *render.Object) []*podDraft
+	// controller, when set, applies to each decoded pod what the kind's
+	// controller sets on the pods it creates.
+	controller func(o *render.Object, p *Pod)
 }
 
 // podSources maps group/kind to where its pod specs are. docs/pods.md
@@ -124,6 +131,8 @@ var podSources = map[string]podSource{
 	"tekton.dev/TaskRun":                             {build: tektonTask("spec.taskSpec", "spec.podTemplate", "spec.serviceAccountName")},
 	"tekton.dev/Pipeline":                            {build: tektonPipeline("spec", "", "")},
 	"tekton.dev/PipelineRun":                         {build: tektonPipeline("spec.pipelineSpec", "spec.taskRunTemplate.podTemplate", "spec.taskRunTemplate.serviceAccountName")},
+	"agents.x-k8s.io/Sandbox":                        {paths: []string{"spec.podTemplate"}},
+	"extensions.agents.x-k8s.io/SandboxTemplate":     {paths: []string{"spec.podTemplate"}, controller: sandboxTemplate},
 }
 
 // A PodSpecKind is a kind a repository adds to those whose pod specs are
@@ -325,6 +334,9 @@ func decodePods(cfg *Config, o *render.Object) ([]*Pod, error) {
 	}
 	for _, p := range pods {
 		defaultVolumes(&p.Spec)
+		if src.controller != nil {
+			src.controller(o, p)
+		}
 	}
 	return pods, nil
 }

@@ -263,6 +263,19 @@ func mergeMaps(base, over map[string]any) map[string]any {
 	return out
 }
 
+// sandboxTemplate applies what the agent-sandbox controller does with the
+// pods it creates from a SandboxTemplate (for a SandboxClaim or a
+// SandboxWarmPool): it sets automountServiceAccountToken to false when the
+// template leaves it unset, and, unless spec.networkPolicyManagement is
+// Unmanaged, keeps a NetworkPolicy that selects them (spec.networkPolicy,
+// else its own default).
+func sandboxTemplate(o *render.Object, p *Pod) {
+	if p.Spec.AutomountServiceAccountToken == nil {
+		p.Spec.AutomountServiceAccountToken = new(bool)
+	}
+	p.PolicyManaged = o.String("spec.networkPolicyManagement") != "Unmanaged"
+}
+
 // A PodKindDoc says where kubeharden reads the pod specs of some kinds and
 // which controller behaviour that relies on; docs/rules.md lists them.
 type PodKindDoc struct {
@@ -310,6 +323,12 @@ var PodKindDocs = []PodKindDoc{
 	{[]string{"sparkoperator.k8s.io/SparkApplication", "sparkoperator.k8s.io/ScheduledSparkApplication"}, "`spec.driver`, `spec.executor` (under `spec.template` for a ScheduledSparkApplication)",
 		"The operator's webhook gives the driver and executor pods the role's `securityContext` on the main container (`spark-kubernetes-driver`, `-executor`, image the role's or `spec.image`), `podSecurityContext`, `hostNetwork`, `serviceAccount`, `sidecars`, `initContainers`, and the `spec.volumes` the role mounts. The role's `template` (a PodTemplateSpec Spark merges under these) is not modelled.",
 		"https://www.kubeflow.org/docs/components/spark-operator/user-guide/writing-sparkapplication/"},
+	{[]string{"agents.x-k8s.io/Sandbox"}, "`spec.podTemplate`",
+		"The agent-sandbox controller creates one pod from `spec.podTemplate` (metadata and spec) as written.",
+		"https://github.com/kubernetes-sigs/agent-sandbox/blob/main/docs/api.md"},
+	{[]string{"extensions.agents.x-k8s.io/SandboxTemplate"}, "`spec.podTemplate`",
+		"The controller creates a Sandbox's pod from the template for each SandboxClaim and SandboxWarmPool, with `automountServiceAccountToken: false` when the template leaves it unset, and, unless `spec.networkPolicyManagement` is `Unmanaged`, keeps a NetworkPolicy that selects those pods (`spec.networkPolicy`, else its own default), so the network rules do not ask for one.",
+		"https://github.com/kubernetes-sigs/agent-sandbox/blob/main/docs/api.md"},
 	{[]string{"tekton.dev/Task", "tekton.dev/ClusterTask", "tekton.dev/TaskRun", "tekton.dev/Pipeline", "tekton.dev/PipelineRun"}, "`spec.steps[*]` (a TaskRun's `spec.taskSpec`; each `taskSpec` of a Pipeline's `tasks` and `finally`)",
 		"Each TaskRun is one pod: a container per step, merged onto `stepTemplate`, and the sidecars. Pod settings and the ServiceAccount come from the run (`spec.podTemplate` and `spec.serviceAccountName` of a TaskRun, `spec.taskRunTemplate` of a PipelineRun), so a Task or Pipeline is checked for its containers only and is not a workload for network or RBAC rules. Tekton's own init containers are not modelled.",
 		"https://tekton.dev/docs/pipelines/podtemplates/"},
