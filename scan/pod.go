@@ -122,6 +122,7 @@ var podSources = map[string]podSource{
 	"kubeflow.org/JAXJob":                            {paths: []string{"spec.jaxReplicaSpecs.*.template"}},
 	"kubeflow.org/Notebook":                          {paths: []string{"spec.template"}},
 	"sources.knative.dev/ContainerSource":            {paths: []string{"spec.template"}},
+	"serving.kserve.io/InferenceService":             {paths: []string{"spec.predictor", "spec.transformer", "spec.explainer"}},
 	"ray.io/RayCluster":                              {paths: []string{"spec.headGroupSpec.template", "spec.workerGroupSpecs[*].template"}},
 	"ray.io/RayJob":                                  {paths: []string{"spec.rayClusterSpec.headGroupSpec.template", "spec.rayClusterSpec.workerGroupSpecs[*].template", "spec.submitterPodTemplate"}},
 	"ray.io/RayService":                              {paths: []string{"spec.rayClusterConfig.headGroupSpec.template", "spec.rayClusterConfig.workerGroupSpecs[*].template"}},
