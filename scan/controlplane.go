@@ -177,7 +177,7 @@ var controlPlaneRules = []*Check{
 	APIServerAnonymousAuth, KubeletAnonymousAuth, APIServerAuthorizationMode, KubeletAuthorizationMode,
 	InsecurePort, Profiling, BindAddress, APIServerTLS, EtcdTLS, WeakTLS, KubeletAuthentication,
 	KubeletCertificates, StaticCredentialFiles, ServiceAccountLookup, EncryptionAtRest,
-	APIServerAudit, AuditPolicy, AdmissionPSSDefaults, RemovedAPI, DeprecatedAPI, FrozenRegistry, UnsupportedVersion,
+	APIServerAudit, AuditPolicy, AdmissionPSSDefaults, RemovedAPI, DeprecatedAPI, FrozenRegistry, RetiredComponent, UnsupportedVersion,
 	MonitoringPosture, KubeconfigCredentials,
 }
 

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -172,6 +173,17 @@ var (
 		Example:     "image: registry.k8s.io/kube-apiserver:v1.37.0",
 		Object:      frozenRegistry,
 	}
+	RetiredComponent = &Check{
+		ID: "retired-component", Title: "Image of a retired component that gets no security fixes",
+		Checklist: []string{"staying-secure.obsolete"}, Severity: Warning, SecuritySeverity: 6.0,
+		Rationale: "A component its project has retired gets no more releases: vulnerabilities found after its last release stay open. " +
+			"kubeharden knows the retired components of retiredComponents, by the repository path of the image (any registry, mirrors included): " +
+			"the ingress-nginx controller, retired by Kubernetes SIG Network at the end of March 2026 after a series of critical vulnerabilities (IngressNightmare, CVE-2025-1974, among them), " +
+			"and Tiller, Helm 2's in-cluster server, unsupported since November 2020.",
+		Remediation: "Move to a maintained replacement (for ingress-nginx, a Gateway API implementation or another Ingress controller: ingress2gateway converts Ingress objects; for Tiller, Helm 3, which needs no in-cluster server) and remove the retired component.",
+		Example:     "image: registry.k8s.io/ingress-nginx/controller:v1.12.1",
+		Object:      retiredComponent,
+	}
 	UnsupportedVersion = &Check{
 		ID: "unsupported-kubernetes-version", Title: "Kubernetes version is past end of support",
 		Checklist: []string{"staying-secure.patches"}, Severity: Error, SecuritySeverity: 7.0,
@@ -214,6 +226,37 @@ func frozenRegistry(p *Pass, o *render.Object) {
 	forContainers(p, o, func(pod *Pod, c Container) {
 		if r := parseImage(c.Image); r.registry == "k8s.gcr.io" {
 			p.Report(o, c.Path+".image", "%s image %q comes from k8s.gcr.io, frozen since 2023; use registry.k8s.io/%s", c.Describe(), c.Image, r.repository)
+		}
+	})
+}
+
+// A retired is a component its project no longer maintains, known by the
+// repository paths of its images.
+type retired struct {
+	name         string
+	repositories []string // repository paths, registry left out; a mirror's may prefix them
+	since        string
+	instead      string
+}
+
+// retiredComponents are components whose projects announced their end:
+// no releases, so no security fixes, after since.
+var retiredComponents = []retired{
+	{"the ingress-nginx controller", []string{"ingress-nginx/controller", "ingress-nginx/controller-chroot",
+		"kubernetes-ingress-controller/nginx-ingress-controller", "bitnami/nginx-ingress-controller"},
+		"March 2026", "a Gateway API implementation or another Ingress controller"},
+	{"Tiller (Helm 2)", []string{"kubernetes-helm/tiller", "helm/tiller"},
+		"November 2020", "Helm 3, which needs no in-cluster server"},
+}
+
+func retiredComponent(p *Pass, o *render.Object) {
+	forContainers(p, o, func(pod *Pod, c Container) {
+		repo := parseImage(c.Image).repository
+		for _, r := range retiredComponents {
+			if slices.ContainsFunc(r.repositories, func(path string) bool { return repo == path || strings.HasSuffix(repo, "/"+path) }) {
+				p.Report(o, c.Path+".image", "%s image %q is %s, retired in %s: it gets no security fixes; move to %s", c.Describe(), c.Image, r.name, r.since, r.instead)
+				return
+			}
 		}
 	})
 }

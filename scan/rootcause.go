@@ -36,7 +36,7 @@ var rootCauses = map[string]string{
 	RunAsRoot.ID: "securityContext", PrivilegeEscalation.ID: "securityContext", CapabilitiesDropAll.ID: "securityContext",
 	ReadOnlyRootFS.ID: "securityContext", PSSRestricted.ID: "securityContext", PSSBaseline.ID: "securityContext",
 	WorkloadDefaultSA.ID: "serviceAccount", SATokenAutomount.ID: "serviceAccount", WorkloadAdminSA.ID: "serviceAccount",
-	ImageLatest.ID: "image", ImageDigest.ID: "image", ImageRegistry.ID: "image", FrozenRegistry.ID: "image",
+	ImageLatest.ID: "image", ImageDigest.ID: "image", ImageRegistry.ID: "image", FrozenRegistry.ID: "image", RetiredComponent.ID: "image",
 	NamespaceDefaultDeny.ID: "networkPolicy", WorkloadNetworkPolicy.ID: "networkPolicy",
 }
 

@@ -70,6 +70,7 @@ var severityReasons = map[*Check]string{
 	DeprecatedAPI:              "The version still works; moving early only keeps upgrades unblocked.",
 	FrozenRegistry:             "The frozen registry gets no security fixes: the image's known vulnerabilities stay.",
 	UnsupportedVersion:         "A version past end of support gets no fixes for its published vulnerabilities.",
+	RetiredComponent:           "A retired component gets no fixes for vulnerabilities found after its last release; the ingress-nginx controller faces the network.",
 	MonitoringPosture:          "Posture of the scanned configuration as a whole, not a defect of one object.",
 	KubeconfigCredentials:      "A kubeconfig's credentials grant its user's access to whoever reads the file.",
 	InvalidInput:               "What cannot be read is not scanned, and the API server would reject it too: a gate must not pass it silently.",
