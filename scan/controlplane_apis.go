@@ -177,7 +177,7 @@ var (
 		ID: "retired-component", Title: "Image of a retired component that gets no security fixes",
 		Checklist: []string{"staying-secure.obsolete"}, Severity: Warning, SecuritySeverity: 6.0,
 		Rationale: "A component its project has retired gets no more releases: vulnerabilities found after its last release stay open. " +
-			"kubeharden knows the retired components of retiredComponents, by the repository path of the image (any registry, mirrors included): " +
+			"kubeharden knows the retired components of an embedded table, by the repository path of the image (under any registry or mirror prefix): " +
 			"the ingress-nginx controller, retired by Kubernetes SIG Network at the end of March 2026 after a series of critical vulnerabilities (IngressNightmare, CVE-2025-1974, among them), " +
 			"and Tiller, Helm 2's in-cluster server, unsupported since November 2020.",
 		Remediation: "Move to a maintained replacement (for ingress-nginx, a Gateway API implementation or another Ingress controller: ingress2gateway converts Ingress objects; for Tiller, Helm 3, which needs no in-cluster server) and remove the retired component.",

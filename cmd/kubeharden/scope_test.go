@@ -81,6 +81,21 @@ func apply(base, changes map[string]string) map[string]string {
 }
 
 // commitTree makes dir's files those of tree and commits them.
+// writeTree writes each file of tree (slash-separated paths to contents)
+// under dir, making its folders.
+func writeTree(t *testing.T, dir string, tree map[string]string) {
+	t.Helper()
+	for name, content := range tree {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func commitTree(t *testing.T, repo *git.Repository, dir string, tree map[string]string) string {
 	t.Helper()
 	wt, err := repo.Worktree()
@@ -95,15 +110,7 @@ func commitTree(t *testing.T, repo *git.Repository, dir string, tree map[string]
 			}
 		}
 	}
-	for name, content := range tree {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeTree(t, dir, tree)
 	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
 		t.Fatal(err)
 	}

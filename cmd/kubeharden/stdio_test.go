@@ -6,7 +6,6 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -35,15 +34,7 @@ spec:
 		"overlays/a/kustomization.yaml": "resources: [../../base]\npatchesStrategicMerge: []\nnamePrefix: a-\n",
 		"overlays/b/kustomization.yaml": "bases: [../../base]\nnamePrefix: b-\n",
 	}
-	for name, text := range files {
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeTree(t, dir, files)
 	cmd := exec.Command(os.Args[0], "scan", "--format", "json", dir)
 	cmd.Env = []string{"KUBEHARDEN_TEST_MAIN=1"}
 	for _, kv := range os.Environ() {
